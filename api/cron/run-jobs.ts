@@ -1,0 +1,10 @@
+import { assertCronRequest } from '../../lib/http/cron-auth';
+import { route } from '../../lib/http/route';
+import { runJobs } from '../../lib/jobs';
+
+/** Vercel Cron, every minute: one runner pass until the queue is drained or the deadline. */
+export const GET = route(async (request) => {
+  assertCronRequest(request);
+  const summary = await runJobs();
+  return Response.json(summary);
+});

@@ -1,0 +1,158 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getRequestListener } from '@hono/node-server';
+import { Cron } from 'croner';
+
+/**
+ * Serves api/ as Vercel does: one file per endpoint at its path, `[param]` segments passed as query
+ * parameters appended to request.url, one export per HTTP method and 405 with Allow for the rest.
+ * Fires the crons of vercel.json on their schedules with the CRON_SECRET bearer.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+type Handler = (request: Request) => Promise<Response> | Response;
+type ApiModule = Partial<Record<(typeof METHODS)[number], Handler>>;
+
+interface ApiRoute {
+  file: string;
+  pattern: RegExp;
+  params: string[];
+  /** Static routes win over dynamic ones, as on Vercel. */
+  dynamic: boolean;
+}
+
+export function discoverRoutes(apiDir = join(ROOT, 'api')): ApiRoute[] {
+  const routes: ApiRoute[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.ts$/.test(entry.name) && !entry.name.endsWith('.d.ts') && !entry.name.startsWith('_')) {
+        const path = relative(ROOT, full).split(sep).join('/').replace(/\.ts$/, '').replace(/\/index$/, '');
+        const params: string[] = [];
+        const pattern = path
+          .split('/')
+          .map((segment) => {
+            const match = /^\[(\w+)\]$/.exec(segment);
+            if (!match) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+            params.push(match[1]!);
+            return '([^/]+)';
+          })
+          .join('/');
+        routes.push({ file: full, pattern: new RegExp(`^/${pattern}/?$`), params, dynamic: params.length > 0 });
+      }
+    }
+  };
+  walk(apiDir);
+  return routes.sort((a, b) => Number(a.dynamic) - Number(b.dynamic) || b.file.length - a.file.length);
+}
+
+export function createApiHandler(routes: ApiRoute[] = discoverRoutes()): (request: Request) => Promise<Response> {
+  const modules = new Map<string, Promise<ApiModule>>();
+  const load = (file: string) => {
+    let module = modules.get(file);
+    if (!module) {
+      module = import(pathToFileURL(file).href) as Promise<ApiModule>;
+      modules.set(file, module);
+    }
+    return module;
+  };
+
+  return async (request) => {
+    const url = new URL(request.url);
+    for (const route of routes) {
+      const match = route.pattern.exec(url.pathname);
+      if (!match) continue;
+      const module = await load(route.file);
+      const allowed = METHODS.filter((method) => typeof module[method] === 'function');
+      const handler = module[request.method as (typeof METHODS)[number]];
+      if (!handler) {
+        return Response.json(
+          { error: { code: 'method_not_allowed', message: `${request.method} is not allowed here` } },
+          { status: 405, headers: { Allow: allowed.join(', ') } },
+        );
+      }
+      route.params.forEach((name, index) => url.searchParams.append(name, decodeURIComponent(match[index + 1]!)));
+      const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+      const forwarded = new Request(url, {
+        method: request.method,
+        headers: request.headers,
+        body: hasBody ? request.body : undefined,
+        signal: request.signal,
+        ...(hasBody ? { duplex: 'half' } : {}),
+      } as RequestInit);
+      return handler(forwarded);
+    }
+    return Response.json({ error: { code: 'not_found', message: `no endpoint at ${url.pathname}` } }, { status: 404 });
+  };
+}
+
+export interface CronEntry {
+  path: string;
+  schedule: string;
+}
+
+export function vercelCrons(): CronEntry[] {
+  const vercel = JSON.parse(readFileSync(join(ROOT, 'vercel.json'), 'utf8')) as { crons?: CronEntry[] };
+  return vercel.crons ?? [];
+}
+
+export interface LocalServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  port?: number;
+  /** Fire vercel.json's crons with this secret (off when undefined). */
+  cronSecret?: string;
+  onCronResult?: (path: string, status: number, body: string) => void;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<LocalServer> {
+  const handler = createApiHandler();
+  const server = createServer(
+    getRequestListener(handler, {
+      errorHandler: () =>
+        Response.json({ error: { code: 'internal_error', message: 'an unexpected error occurred' } }, { status: 500 }),
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `http://127.0.0.1:${port}`;
+
+  const jobs: Cron[] = [];
+  if (options.cronSecret) {
+    for (const cron of vercelCrons()) {
+      jobs.push(
+        new Cron(cron.schedule, { protect: true }, async () => {
+          try {
+            const response = await fetch(url + cron.path, { headers: { authorization: `Bearer ${options.cronSecret}` } });
+            options.onCronResult?.(cron.path, response.status, await response.text());
+          } catch (error) {
+            options.onCronResult?.(cron.path, 0, String(error));
+          }
+        }),
+      );
+    }
+  }
+
+  return {
+    url,
+    server,
+    close: async () => {
+      for (const job of jobs) job.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

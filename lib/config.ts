@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/**
+ * Every setting switchyard reads, validated once. Nothing else in the code base reads process.env:
+ * a missing or invalid setting stops start-up with one message naming each bad variable.
+ */
+const optionalUrl = z.preprocess(emptyToUndefined, z.string().url().optional());
+
+const postgresUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  }, 'expected a postgres:// or postgresql:// URL with a host, e.g. postgres://user:password@host:5432/db');
+
+const intIn = (min: number, max: number, fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+
+const configSchema = z.object({
+  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+
+  // Database
+  DATABASE_URL: z.preprocess(emptyToUndefined, postgresUrl.optional()),
+  DATABASE_POOL_MAX: intIn(1, 100, 10),
+  DATABASE_CONNECT_TIMEOUT_MS: intIn(100, 60_000, 5_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: intIn(100, 600_000, 15_000),
+  DATABASE_IDLE_TIMEOUT_MS: intIn(1_000, 600_000, 10_000),
+
+  // Cron and the job runner
+  CRON_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, 'expected at least 16 characters').optional()),
+  JOBS_RUNNER_MAX_DURATION_S: intIn(5, 900, 60),
+  JOBS_RUNNER_MARGIN_S: intIn(1, 120, 10),
+  JOBS_RUNNER_CONCURRENCY: intIn(1, 64, 8),
+  JOBS_RUNNER_BATCH_SIZE: intIn(1, 500, 50),
+  JOBS_LEASE_S: intIn(5, 3_600, 30),
+  JOBS_PER_USER_RUNNING_CAP: intIn(1, 100, 4),
+  JOBS_MAX_ATTEMPTS: intIn(1, 100, 8),
+  JOBS_BACKOFF_BASE_MS: intIn(10, 600_000, 2_000),
+  JOBS_BACKOFF_MAX_MS: intIn(1_000, 86_400_000, 3_600_000),
+
+  // Health
+  HEALTH_MAX_QUEUE_AGE_S: intIn(1, 86_400, 900),
+  HEALTH_DB_TIMEOUT_MS: intIn(50, 30_000, 2_000),
+
+  // Local development
+  PORT: intIn(1, 65_535, 3000),
+  EMBEDDED_POSTGRES_PORT: intIn(1, 65_535, 54_329),
+  SANDBOX_PORT: intIn(1, 65_535, 4010),
+  SANDBOX_URL: optionalUrl,
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function emptyToUndefined(value: unknown): unknown {
+  return value === '' ? undefined : value;
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const variable = issue.path.join('.') || '(environment)';
+      return `${variable}: ${issue.message}`;
+    }),
+  );
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed on first use. */
+export function config(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** For tests and the local server, which set the environment before the first request. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}

@@ -1,0 +1,58 @@
+import { getDeadline } from '@vercel/functions';
+import { config } from '../config';
+import { db } from '../db';
+import { logger } from '../observability/logger';
+import { handlers } from './handlers';
+import { Runner, type RunSummary } from './runner';
+
+let processRunner: Runner | undefined;
+
+/** The runner of this function instance, built from the validated config. */
+export function runner(): Runner {
+  if (!processRunner) {
+    const settings = config();
+    processRunner = new Runner({
+      db: db(),
+      handlers,
+      logger: logger().child({ component: 'runner' }),
+      concurrency: settings.JOBS_RUNNER_CONCURRENCY,
+      batchSize: settings.JOBS_RUNNER_BATCH_SIZE,
+      leaseSeconds: settings.JOBS_LEASE_S,
+      perUserCap: settings.JOBS_PER_USER_RUNNING_CAP,
+      backoffBaseMs: settings.JOBS_BACKOFF_BASE_MS,
+      backoffMaxMs: settings.JOBS_BACKOFF_MAX_MS,
+    });
+  }
+  return processRunner;
+}
+
+/** When this invocation must stop claiming: the platform's deadline (or maxDuration) minus a margin. */
+export function passDeadline(): number {
+  const settings = config();
+  const platformDeadline = getDeadline()?.getTime();
+  const end = platformDeadline ?? Date.now() + settings.JOBS_RUNNER_MAX_DURATION_S * 1000;
+  return end - settings.JOBS_RUNNER_MARGIN_S * 1000;
+}
+
+/** One pass until the queue is drained or the deadline: what the cron calls. */
+export function runJobs(): Promise<RunSummary> {
+  return runner().run({ deadline: passDeadline() });
+}
+
+/**
+ * Starts a pass now (or nudges the one under way) without waiting for the next cron tick; hand it
+ * to waitUntil. Never rejects.
+ */
+export function kick(): Promise<RunSummary | null> {
+  try {
+    return runner()
+      .kick({ deadline: passDeadline() })
+      .catch((error) => {
+        logger().error({ err: error }, 'kicked pass failed');
+        return null;
+      });
+  } catch (error) {
+    logger().error({ err: error }, 'could not start a kicked pass');
+    return Promise.resolve(null);
+  }
+}

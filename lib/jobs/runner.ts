@@ -1,0 +1,375 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import { DeferJobError, PermanentJobError } from './errors';
+import {
+  claim,
+  heartbeat,
+  reclaimExpired,
+  setProgress,
+  settle,
+  type DbOrTx,
+  type QueuedJob,
+  type Settlement,
+} from './queue';
+
+/** Why a handler's signal was aborted. */
+export type AbortReason = 'deadline' | 'cancelled' | 'lease_lost';
+
+export interface JobContext {
+  job: QueuedJob;
+  /** Aborted when the pass reaches its deadline, the job is cancelled, or its lease is lost; see `signal.reason`. */
+  signal: AbortSignal;
+  /** Milliseconds until the pass's deadline. */
+  timeLeftMs(): number;
+  /** Replaces the job's progress document (fenced: a runner that lost the lease changes nothing). */
+  progress(progress: unknown): Promise<void>;
+  logger: Logger;
+}
+
+export type HandlerResult =
+  | void
+  | undefined
+  | { status: 'succeeded'; result?: unknown }
+  | { status: 'deferred'; until: Date; reason: string };
+
+export interface JobHandler<P = unknown> {
+  /** Validates the payload; a job whose payload fails it is dead at once with the reason. */
+  payload: z.ZodType<P>;
+  run(payload: P, context: JobContext): Promise<HandlerResult>;
+}
+
+export type HandlerRegistry = Record<string, JobHandler<any>>;
+
+export function defineHandler<P>(handler: JobHandler<P>): JobHandler<P> {
+  return handler;
+}
+
+const handlerResultSchema = z.union([
+  z.undefined(),
+  z.null(),
+  z.object({ status: z.literal('succeeded'), result: z.unknown().optional() }),
+  z.object({ status: z.literal('deferred'), until: z.date(), reason: z.string() }),
+]);
+
+export interface RunnerOptions {
+  db: DbOrTx;
+  handlers: HandlerRegistry;
+  logger: Logger;
+  runnerId?: string;
+  concurrency: number;
+  batchSize: number;
+  leaseSeconds: number;
+  perUserCap: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** How long an aborted handler gets to return before it is abandoned. */
+  abortGraceMs?: number;
+}
+
+export interface PassOptions {
+  /** Epoch ms: no job is claimed after it, and running handlers are aborted at it. */
+  deadline: number;
+  /**
+   * When the queue is empty, wait this long for a kick or new work before ending the pass
+   * (0: end at once, as a cron pass does).
+   */
+  idleMs?: number;
+  /** How often an idle pass looks for new work itself (delayed jobs, other processes' enqueues). */
+  pollMs?: number;
+}
+
+export interface RunSummary {
+  claimed: number;
+  succeeded: number;
+  failed: number;
+  deferred: number;
+  dead: number;
+  durationMs: number;
+}
+
+interface InFlight {
+  job: QueuedJob;
+  controller: AbortController;
+  abandoned: boolean;
+}
+
+const UNKNOWN_RESULT = Symbol('abandoned');
+
+/**
+ * Claims jobs and runs their handlers with bounded concurrency until the deadline. One pass at a
+ * time per Runner; `kick()` starts one or nudges the pass under way.
+ */
+export class Runner {
+  readonly runnerId: string;
+  private readonly options: Required<Omit<RunnerOptions, 'runnerId'>>;
+  private currentPass: Promise<RunSummary> | null = null;
+  private wake: (() => void) | null = null;
+  private kicked = false;
+
+  constructor(options: RunnerOptions) {
+    this.runnerId = options.runnerId ?? `runner-${randomUUID()}`;
+    this.options = { abortGraceMs: 2_000, ...options };
+  }
+
+  /** Starts a pass now, or nudges the one under way; resolves with that pass's summary. */
+  kick(pass: PassOptions): Promise<RunSummary> {
+    if (this.currentPass) {
+      this.nudge();
+      return this.currentPass;
+    }
+    return this.run(pass);
+  }
+
+  /** Runs one pass (waits for the pass under way, if any, and runs after it). */
+  run(pass: PassOptions): Promise<RunSummary> {
+    const previous = this.currentPass ?? Promise.resolve();
+    const next = previous
+      .catch(() => undefined)
+      .then(() => this.pass(pass))
+      .finally(() => {
+        if (this.currentPass === next) this.currentPass = null;
+      });
+    this.currentPass = next;
+    return next;
+  }
+
+  private nudge(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  private async pass({ deadline, idleMs = 0, pollMs = 1_000 }: PassOptions): Promise<RunSummary> {
+    const started = Date.now();
+    const { db, concurrency, batchSize, leaseSeconds, perUserCap } = this.options;
+    const summary: RunSummary = { claimed: 0, succeeded: 0, failed: 0, deferred: 0, dead: 0, durationMs: 0 };
+    const inFlight = new Map<number, InFlight>();
+    const pending: Settlement[] = [];
+    let idleSince: number | null = null;
+    let lastReclaim = 0;
+
+    const wakeUp = () => {
+      const resolve = this.wake;
+      this.wake = null;
+      resolve?.();
+    };
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.wake = null;
+          resolve();
+        }, Math.max(0, ms));
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+
+    const heartbeatEvery = Math.max(250, (leaseSeconds * 1000) / 3);
+    const beat = setInterval(() => {
+      void this.renewLeases(inFlight).catch((error) =>
+        this.options.logger.warn({ err: error }, 'heartbeat failed; leases may lapse'),
+      );
+    }, heartbeatEvery);
+    const deadlineTimer = setTimeout(() => {
+      for (const entry of inFlight.values()) entry.controller.abort('deadline' satisfies AbortReason);
+      wakeUp();
+    }, Math.max(0, deadline - Date.now()));
+
+    const flush = async () => {
+      if (pending.length === 0) return;
+      const batch = pending.splice(0, pending.length);
+      try {
+        const settled = await settle(db, this.runnerId, batch);
+        const outcomes = new Map(batch.map((s) => [s.id, s.outcome]));
+        for (const job of settled) countSettled(summary, outcomes.get(job.id), job.status);
+      } catch (error) {
+        // Leases lapse and the jobs run again: at-least-once, never lost.
+        this.options.logger.error({ err: error, jobs: batch.length }, 'could not settle jobs');
+      }
+    };
+
+    try {
+      while (true) {
+        const now = Date.now();
+        if (now >= deadline) break;
+
+        if (now - lastReclaim >= Math.min(5_000, heartbeatEvery)) {
+          lastReclaim = now;
+          await reclaimExpired(db).catch((error) =>
+            this.options.logger.warn({ err: error }, 'could not reclaim expired leases'),
+          );
+        }
+
+        await flush();
+        const free = concurrency - inFlight.size;
+        let claimedNow = 0;
+        if (free > 0) {
+          this.kicked = false;
+          let jobs: QueuedJob[] = [];
+          try {
+            jobs = await claim(db, { runnerId: this.runnerId, limit: Math.min(free, batchSize), leaseSeconds, perUserCap });
+          } catch (error) {
+            this.options.logger.error({ err: error }, 'claim failed');
+            await sleep(Math.min(1_000, deadline - Date.now()));
+            continue;
+          }
+          claimedNow = jobs.length;
+          summary.claimed += jobs.length;
+          for (const job of jobs) this.start(job, deadline, inFlight, pending, wakeUp);
+        }
+
+        if (claimedNow > 0) {
+          idleSince = null;
+          continue;
+        }
+        if (inFlight.size > 0 || pending.length > 0) {
+          if (pending.length === 0) await sleep(Math.min(pollMs, deadline - Date.now()));
+          continue;
+        }
+        // Nothing claimed and nothing running.
+        if (this.kicked) continue;
+        idleSince ??= Date.now();
+        const idleLeft = idleSince + idleMs - Date.now();
+        if (idleLeft <= 0) break;
+        await sleep(Math.min(idleLeft, pollMs, deadline - Date.now()));
+      }
+
+      // Deadline reached: handlers were aborted; give them the grace period, then abandon them.
+      if (inFlight.size > 0) {
+        const graceEnd = Date.now() + this.options.abortGraceMs;
+        while (inFlight.size > 0 && Date.now() < graceEnd) {
+          await flush();
+          await sleep(Math.min(50, graceEnd - Date.now()));
+        }
+        for (const entry of inFlight.values()) {
+          entry.abandoned = true;
+          pending.push({
+            id: entry.job.id,
+            attempt: entry.job.attempts,
+            outcome: 'retry',
+            error: 'handler did not stop before the runner deadline',
+            retryAt: new Date(Date.now() + this.backoffMs(entry.job.attempts)),
+          });
+        }
+        inFlight.clear();
+      }
+      await flush();
+    } finally {
+      clearInterval(beat);
+      clearTimeout(deadlineTimer);
+    }
+
+    summary.durationMs = Date.now() - started;
+    return summary;
+  }
+
+  private start(
+    job: QueuedJob,
+    deadline: number,
+    inFlight: Map<number, InFlight>,
+    pending: Settlement[],
+    onDone: () => void,
+  ): void {
+    const controller = new AbortController();
+    const entry: InFlight = { job, controller, abandoned: false };
+    inFlight.set(job.id, entry);
+    void this.execute(job, controller.signal, deadline)
+      .then((settlement) => {
+        if (entry.abandoned || settlement === UNKNOWN_RESULT) return;
+        pending.push(settlement);
+      })
+      .finally(() => {
+        if (!entry.abandoned) inFlight.delete(job.id);
+        onDone();
+      });
+  }
+
+  private async execute(
+    job: QueuedJob,
+    signal: AbortSignal,
+    deadline: number,
+  ): Promise<Settlement | typeof UNKNOWN_RESULT> {
+    const held = { id: job.id, attempt: job.attempts };
+    const logger = this.options.logger.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
+    const handler = this.options.handlers[job.kind];
+    if (!handler) {
+      return { ...held, outcome: 'dead', error: `unknown job kind "${job.kind}": no handler is registered for it` };
+    }
+    const parsed = handler.payload.safeParse(job.payload);
+    if (!parsed.success) {
+      return { ...held, outcome: 'dead', error: `invalid payload for ${job.kind}: ${z.prettifyError(parsed.error)}` };
+    }
+    const context: JobContext = {
+      job,
+      signal,
+      logger,
+      timeLeftMs: () => Math.max(0, deadline - Date.now()),
+      progress: async (progress) => {
+        await setProgress(this.options.db, this.runnerId, held, progress);
+      },
+    };
+    try {
+      const raw = await handler.run(parsed.data, context);
+      const result = handlerResultSchema.safeParse(raw);
+      if (!result.success) {
+        return { ...held, outcome: 'dead', error: `handler for ${job.kind} returned an invalid result` };
+      }
+      const value = result.data;
+      if (value && value.status === 'deferred') return { ...held, outcome: 'deferred', until: value.until, reason: value.reason };
+      return { ...held, outcome: 'succeeded', result: value?.result };
+    } catch (error) {
+      if (signal.aborted && signal.reason === 'lease_lost') return UNKNOWN_RESULT;
+      if (error instanceof DeferJobError) return { ...held, outcome: 'deferred', until: error.until, reason: error.reason };
+      if (signal.aborted && signal.reason === 'deadline') {
+        // It stopped when asked: the time budget ran out, not the job's luck.
+        return { ...held, outcome: 'deferred', until: new Date(), reason: 'stopped at the runner deadline' };
+      }
+      const message = describeError(error);
+      if (error instanceof PermanentJobError) return { ...held, outcome: 'failed', error: message };
+      logger.warn({ err: error }, 'job failed');
+      return { ...held, outcome: 'retry', error: message, retryAt: new Date(Date.now() + this.retryDelayMs(job, error)) };
+    }
+  }
+
+  private async renewLeases(inFlight: Map<number, InFlight>): Promise<void> {
+    const held = [...inFlight.values()].map((entry) => ({ id: entry.job.id, attempt: entry.job.attempts }));
+    if (held.length === 0) return;
+    const states = await heartbeat(this.options.db, this.runnerId, held, this.options.leaseSeconds);
+    const alive = new Map(states.map((state) => [state.id, state]));
+    for (const entry of inFlight.values()) {
+      const state = alive.get(entry.job.id);
+      if (!state) entry.controller.abort('lease_lost' satisfies AbortReason);
+      else if (state.cancelRequested) entry.controller.abort('cancelled' satisfies AbortReason);
+    }
+  }
+
+  private retryDelayMs(job: QueuedJob, error: unknown): number {
+    const hinted = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+    if (typeof hinted === 'number' && Number.isFinite(hinted) && hinted >= 0) return hinted;
+    return this.backoffMs(job.attempts);
+  }
+
+  /** Exponential backoff with equal jitter: half fixed, half random, capped. */
+  backoffMs(attempt: number): number {
+    const exponential = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
+    return Math.round(exponential / 2 + Math.random() * (exponential / 2));
+  }
+}
+
+function countSettled(summary: RunSummary, outcome: Settlement['outcome'] | undefined, status: string): void {
+  if (status === 'succeeded' || (status === 'queued' && outcome === 'succeeded')) summary.succeeded += 1;
+  else if (status === 'dead') summary.dead += 1;
+  else if (status === 'failed' || (status === 'queued' && outcome === 'retry')) summary.failed += 1;
+  else if (status === 'queued' && outcome === 'deferred') summary.deferred += 1;
+  // cancelled jobs are none of these
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 2_000);
+  try {
+    return `non-error thrown: ${JSON.stringify(error)}`.slice(0, 2_000);
+  } catch {
+    return 'non-error thrown';
+  }
+}

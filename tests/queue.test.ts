@@ -1,0 +1,253 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  cancel,
+  claim,
+  enqueue,
+  enqueueMany,
+  getJob,
+  heartbeat,
+  queueStats,
+  reclaimExpired,
+  retryJob,
+  setProgress,
+  settle,
+} from '../lib/jobs/queue';
+import { JobStateError } from '../lib/jobs/errors';
+import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { slotDrift } from './helpers/runner';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.destroy();
+});
+afterEach(async () => {
+  expect(await slotDrift(database.db)).toEqual([]);
+  await database.pool.query('TRUNCATE jobs, job_users');
+});
+
+const claimOptions = { runnerId: 'r1', limit: 10, leaseSeconds: 30, perUserCap: 100 };
+
+describe('enqueue', () => {
+  it('inserts one job with defaults', async () => {
+    const { job, created } = await enqueue(database.db, { kind: 'k', userId: 'u1', payload: { a: 1 } });
+    expect(created).toBe(true);
+    expect(job).toMatchObject({ kind: 'k', userId: 'u1', payload: { a: 1 }, status: 'queued', attempts: 0, priority: 0 });
+  });
+
+  it('inserts many in one call, keeping their order', async () => {
+    const results = await enqueueMany(
+      database.db,
+      Array.from({ length: 50 }, (_, i) => ({ kind: 'k', userId: `u${i % 3}`, payload: { i } })),
+    );
+    expect(results.map((r) => (r.job.payload as { i: number }).i)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(results.every((r) => r.created)).toBe(true);
+  });
+
+  it('returns the queued job for a second enqueue with the same dedupe key', async () => {
+    const first = await enqueue(database.db, { kind: 'k', userId: 'u1', dedupeKey: 'sync:1' });
+    const second = await enqueue(database.db, { kind: 'k', userId: 'u1', dedupeKey: 'sync:1' });
+    expect(second).toEqual({ job: expect.objectContaining({ id: first.job.id }), created: false });
+    const bulk = await enqueueMany(database.db, [
+      { kind: 'k', userId: 'u1', dedupeKey: 'sync:2' },
+      { kind: 'k', userId: 'u1', dedupeKey: 'sync:2' },
+      { kind: 'k', userId: 'u1', dedupeKey: 'sync:1' },
+    ]);
+    expect(bulk.map((r) => r.created)).toEqual([true, false, false]);
+    expect(bulk[1]!.job.id).toBe(bulk[0]!.job.id);
+    expect(bulk[2]!.job.id).toBe(first.job.id);
+    expect((await queueStats(database.db)).queued).toBe(2);
+  });
+
+  it('returns the running job, marks it for a rerun when asked, and frees the key once it is done', async () => {
+    const { job } = await enqueue(database.db, { kind: 'k', userId: 'u1', dedupeKey: 'key' });
+    const [claimed] = await claim(database.db, claimOptions);
+    const again = await enqueue(database.db, { kind: 'k', userId: 'u1', dedupeKey: 'key', rerunIfRunning: true });
+    expect(again.created).toBe(false);
+    expect(again.job.id).toBe(job.id);
+    await settle(database.db, 'r1', [{ id: job.id, attempt: claimed!.attempts, outcome: 'succeeded' }]);
+    const rerun = await getJob(database.db, job.id);
+    expect(rerun).toMatchObject({ status: 'queued', attempts: 0, rerunRequestedAt: null });
+    const [second] = await claim(database.db, claimOptions);
+    await settle(database.db, 'r1', [{ id: job.id, attempt: second!.attempts, outcome: 'succeeded' }]);
+    expect((await getJob(database.db, job.id))!.status).toBe('succeeded');
+    const fresh = await enqueue(database.db, { kind: 'k', userId: 'u1', dedupeKey: 'key' });
+    expect(fresh.created).toBe(true);
+    expect(fresh.job.id).not.toBe(job.id);
+  });
+});
+
+describe('claim', () => {
+  it('takes jobs by priority, then run_at, then id, and not before run_at', async () => {
+    const now = Date.now();
+    await enqueueMany(database.db, [
+      { kind: 'k', userId: 'u1', payload: { n: 'late' }, runAt: new Date(now - 1_000) },
+      { kind: 'k', userId: 'u1', payload: { n: 'early' }, runAt: new Date(now - 5_000) },
+      { kind: 'k', userId: 'u1', payload: { n: 'urgent' }, priority: -1 },
+      { kind: 'k', userId: 'u1', payload: { n: 'future' }, runAt: new Date(now + 60_000) },
+    ]);
+    const jobs = await claim(database.db, { ...claimOptions, limit: 1 });
+    const rest = await claim(database.db, claimOptions);
+    expect([...jobs, ...rest].map((j) => (j.payload as { n: string }).n)).toEqual(['urgent', 'early', 'late']);
+    expect(jobs[0]).toMatchObject({ status: 'running', attempts: 1, lockedBy: 'r1' });
+  });
+
+  it('is fair across users: every user gets a turn before anyone gets a second', async () => {
+    await enqueueMany(database.db, [
+      ...Array.from({ length: 10 }, () => ({ kind: 'k', userId: 'heavy' })),
+      { kind: 'k', userId: 'light-1' },
+      { kind: 'k', userId: 'light-2' },
+    ]);
+    const jobs = await claim(database.db, { ...claimOptions, limit: 3 });
+    expect(jobs.map((j) => j.userId).sort()).toEqual(['heavy', 'light-1', 'light-2']);
+  });
+
+  it('never runs more than the per-user cap, and the cap can be set per user', async () => {
+    await enqueueMany(database.db, Array.from({ length: 6 }, () => ({ kind: 'k', userId: 'u1' })));
+    await enqueueMany(database.db, Array.from({ length: 6 }, () => ({ kind: 'k', userId: 'vip' })));
+    await database.pool.query(`UPDATE job_users SET running_cap = 5 WHERE user_id = 'vip'`);
+    const first = await claim(database.db, { ...claimOptions, perUserCap: 2 });
+    const second = await claim(database.db, { ...claimOptions, perUserCap: 2 });
+    const count = (jobs: { userId: string }[], user: string) => jobs.filter((j) => j.userId === user).length;
+    expect(count(first, 'u1')).toBe(2);
+    expect(count(first, 'vip')).toBe(5);
+    expect(second).toHaveLength(0);
+  });
+});
+
+describe('settle', () => {
+  it('completes a job and frees the slot', async () => {
+    await enqueue(database.db, { kind: 'k', userId: 'u1' });
+    const [job] = await claim(database.db, claimOptions);
+    const settled = await settle(database.db, 'r1', [{ id: job!.id, attempt: 1, outcome: 'succeeded', result: { n: 3 } }]);
+    expect(settled).toEqual([{ id: job!.id, userId: 'u1', status: 'succeeded' }]);
+    expect(await getJob(database.db, job!.id)).toMatchObject({ status: 'succeeded', result: { n: 3 }, lockedBy: null });
+  });
+
+  it('is fenced: a runner that lost its lease changes nothing', async () => {
+    await enqueue(database.db, { kind: 'k', userId: 'u1' });
+    const [job] = await claim(database.db, { ...claimOptions, runnerId: 'old', leaseSeconds: 0.05 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await reclaimExpired(database.db)).toHaveLength(1);
+    const [taken] = await claim(database.db, { ...claimOptions, runnerId: 'new' });
+    expect(taken!.attempts).toBe(2);
+    expect(await settle(database.db, 'old', [{ id: job!.id, attempt: 1, outcome: 'succeeded' }])).toEqual([]);
+    expect(await heartbeat(database.db, 'old', [{ id: job!.id, attempt: 1 }], 30)).toEqual([]);
+    expect(await setProgress(database.db, 'old', { id: job!.id, attempt: 1 }, { page: 9 })).toBe(false);
+    expect(await getJob(database.db, job!.id)).toMatchObject({ status: 'running', lockedBy: 'new', progress: null });
+  });
+
+  it('retries at the given time, then goes dead after max attempts with the last error', async () => {
+    const { job } = await enqueue(database.db, { kind: 'k', userId: 'u1', maxAttempts: 2 });
+    await claim(database.db, claimOptions);
+    const retryAt = new Date(Date.now() + 45_000);
+    await settle(database.db, 'r1', [{ id: job.id, attempt: 1, outcome: 'retry', error: 'boom 1', retryAt }]);
+    const queued = await getJob(database.db, job.id);
+    expect(queued).toMatchObject({ status: 'queued', attempts: 1, lastError: 'boom 1' });
+    expect(Math.abs(queued!.runAt.getTime() - retryAt.getTime())).toBeLessThan(5);
+    expect(await claim(database.db, claimOptions)).toHaveLength(0);
+    await database.pool.query('UPDATE jobs SET run_at = now()');
+    await claim(database.db, claimOptions);
+    await settle(database.db, 'r1', [{ id: job.id, attempt: 2, outcome: 'retry', error: 'boom 2', retryAt }]);
+    expect(await getJob(database.db, job.id)).toMatchObject({ status: 'dead', attempts: 2, lastError: 'boom 2 (gave up after 2 attempts)' });
+    expect((await queueStats(database.db)).dead).toBe(1);
+  });
+
+  it('defers without spending an attempt', async () => {
+    const { job } = await enqueue(database.db, { kind: 'k', userId: 'u1', maxAttempts: 1 });
+    await claim(database.db, claimOptions);
+    const until = new Date(Date.now() + 60_000);
+    await settle(database.db, 'r1', [{ id: job.id, attempt: 1, outcome: 'deferred', until, reason: 'quota' }]);
+    expect(await getJob(database.db, job.id)).toMatchObject({ status: 'queued', attempts: 0, runAt: until, lastError: 'deferred: quota' });
+  });
+
+  it('ends a job as failed when retrying cannot help', async () => {
+    const { job } = await enqueue(database.db, { kind: 'k', userId: 'u1' });
+    await claim(database.db, claimOptions);
+    await settle(database.db, 'r1', [{ id: job.id, attempt: 1, outcome: 'failed', error: 'connection deleted' }]);
+    expect(await getJob(database.db, job.id)).toMatchObject({ status: 'failed', lastError: 'connection deleted' });
+  });
+});
+
+describe('leases', () => {
+  it('heartbeats extend the lease; a lapsed lease is claimable again with its attempt spent', async () => {
+    const { job } = await enqueue(database.db, { kind: 'k', userId: 'u1' });
+    await claim(database.db, { ...claimOptions, leaseSeconds: 1 });
+    const before = (await getJob(database.db, job.id))!.lockedUntil!;
+    expect(await heartbeat(database.db, 'r1', [{ id: job.id, attempt: 1 }], 30)).toEqual([{ id: job.id, cancelRequested: false }]);
+    expect((await getJob(database.db, job.id))!.lockedUntil!.getTime()).toBeGreaterThan(before.getTime() + 20_000);
+    await database.pool.query(`UPDATE jobs SET locked_until = now() - interval '1 second'`);
+    expect(await reclaimExpired(database.db)).toEqual([{ id: job.id, userId: 'u1', status: 'queued' }]);
+    const [again] = await claim(database.db, claimOptions);
+    expect(again).toMatchObject({ id: job.id, attempts: 2 });
+    expect((await getJob(database.db, job.id))!.lastError).toMatch(/lease expired: runner r1/);
+  });
+
+  it('a lapsed job on its last attempt is dead', async () => {
+    const { job } = await enqueue(database.db, { kind: 'k', userId: 'u1', maxAttempts: 1 });
+    await claim(database.db, claimOptions);
+    await database.pool.query(`UPDATE jobs SET locked_until = now() - interval '1 second'`);
+    await reclaimExpired(database.db);
+    expect((await getJob(database.db, job.id))!.status).toBe('dead');
+  });
+
+  it('progress is stored while the lease is held', async () => {
+    const { job } = await enqueue(database.db, { kind: 'k', userId: 'u1' });
+    await claim(database.db, claimOptions);
+    expect(await setProgress(database.db, 'r1', { id: job.id, attempt: 1 }, { phase: 'backfill', pages: 3 })).toBe(true);
+    expect((await getJob(database.db, job.id))!.progress).toEqual({ phase: 'backfill', pages: 3 });
+  });
+});
+
+describe('cancel and retry', () => {
+  it('cancels a queued job at once, and only for its owner', async () => {
+    const { job } = await enqueue(database.db, { kind: 'k', userId: 'u1' });
+    expect(await cancel(database.db, job.id, 'someone-else')).toBeNull();
+    expect(await cancel(database.db, job.id, 'u1')).toMatchObject({ status: 'cancelled' });
+    expect(await claim(database.db, claimOptions)).toHaveLength(0);
+  });
+
+  it('marks a running job; its heartbeat reports it and its settlement ends it cancelled', async () => {
+    const { job } = await enqueue(database.db, { kind: 'k', userId: 'u1' });
+    await claim(database.db, claimOptions);
+    expect(await cancel(database.db, job.id)).toMatchObject({ status: 'running' });
+    expect(await heartbeat(database.db, 'r1', [{ id: job.id, attempt: 1 }], 30)).toEqual([{ id: job.id, cancelRequested: true }]);
+    await settle(database.db, 'r1', [{ id: job.id, attempt: 1, outcome: 'succeeded' }]);
+    expect((await getJob(database.db, job.id))!.status).toBe('cancelled');
+  });
+
+  it('retries a dead job with fresh attempts, and refuses other states', async () => {
+    const { job } = await enqueue(database.db, { kind: 'k', userId: 'u1', maxAttempts: 1 });
+    await expect(retryJob(database.db, job.id)).rejects.toBeInstanceOf(JobStateError);
+    await claim(database.db, claimOptions);
+    await settle(database.db, 'r1', [{ id: job.id, attempt: 1, outcome: 'retry', error: 'x', retryAt: new Date() }]);
+    expect((await retryJob(database.db, job.id))).toMatchObject({ status: 'queued', attempts: 0 });
+    await expect(retryJob(database.db, 999_999)).rejects.toMatchObject({ code: 'job_not_found' });
+  });
+
+  it('refuses to retry a dead job whose dedupe key another job now holds', async () => {
+    const { job } = await enqueue(database.db, { kind: 'k', userId: 'u1', maxAttempts: 1, dedupeKey: 'd' });
+    await claim(database.db, claimOptions);
+    await settle(database.db, 'r1', [{ id: job.id, attempt: 1, outcome: 'dead', error: 'x' }]);
+    await enqueue(database.db, { kind: 'k', userId: 'u1', dedupeKey: 'd' });
+    await expect(retryJob(database.db, job.id)).rejects.toMatchObject({ code: 'job_conflict' });
+  });
+});
+
+describe('the claim path', () => {
+  it('uses the partial claim index (EXPLAIN)', async () => {
+    await enqueueMany(
+      database.db,
+      Array.from({ length: 2_000 }, (_, i) => ({ kind: 'k', userId: `u${i % 20}` })),
+    );
+    await database.pool.query('ANALYZE jobs; ANALYZE job_users');
+    const { rows } = await database.pool.query(`EXPLAIN
+      SELECT j.id FROM jobs j WHERE j.user_id = 'u1' AND j.status = 'queued' AND j.run_at <= now()
+      ORDER BY j.priority, j.run_at, j.id LIMIT 5`);
+    expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/jobs_claim_idx/);
+    z.array(z.unknown()).parse(await claim(database.db, claimOptions));
+  });
+});
