@@ -46,6 +46,9 @@ const configSchema = z.object({
   JOBS_BACKOFF_BASE_MS: intIn(10, 600_000, 2_000),
   JOBS_BACKOFF_MAX_MS: intIn(1_000, 86_400_000, 3_600_000),
 
+  // Operators: Bearer key for the admin endpoints (api/admin/*); they answer 401 while it is unset.
+  ADMIN_API_KEY: z.preprocess(emptyToUndefined, z.string().min(24, 'expected at least 24 characters').optional()),
+
   // Health
   HEALTH_MAX_QUEUE_AGE_S: intIn(1, 86_400, 900),
   HEALTH_DB_TIMEOUT_MS: intIn(50, 30_000, 2_000),

@@ -1,4 +1,4 @@
-import { assertCronRequest } from '../../lib/http/cron-auth';
+import { assertCronRequest } from '../../lib/http/secrets';
 import { route } from '../../lib/http/route';
 import { runJobs } from '../../lib/jobs';
 

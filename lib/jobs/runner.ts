@@ -95,6 +95,7 @@ interface InFlight {
 }
 
 const UNKNOWN_RESULT = Symbol('abandoned');
+const EMPTY_CLAIM_RETRIES = 3;
 
 /**
  * Claims jobs and runs their handlers with bounded concurrency until the deadline. One pass at a
@@ -147,6 +148,7 @@ export class Runner {
     const pending: Settlement[] = [];
     let idleSince: number | null = null;
     let lastReclaim = 0;
+    let emptyClaims = 0;
 
     const wakeUp = () => {
       const resolve = this.wake;
@@ -221,14 +223,21 @@ export class Runner {
 
         if (claimedNow > 0) {
           idleSince = null;
+          emptyClaims = 0;
           continue;
         }
         if (inFlight.size > 0 || pending.length > 0) {
           if (pending.length === 0) await sleep(Math.min(pollMs, deadline - Date.now()));
           continue;
         }
-        // Nothing claimed and nothing running.
+        // Nothing claimed and nothing running. Another claimer may have held the user rows this one
+        // skipped: look again a few times before calling the queue empty.
         if (this.kicked) continue;
+        if (emptyClaims < EMPTY_CLAIM_RETRIES) {
+          emptyClaims += 1;
+          await sleep(10 + Math.random() * 20);
+          continue;
+        }
         idleSince ??= Date.now();
         const idleLeft = idleSince + idleMs - Date.now();
         if (idleLeft <= 0) break;

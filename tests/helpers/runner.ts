@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import type { Db } from '../../db/client';
 import { Runner, type HandlerRegistry, type RunnerOptions } from '../../lib/jobs/runner';
@@ -19,20 +20,13 @@ export function testRunner(db: Db, handlers: HandlerRegistry, overrides: Partial
   });
 }
 
-export async function jobUsersRunning(db: Db): Promise<Record<string, number>> {
-  const { rows } = await db.$client.query<{ user_id: string; running: number; actual: number }>(
-    `SELECT user_id, running FROM job_users ORDER BY user_id`,
-  );
-  return Object.fromEntries(rows.map((r) => [r.user_id, r.running]));
-}
-
-/** job_users.running must equal the number of running jobs, per user. */
-export async function slotDrift(db: Db): Promise<{ user_id: string; running: number; actual: number }[]> {
-  const { rows } = await db.$client.query<{ user_id: string; running: number; actual: number }>(`
+/** job_users.running must equal the number of running jobs, per user: the rows where it does not. */
+export async function slotDrift(db: Db): Promise<unknown[]> {
+  const result = await db.execute(sql`
     SELECT u.user_id, u.running, count(j.id)::int AS actual
     FROM job_users u LEFT JOIN jobs j ON j.user_id = u.user_id AND j.status = 'running'
     GROUP BY u.user_id, u.running
     HAVING u.running <> count(j.id)
   `);
-  return rows;
+  return result.rows;
 }

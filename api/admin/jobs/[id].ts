@@ -1,0 +1,14 @@
+import { db } from '../../../lib/db';
+import { notFound } from '../../../lib/http/errors';
+import { idParam } from '../../../lib/http/params';
+import { route } from '../../../lib/http/route';
+import { assertAdminRequest } from '../../../lib/http/secrets';
+import { getJob } from '../../../lib/jobs/queue';
+
+/** An operator's view of one job: status, attempts, last error, progress. */
+export const GET = route(async (request) => {
+  assertAdminRequest(request);
+  const job = await getJob(db(), idParam(request));
+  if (!job) throw notFound('no such job');
+  return Response.json({ job });
+});

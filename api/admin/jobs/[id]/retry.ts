@@ -1,0 +1,12 @@
+import { db } from '../../../../lib/db';
+import { idParam } from '../../../../lib/http/params';
+import { route } from '../../../../lib/http/route';
+import { assertAdminRequest } from '../../../../lib/http/secrets';
+import { retryJob } from '../../../../lib/jobs/queue';
+
+/** Puts a dead (or failed) job back in the queue with fresh attempts. */
+export const POST = route(async (request) => {
+  assertAdminRequest(request);
+  const job = await retryJob(db(), idParam(request));
+  return Response.json({ job }, { status: 202 });
+});
