@@ -71,10 +71,8 @@ export function createApiHandler(routes: ApiRoute[] = discoverRoutes()): (reques
       const allowed = METHODS.filter((method) => typeof module[method] === 'function');
       const handler = module[request.method as (typeof METHODS)[number]];
       if (!handler) {
-        return Response.json(
-          { error: { code: 'method_not_allowed', message: `${request.method} is not allowed here` } },
-          { status: 405, headers: { Allow: allowed.join(', ') } },
-        );
+        // As Vercel answers (an empty 405), plus the Allow header HTTP asks for.
+        return new Response(null, { status: 405, headers: { Allow: allowed.join(', ') } });
       }
       route.params.forEach((name, index) => url.searchParams.append(name, decodeURIComponent(match[index + 1]!)));
       const hasBody = request.method !== 'GET' && request.method !== 'HEAD';

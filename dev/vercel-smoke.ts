@@ -1,0 +1,92 @@
+/**
+ * CI smoke test: serves api/ with the real `vercel dev --local` (vercel CLI 60.1.3) and checks that it
+ * answers as dev/server.ts does: health, the cron's 401 and 200, a dynamic [id] route, a 405.
+ * Usage: tsx dev/vercel-smoke.ts <path to the vercel binary>
+ * Uses DATABASE_URL when set (migrating it), an embedded Postgres otherwise.
+ */
+import { spawn } from 'node:child_process';
+import pg from 'pg';
+import { runMigrations } from '../db/migrate';
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
+
+const vercelBin = process.argv[2] ?? 'vercel';
+
+const CRON_SECRET = 'smoke-cron-secret-0123456789';
+const ADMIN_API_KEY = 'smoke-admin-key-0123456789abcdef';
+
+async function main() {
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ fast: true });
+    databaseUrl = embedded.adminUrl;
+  }
+  await runMigrations(databaseUrl);
+  try {
+    await smoke(databaseUrl);
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+async function smoke(databaseUrl: string) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(vercelBin, ['dev', '--local', '--yes', '--listen', `127.0.0.1:${port}`], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, CRON_SECRET, ADMIN_API_KEY, VERCEL_TELEMETRY_DISABLED: '1', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const failures: string[] = [];
+  try {
+    const ready = Date.now() + 90_000;
+    while (!output.includes('Ready!')) {
+      if (Date.now() > ready || child.exitCode !== null) throw new Error(`vercel dev did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    const { rows } = await client.query(
+      `WITH u AS (INSERT INTO job_users (user_id) VALUES ('smoke') ON CONFLICT DO NOTHING)
+       INSERT INTO jobs (kind, user_id, run_at) VALUES ('smoke-check', 'smoke', now() + interval '1 hour') RETURNING id`,
+    );
+    const jobId = rows[0].id;
+    await client.end();
+
+    const check = async (name: string, path: string, init: RequestInit, expected: number, body?: (b: any) => boolean) => {
+      const response = await fetch(base + path, init);
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      const ok = response.status === expected && (!body || body(parsed));
+      console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}: ${response.status} ${text.slice(0, 160)}`);
+      if (!ok) failures.push(name);
+    };
+    await check('health', '/api/health', {}, 200, (b) => b.status === 'ok');
+    await check('cron without secret', '/api/cron/run-jobs', {}, 401, (b) => b.error?.code === 'unauthenticated');
+    await check('cron with secret', '/api/cron/run-jobs', { headers: { authorization: `Bearer ${CRON_SECRET}` } }, 200,
+      (b) => typeof b.claimed === 'number');
+    await check('dynamic route', `/api/admin/jobs/${jobId}`, { headers: { authorization: `Bearer ${ADMIN_API_KEY}` } }, 200,
+      (b) => b.job?.id === Number(jobId));
+    await check('dynamic route, bad id', '/api/admin/jobs/abc', { headers: { authorization: `Bearer ${ADMIN_API_KEY}` } }, 400);
+    await check('unexported method', '/api/health', { method: 'POST' }, 405);
+  } finally {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {}
+  }
+  if (failures.length > 0) {
+    throw new Error(`vercel dev smoke test failed: ${failures.join(', ')}\n${output.slice(-3000)}`);
+  }
+  console.log('vercel dev smoke test passed');
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
