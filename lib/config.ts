@@ -42,7 +42,6 @@ const configSchema = z.object({
   JOBS_RUNNER_BATCH_SIZE: intIn(1, 500, 50),
   JOBS_LEASE_S: intIn(5, 3_600, 30),
   JOBS_PER_USER_RUNNING_CAP: intIn(1, 100, 4),
-  JOBS_MAX_ATTEMPTS: intIn(1, 100, 8),
   JOBS_BACKOFF_BASE_MS: intIn(10, 600_000, 2_000),
   JOBS_BACKOFF_MAX_MS: intIn(1_000, 86_400_000, 3_600_000),
 
@@ -57,7 +56,6 @@ const configSchema = z.object({
   PORT: intIn(1, 65_535, 3000),
   EMBEDDED_POSTGRES_PORT: intIn(1, 65_535, 54_329),
   SANDBOX_PORT: intIn(1, 65_535, 4010),
-  SANDBOX_URL: optionalUrl,
 });
 
 export type Config = z.infer<typeof configSchema>;
