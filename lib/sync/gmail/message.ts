@@ -177,7 +177,8 @@ function headerValue(headers: Header[], name: string): string | null {
 /** RFC 2047 encoded-words (`=?UTF-8?B?...?=`, `=?ISO-8859-1?Q?...?=`) to text; plain text passes through. */
 export function decodeHeader(value: string): string {
   if (!value.includes('=?')) return value.trim();
-  return safe(() => decodeWords(value), value).trim();
+  // postal-mime decodes the words with TextDecoder, so windows-1252 words need the same C1 repair as bodies
+  return fixCp1252(safe(() => decodeWords(value), value)).trim();
 }
 
 function parseInternalDate(v: unknown): Date | null {
@@ -314,6 +315,10 @@ export function parseDateHeader(value: string | null | undefined): Date | null {
     const d = new Date(v.replace(' ', 'T'));
     return plausible(d);
   }
+  // Last resort for month-first forms ("Mar 5, 2024 10:00 AM"): V8's parser, only with a 4-digit year.
+  if (/\b(?:19|20|21)\d{2}\b/.test(v) && /[a-z]{3}/i.test(v)) {
+    return plausible(new Date(v));
+  }
   return null;
 }
 
@@ -356,7 +361,7 @@ const CHARSET_ALIASES: Record<string, string> = {
 export function charsetOf(contentType: string | null): string | null {
   if (!contentType) return null;
   const m = /;\s*charset\s*=\s*(?:"([^"]*)"|'([^']*)'|([^;\s]+))/i.exec(contentType);
-  const raw = (m?.[1] ?? m?.[2] ?? m?.[3] ?? '').trim().toLowerCase();
+  const raw = (m?.[1] ?? m?.[2] ?? m?.[3] ?? '').replace(/^['"\s]+|['"\s]+$/g, '').toLowerCase();
   return raw === '' ? null : raw;
 }
 
@@ -378,6 +383,23 @@ const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
 const utf8 = new TextDecoder('utf-8');
 const cp1252 = new TextDecoder('windows-1252');
 
+// windows-1252 bytes 0x80-0x9F. Node 20.18.3+ / 22.13+ decode windows-1252 (and so latin1, iso-8859-1 and
+// us-ascii, which WHATWG maps to it) as ISO-8859-1, leaving C1 controls where "€", "’", "“" belong
+// (nodejs/node#60888). C1 controls never belong in mail text, so mapping them is safe on any Node.
+const CP1252_C1: Record<number, number> = {
+  0x80: 0x20ac, 0x82: 0x201a, 0x83: 0x0192, 0x84: 0x201e, 0x85: 0x2026, 0x86: 0x2020, 0x87: 0x2021,
+  0x88: 0x02c6, 0x89: 0x2030, 0x8a: 0x0160, 0x8b: 0x2039, 0x8c: 0x0152, 0x8e: 0x017d, 0x91: 0x2018,
+  0x92: 0x2019, 0x93: 0x201c, 0x94: 0x201d, 0x95: 0x2022, 0x96: 0x2013, 0x97: 0x2014, 0x98: 0x02dc,
+  0x99: 0x2122, 0x9a: 0x0161, 0x9b: 0x203a, 0x9c: 0x0153, 0x9e: 0x017e, 0x9f: 0x0178,
+};
+
+function fixCp1252(s: string): string {
+  return s.replace(/[\u0080-\u009f]/g, (c) => {
+    const mapped = CP1252_C1[c.charCodeAt(0)];
+    return mapped === undefined ? c : String.fromCharCode(mapped);
+  });
+}
+
 /**
  * Bytes to text with the declared charset. Known aliases are mapped; an unknown charset decodes as UTF-8 with
  * replacement characters. With no charset declared, valid UTF-8 is read as UTF-8 and anything else as
@@ -390,7 +412,8 @@ export function decodeBytes(bytes: Uint8Array, charset: string | null): string {
     const decoder = decoderFor(label);
     if (decoder) {
       try {
-        return decoder.decode(bytes);
+        const text = decoder.decode(bytes);
+        return decoder.encoding === 'windows-1252' ? fixCp1252(text) : text;
       } catch {
         /* fall through */
       }
@@ -400,7 +423,7 @@ export function decodeBytes(bytes: Uint8Array, charset: string | null): string {
   try {
     return utf8Fatal.decode(bytes);
   } catch {
-    return cp1252.decode(bytes);
+    return fixCp1252(cp1252.decode(bytes));
   }
 }
 
@@ -612,9 +635,12 @@ const SIGN_OFF_RES: RegExp[] = [
 
 const TRAILING_LINK_RE = /\s*(?:\[[^\]\s]+\]|<[^>\s]+>)$/;
 
-function isAttribution(lines: string[], i: number): boolean {
+const GENERIC_ATTRIBUTION_RE = /\b(?:wrote|writes|a écrit|schrieb|escribió|ha scritto|escreveu|schreef|skrev)\s?:$/i;
+
+/** How many lines (1-3) the quote attribution starting at line i spans; 0 when there is none. */
+function attributionSpan(lines: string[], i: number): number {
   const first = (lines[i] ?? '').trim();
-  if (first === '') return false;
+  if (first === '') return 0;
   let joined = '';
   for (let k = 0; k < 3 && i + k < lines.length; k++) {
     const line = (lines[i + k] ?? '').trim();
@@ -622,14 +648,14 @@ function isAttribution(lines: string[], i: number): boolean {
     joined = k === 0 ? line : `${joined} ${line}`;
     if (joined.length > 400) break;
     if (!/\d/.test(joined)) continue;
-    if (ATTRIBUTION_RES.some((re) => re.test(joined))) return true;
+    if (ATTRIBUTION_RES.some((re) => re.test(joined))) return k + 1;
   }
-  // "<name> <addr> wrote:" directly followed by quoted lines
-  if (/\bwrote\s?:$/i.test(first) && first.length <= 200) {
+  // "<name> <addr> wrote:" / "X writes:" directly followed by ">" lines
+  if (GENERIC_ATTRIBUTION_RE.test(first) && first.length <= 200 && !first.startsWith('>')) {
     const next = nextNonEmpty(lines, i + 1);
-    if (next !== null && (lines[next] ?? '').trimStart().startsWith('>')) return true;
+    if (next !== null && (lines[next] ?? '').trimStart().startsWith('>')) return 1;
   }
-  return false;
+  return 0;
 }
 
 function nextNonEmpty(lines: string[], from: number): number | null {
@@ -673,11 +699,14 @@ function isOutlookHeaderBlock(lines: string[], i: number): boolean {
  */
 export function splitQuoteAndSignature(text: string): SplitBody {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  const isQuoteLine = (l: string) => /^\s*>/.test(l);
 
+  // Everything from `cut` on is quoted history; `alsoQuoted` marks attribution lines of inline quotes.
   let cut = lines.length;
+  const alsoQuoted = new Set<number>();
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] ?? '').trim();
-    if (ORIGINAL_MESSAGE_RE.test(line) || isAttribution(lines, i)) {
+    if (ORIGINAL_MESSAGE_RE.test(line)) {
       cut = i;
       break;
     }
@@ -686,15 +715,24 @@ export function splitQuoteAndSignature(text: string): SplitBody {
       cut = prev !== null && RULE_LINE_RE.test((lines[prev] ?? '').trim()) ? prev : i;
       break;
     }
+    const span = attributionSpan(lines, i);
+    if (span > 0) {
+      const unquotedAfter = lines.slice(i + span).some((l) => l.trim() !== '' && !isQuoteLine(l));
+      if (!unquotedAfter) {
+        cut = i; // top-posted reply: the rest is the quoted message
+        break;
+      }
+      // bottom-posted or interleaved reply: only the attribution and the ">" lines are quoted
+      for (let k = 0; k < span; k++) alsoQuoted.add(i + k);
+      i += span - 1;
+    }
   }
 
   const quoted: string[] = [];
-  let body = lines.slice(0, cut);
-  // A trailing run of ">" lines is quoted history; interleaved ">" lines are quoted context.
-  if (body.some((l) => /^\s*>/.test(l))) {
-    const keep: string[] = [];
-    for (const l of body) (/^\s*>/.test(l) ? quoted : keep).push(l);
-    body = keep;
+  const body: string[] = [];
+  for (let i = 0; i < cut; i++) {
+    const l = lines[i] ?? '';
+    (alsoQuoted.has(i) || isQuoteLine(l) ? quoted : body).push(l);
   }
   quoted.push(...lines.slice(cut));
 
