@@ -6,6 +6,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -93,3 +94,80 @@ export const jobUsers = pgTable(
 
 export type Job = typeof jobs.$inferSelect;
 export type NewJob = typeof jobs.$inferInsert;
+
+export const providers = ['gmail', 'calendar', 'salesforce'] as const;
+export type Provider = (typeof providers)[number];
+export const connectionStatuses = ['active', 'paused', 'error', 'deleted'] as const;
+export type ConnectionStatus = (typeof connectionStatuses)[number];
+
+/** A user's OAuth connection, held by Nango; switchyard keeps which user it belongs to and its state. */
+export const connections = pgTable(
+  'connections',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: text('user_id').notNull(),
+    provider: text('provider', { enum: providers }).notNull(),
+    nangoConnectionId: text('nango_connection_id').notNull(),
+    providerConfigKey: text('provider_config_key').notNull(),
+    status: text('status', { enum: connectionStatuses }).notNull().default('active'),
+    lastError: text('last_error'),
+    lastSyncedAt: timestamp('last_synced_at', { withTimezone: true }),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('connections_nango_idx').on(t.providerConfigKey, t.nangoConnectionId),
+    index('connections_user_idx').on(t.userId, t.createdAt.desc()),
+    check('connections_provider_check', sql`${t.provider} IN ('gmail', 'calendar', 'salesforce')`),
+    check('connections_status_check', sql`${t.status} IN ('active', 'paused', 'error', 'deleted')`),
+  ],
+);
+
+/**
+ * One row per synced stream of a connection (gmail threads, calendar events, a Salesforce object):
+ * its cursor, saved in the same transaction as the records it covers, and its last outcome.
+ */
+export const syncStates = pgTable(
+  'sync_states',
+  {
+    connectionId: bigint('connection_id', { mode: 'number' })
+      .notNull()
+      .references(() => connections.id, { onDelete: 'cascade' }),
+    stream: text('stream').notNull(),
+    cursor: jsonb('cursor'),
+    lastSuccessAt: timestamp('last_success_at', { withTimezone: true }),
+    lastError: text('last_error'),
+    lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.connectionId, t.stream] })],
+);
+
+export const webhookStatuses = ['processed', 'rejected', 'ignored'] as const;
+
+/** Every Nango webhook delivery that passed its signature check, as received, and what became of it. */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** sha256 of the raw body: a redelivery of the same bytes is recognised and does nothing. */
+    deliveryKey: text('delivery_key').notNull(),
+    type: text('type').notNull(),
+    nangoConnectionId: text('nango_connection_id'),
+    providerConfigKey: text('provider_config_key'),
+    payload: jsonb('payload').notNull(),
+    status: text('status', { enum: webhookStatuses }).notNull(),
+    error: text('error'),
+    /** The jobs the delivery enqueued (or found queued). */
+    jobIds: jsonb('job_ids'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('webhook_events_delivery_idx').on(t.deliveryKey),
+    index('webhook_events_status_idx').on(t.status, t.receivedAt.desc()),
+    check('webhook_events_status_check', sql`${t.status} IN ('processed', 'rejected', 'ignored')`),
+  ],
+);
+
+export type Connection = typeof connections.$inferSelect;
+export type WebhookEvent = typeof webhookEvents.$inferSelect;

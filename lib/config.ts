@@ -4,8 +4,6 @@ import { z } from 'zod';
  * Every setting switchyard reads, validated once. Nothing else in the code base reads process.env:
  * a missing or invalid setting stops start-up with one message naming each bad variable.
  */
-const optionalUrl = z.preprocess(emptyToUndefined, z.string().url().optional());
-
 const postgresUrl = z
   .string()
   .refine((value) => {
@@ -44,6 +42,25 @@ const configSchema = z.object({
   JOBS_PER_USER_RUNNING_CAP: intIn(1, 100, 4),
   JOBS_BACKOFF_BASE_MS: intIn(10, 600_000, 2_000),
   JOBS_BACKOFF_MAX_MS: intIn(1_000, 86_400_000, 3_600_000),
+
+  // Nango: OAuth connections and webhooks
+  NANGO_HOST: z.preprocess(emptyToUndefined, z.string().url().default('https://api.nango.dev')),
+  NANGO_SECRET_KEY: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
+  /** Signs webhooks (X-Nango-Hmac-Sha256); from the Nango dashboard's environment settings. */
+  NANGO_WEBHOOK_SIGNING_KEY: z.preprocess(emptyToUndefined, z.string().min(8, 'expected at least 8 characters').optional()),
+  NANGO_PROVIDER_CONFIG_KEY_GMAIL: z.preprocess(emptyToUndefined, z.string().default('google-mail')),
+  NANGO_PROVIDER_CONFIG_KEY_CALENDAR: z.preprocess(emptyToUndefined, z.string().default('google-calendar')),
+  NANGO_PROVIDER_CONFIG_KEY_SALESFORCE: z.preprocess(emptyToUndefined, z.string().default('salesforce')),
+  /** Start a runner pass from the webhook (waitUntil) instead of waiting for the next cron tick. */
+  WEBHOOK_KICK_RUNNER: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('true').transform((v) => v === 'true')),
+
+  // Firebase Authentication: callers of the frontend API present an ID token
+  FIREBASE_PROJECT_ID: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
+  FIREBASE_JWKS_URL: z.preprocess(
+    emptyToUndefined,
+    z.string().url().default('https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com'),
+  ),
+
 
   // Operators: Bearer key for the admin endpoints (api/admin/*); they answer 401 while it is unset.
   ADMIN_API_KEY: z.preprocess(emptyToUndefined, z.string().min(24, 'expected at least 24 characters').optional()),

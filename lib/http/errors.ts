@@ -35,8 +35,11 @@ export const unauthenticated = (message = 'a valid bearer token is required') =>
   new HttpError(401, 'unauthenticated', message, undefined, { 'WWW-Authenticate': 'Bearer' });
 export const notFound = (message = 'not found') => new HttpError(404, 'not_found', message);
 export const conflict = (message: string) => new HttpError(409, 'conflict', message);
+// The unread rest of the body makes the connection unusable for another request: close it.
 export const payloadTooLarge = (limitBytes: number) =>
-  new HttpError(413, 'payload_too_large', `the request body exceeds ${limitBytes} bytes`);
+  new HttpError(413, 'payload_too_large', `the request body exceeds ${limitBytes} bytes`, undefined, {
+    Connection: 'close',
+  });
 export const unprocessable = (message: string, details?: unknown[]) =>
   new HttpError(422, 'unprocessable', message, details);
 export const rateLimited = (retryAfterSeconds: number) =>

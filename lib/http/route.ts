@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from '../config';
+import { DomainError, type DomainErrorCode } from '../errors';
 import { JobStateError } from '../jobs/errors';
 import { logger, type Logger } from '../observability/logger';
-import { HttpError, badRequest } from './errors';
+import { authenticate, type Caller } from './auth';
+import { validate } from './body';
+import { HttpError, badRequest, type ErrorCode } from './errors';
 
 export interface RequestContext {
   requestId: string;
@@ -42,6 +45,16 @@ export function route(handler: RouteHandler): (request: Request) => Promise<Resp
   };
 }
 
+const DOMAIN_STATUS: Record<DomainErrorCode, [number, ErrorCode]> = {
+  invalid_signature: [401, 'unauthenticated'],
+  validation_failed: [400, 'validation_failed'],
+  unknown_provider: [422, 'unprocessable'],
+  not_found: [404, 'not_found'],
+  conflict: [409, 'conflict'],
+  unprocessable: [422, 'unprocessable'],
+  dependency_unavailable: [503, 'dependency_unavailable'],
+};
+
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof z.ZodError) {
@@ -49,6 +62,10 @@ export function toHttpError(error: unknown): HttpError {
       'the request is invalid',
       error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
     );
+  }
+  if (error instanceof DomainError) {
+    const [status, code] = DOMAIN_STATUS[error.code];
+    return new HttpError(status, code, error.message, error.details, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined);
   }
   if (error instanceof JobStateError) {
     return new HttpError(error.code === 'job_not_found' ? 404 : 409, error.code === 'job_not_found' ? 'not_found' : 'conflict', error.message);
@@ -73,4 +90,20 @@ export function errorResponse(requestId: string, error: HttpError): Response {
 
 export function json(body: unknown, init?: ResponseInit): Response {
   return Response.json(body, init);
+}
+
+/** A frontend API route: the caller authenticated (Firebase ID token) before the handler runs. */
+export function authedRoute(
+  handler: (request: Request, context: RequestContext & { caller: Caller }) => Promise<Response>,
+): (request: Request) => Promise<Response> {
+  return route(async (request, context) => {
+    const caller = await authenticate(request);
+    return handler(request, { ...context, caller, logger: context.logger.child({ userId: caller.userId }) });
+  });
+}
+
+/** The query string validated with zod (400 naming each bad parameter). */
+export function queryParams<T>(request: Request, schema: z.ZodType<T>): T {
+  const params = Object.fromEntries(new URL(request.url).searchParams);
+  return validate(schema, params, 'the query');
 }

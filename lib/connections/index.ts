@@ -1,0 +1,210 @@
+import { and, desc, eq, lt, ne, or, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { connections, syncStates, type Connection, type Provider } from '../../db/schema';
+import { DomainError } from '../errors';
+import { cancelJobsMatching } from '../jobs/cancel';
+import { enqueueMany, type DbOrTx } from '../jobs/queue';
+import { getNangoConnection, providerConfigKeys } from '../providers/nango';
+import { STREAMS, syncDedupeKey, syncJobKind, type SyncPayload } from '../sync/streams';
+import { decodeCursor, encodeCursor } from '../pagination';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type DbLike = Db | Tx;
+
+export interface ConnectionInput {
+  userId: string;
+  provider: Provider;
+  providerConfigKey: string;
+  nangoConnectionId: string;
+}
+
+/**
+ * Creates the connection, or revives it (re-authorised, or deleted earlier). Returns null when the
+ * Nango connection already belongs to another user: a connection never changes hands silently.
+ */
+export async function upsertConnection(db: DbLike, input: ConnectionInput): Promise<Connection | null> {
+  const [row] = await db
+    .insert(connections)
+    .values({ ...input, status: 'active' })
+    .onConflictDoUpdate({
+      target: [connections.providerConfigKey, connections.nangoConnectionId],
+      set: {
+        userId: sql`CASE WHEN ${connections.status} = 'deleted' THEN excluded.user_id ELSE ${connections.userId} END`,
+        status: sql`CASE WHEN ${connections.status} = 'paused' THEN 'paused' ELSE 'active' END`,
+        lastError: null,
+        deletedAt: null,
+        updatedAt: sql`now()`,
+      },
+      setWhere: or(eq(connections.userId, sql`excluded.user_id`), eq(connections.status, 'deleted')),
+    })
+    .returning();
+  return row ?? null;
+}
+
+/** Enqueues a sync of each of the connection's streams, deduplicated per stream. */
+export async function enqueueSyncs(
+  db: DbOrTx,
+  connection: Pick<Connection, 'id' | 'userId' | 'provider'>,
+  mode: SyncPayload['mode'],
+  options: { streams?: readonly string[]; startDate?: string; endDate?: string; priority?: number } = {},
+): Promise<number[]> {
+  const streams = options.streams ?? STREAMS[connection.provider];
+  const results = await enqueueMany(
+    db,
+    streams.map((stream) => ({
+      kind: syncJobKind(connection.provider),
+      userId: connection.userId,
+      payload: {
+        connectionId: connection.id,
+        stream,
+        mode,
+        ...(options.startDate ? { startDate: options.startDate } : {}),
+        ...(options.endDate ? { endDate: options.endDate } : {}),
+      } satisfies SyncPayload,
+      dedupeKey: syncDedupeKey(connection.id, stream),
+      // A change that arrives while the stream syncs must not be lost: run once more afterwards.
+      rerunIfRunning: true,
+      priority: options.priority ?? (mode === 'incremental' ? 0 : 10),
+    })),
+  );
+  return results.map((result) => result.job.id);
+}
+
+/**
+ * After the frontend's Nango Connect flow: checks with Nango that the connection exists (and belongs
+ * to this user when Nango knows its end user), records it and enqueues its initial backfill.
+ */
+export async function connectFromFrontend(
+  db: Db,
+  userId: string,
+  input: { provider: Provider; connectionId: string },
+): Promise<{ connection: Connection; jobIds: number[] }> {
+  const providerConfigKey = providerConfigKeys()[input.provider];
+  let remote;
+  try {
+    remote = await getNangoConnection(providerConfigKey, input.connectionId);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'not_found') {
+      throw new DomainError('unprocessable', error.message, [{ path: 'connectionId', message: 'unknown to Nango' }]);
+    }
+    throw error;
+  }
+  if (remote.endUserId && remote.endUserId !== userId) {
+    throw new DomainError('unprocessable', 'this Nango connection belongs to another user', [
+      { path: 'connectionId', message: 'belongs to another user' },
+    ]);
+  }
+  return db.transaction(async (tx) => {
+    const connection = await upsertConnection(tx, {
+      userId,
+      provider: input.provider,
+      providerConfigKey,
+      nangoConnectionId: input.connectionId,
+    });
+    if (!connection) throw new DomainError('conflict', 'this Nango connection belongs to another user');
+    const jobIds = connection.status === 'paused' ? [] : await enqueueSyncs(tx, connection, 'initial');
+    return { connection, jobIds };
+  });
+}
+
+export interface ConnectionView {
+  id: number;
+  provider: Provider;
+  connectionId: string;
+  providerConfigKey: string;
+  status: Connection['status'];
+  lastError: string | null;
+  lastSyncedAt: Date | null;
+  createdAt: Date;
+  streams: { stream: string; lastSuccessAt: Date | null; lastError: string | null; lastErrorAt: Date | null }[];
+}
+
+/** The caller's connections, newest first, with each stream's last outcome. */
+export async function listConnections(
+  db: Db,
+  userId: string,
+  page: { limit: number; cursor?: string },
+): Promise<{ data: ConnectionView[]; nextCursor: string | null }> {
+  const after = page.cursor ? decodeCursor(page.cursor) : null;
+  const rows = await db
+    .select()
+    .from(connections)
+    .where(
+      and(
+        eq(connections.userId, userId),
+        ne(connections.status, 'deleted'),
+        after
+          ? or(
+              lt(connections.createdAt, after.createdAt),
+              and(eq(connections.createdAt, after.createdAt), lt(connections.id, after.id)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(connections.createdAt), desc(connections.id))
+    .limit(page.limit + 1);
+  const pageRows = rows.slice(0, page.limit);
+  const states = pageRows.length
+    ? await db
+        .select()
+        .from(syncStates)
+        .where(sql`${syncStates.connectionId} = ANY(${sql.param(pageRows.map((r) => r.id))}::bigint[])`)
+    : [];
+  const last = pageRows[pageRows.length - 1];
+  return {
+    data: pageRows.map((row) => ({
+      id: row.id,
+      provider: row.provider,
+      connectionId: row.nangoConnectionId,
+      providerConfigKey: row.providerConfigKey,
+      status: row.status,
+      lastError: row.lastError,
+      lastSyncedAt: row.lastSyncedAt,
+      createdAt: row.createdAt,
+      streams: states
+        .filter((state) => state.connectionId === row.id)
+        .map((state) => ({
+          stream: state.stream,
+          lastSuccessAt: state.lastSuccessAt,
+          lastError: state.lastError,
+          lastErrorAt: state.lastErrorAt,
+        })),
+    })),
+    nextCursor: rows.length > page.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+  };
+}
+
+/** The caller's connection, or a not_found error (another tenant's is not found either). */
+export async function getOwnConnection(db: DbLike, userId: string, id: number): Promise<Connection> {
+  const [row] = await db
+    .select()
+    .from(connections)
+    .where(and(eq(connections.id, id), eq(connections.userId, userId), ne(connections.status, 'deleted')));
+  if (!row) throw new DomainError('not_found', 'no such connection');
+  return row;
+}
+
+/**
+ * Disconnects: stops the connection's jobs (queued ones at once, running ones at their next heartbeat)
+ * and marks it deleted. With `purge`, its synced data goes too (the rows cascade from the connection).
+ */
+export async function deleteConnection(
+  db: Db,
+  userId: string,
+  id: number,
+  options: { purge: boolean },
+): Promise<{ cancelledJobs: number; purged: boolean }> {
+  return db.transaction(async (tx) => {
+    await getOwnConnection(tx, userId, id);
+    const cancelledJobs = await cancelJobsMatching(tx, userId, { connectionId: id });
+    if (options.purge) {
+      await tx.delete(connections).where(and(eq(connections.id, id), eq(connections.userId, userId)));
+    } else {
+      await tx
+        .update(connections)
+        .set({ status: 'deleted', deletedAt: sql`now()`, updatedAt: sql`now()` })
+        .where(and(eq(connections.id, id), eq(connections.userId, userId)));
+    }
+    return { cancelledJobs, purged: options.purge };
+  });
+}

@@ -1,0 +1,212 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { connections, syncStates, webhookEvents, type Provider } from '../../db/schema';
+import { upsertConnection, enqueueSyncs } from '../connections';
+import { DomainError } from '../errors';
+import { providerForConfigKey } from '../providers/nango';
+import { streamsForModel } from '../sync/streams';
+
+/**
+ * Nango webhooks: verified over the exact raw bytes, validated, then recorded and acted on in ONE
+ * transaction. What Nango sends is documented at nango.dev/docs (webhooks from Nango).
+ */
+
+const authSchema = z.object({
+  type: z.literal('auth'),
+  connectionId: z.string().min(1).max(255),
+  providerConfigKey: z.string().min(1).max(255),
+  operation: z.enum(['creation', 'override', 'refresh', 'unknown']),
+  success: z.boolean(),
+  provider: z.string().optional(),
+  environment: z.string().optional(),
+  endUser: z
+    .object({ endUserId: z.string().min(1).max(255) })
+    .passthrough()
+    .nullish(),
+  error: z.object({ type: z.string().optional(), description: z.string().optional() }).passthrough().nullish(),
+});
+
+const syncSchema = z.object({
+  type: z.literal('sync'),
+  connectionId: z.string().min(1).max(255),
+  providerConfigKey: z.string().min(1).max(255),
+  syncName: z.string().max(255).optional(),
+  model: z.string().max(255).optional(),
+  success: z.boolean(),
+  modifiedAfter: z.string().nullish(),
+  responseResults: z
+    .object({ added: z.number().int(), updated: z.number().int(), deleted: z.number().int() })
+    .partial()
+    .nullish(),
+  error: z.object({ type: z.string().optional(), description: z.string().optional() }).passthrough().nullish(),
+  startedAt: z.string().nullish(),
+  failedAt: z.string().nullish(),
+});
+
+const otherSchema = z.object({ type: z.string().min(1).max(100) }).passthrough();
+
+export type NangoWebhook = z.infer<typeof authSchema> | z.infer<typeof syncSchema>;
+
+/** Constant-time check of X-Nango-Hmac-Sha256: hex HMAC-SHA256 of the raw body with the signing key. */
+export function verifyNangoSignature(raw: Buffer, signature: string | null, signingKey: string | undefined): boolean {
+  if (!signingKey || !signature || !/^[0-9a-f]{64}$/i.test(signature)) return false;
+  const expected = createHmac('sha256', signingKey).update(raw).digest();
+  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
+}
+
+export interface WebhookOutcome {
+  duplicate: boolean;
+  status: 'processed' | 'rejected' | 'ignored';
+  reason: string | null;
+  jobIds: number[];
+}
+
+/**
+ * Verifies, validates and processes one delivery. Throws DomainError: invalid_signature (nothing is
+ * stored), validation_failed (malformed JSON or shape, the field named), unknown_provider.
+ */
+export async function receiveNangoWebhook(
+  db: Db,
+  raw: Buffer,
+  signature: string | null,
+  signingKey: string | undefined,
+): Promise<WebhookOutcome> {
+  if (!verifyNangoSignature(raw, signature, signingKey)) {
+    throw new DomainError('invalid_signature', 'the webhook signature is missing or does not match');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new DomainError('validation_failed', 'the body is not valid JSON');
+  }
+  const base = otherSchema.safeParse(body);
+  if (!base.success) throw validationError(base.error);
+  const type = base.data.type;
+  const parsed = type === 'auth' ? authSchema.safeParse(body) : type === 'sync' ? syncSchema.safeParse(body) : null;
+  if (parsed && !parsed.success) throw validationError(parsed.error);
+  const webhook = parsed?.data as NangoWebhook | undefined;
+
+  const provider = webhook ? providerForConfigKey(webhook.providerConfigKey) : null;
+  if (webhook && !provider) {
+    throw new DomainError('unknown_provider', `unknown provider config key "${webhook.providerConfigKey}"`, [
+      { path: 'providerConfigKey', message: 'not one switchyard is configured for' },
+    ]);
+  }
+
+  const deliveryKey = createHash('sha256').update(raw).digest('hex');
+  return db.transaction(async (tx) => {
+    const [delivery] = await tx
+      .insert(webhookEvents)
+      .values({
+        deliveryKey,
+        type,
+        nangoConnectionId: webhook?.connectionId ?? null,
+        providerConfigKey: webhook?.providerConfigKey ?? null,
+        payload: body as object,
+        status: 'processed',
+      })
+      .onConflictDoNothing({ target: webhookEvents.deliveryKey })
+      .returning({ id: webhookEvents.id });
+    if (!delivery) return { duplicate: true, status: 'processed', reason: 'already received', jobIds: [] };
+
+    const outcome = webhook
+      ? webhook.type === 'auth'
+        ? await onAuth(tx, webhook, provider!)
+        : await onSync(tx, webhook, provider!)
+      : { status: 'ignored' as const, reason: `webhook type "${type}" is not used by switchyard`, jobIds: [] };
+
+    if (outcome.status !== 'processed' || outcome.reason || outcome.jobIds.length > 0) {
+      await tx
+        .update(webhookEvents)
+        .set({ status: outcome.status, error: outcome.reason, jobIds: outcome.jobIds })
+        .where(eq(webhookEvents.id, delivery.id));
+    }
+    return { duplicate: false, ...outcome };
+  });
+}
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Outcome = Omit<WebhookOutcome, 'duplicate'>;
+
+async function onAuth(tx: Tx, webhook: z.infer<typeof authSchema>, provider: Provider): Promise<Outcome> {
+  if (webhook.operation === 'refresh' && !webhook.success) {
+    const updated = await tx
+      .update(connections)
+      .set({
+        status: sql`CASE WHEN ${connections.status} = 'paused' THEN 'paused' ELSE 'error' END`,
+        lastError: `token refresh failed: ${webhook.error?.description ?? webhook.error?.type ?? 'no detail'}`,
+        updatedAt: sql`now()`,
+      })
+      .where(connectionMatch(webhook))
+      .returning({ id: connections.id });
+    return updated.length
+      ? { status: 'processed', reason: null, jobIds: [] }
+      : { status: 'rejected', reason: `unknown connection "${webhook.connectionId}"`, jobIds: [] };
+  }
+  if (!webhook.success) {
+    return { status: 'ignored', reason: `auth ${webhook.operation} failed: ${webhook.error?.description ?? 'no detail'}`, jobIds: [] };
+  }
+  if (webhook.operation !== 'creation' && webhook.operation !== 'override') {
+    return { status: 'ignored', reason: `auth ${webhook.operation} needs no action`, jobIds: [] };
+  }
+  const userId = webhook.endUser?.endUserId;
+  if (!userId) {
+    return { status: 'rejected', reason: 'the auth webhook names no end user, so the connection has no owner', jobIds: [] };
+  }
+  const connection = await upsertConnection(tx, {
+    userId,
+    provider,
+    providerConfigKey: webhook.providerConfigKey,
+    nangoConnectionId: webhook.connectionId,
+  });
+  if (!connection) {
+    return { status: 'rejected', reason: 'the connection belongs to another user', jobIds: [] };
+  }
+  const jobIds = connection.status === 'paused' ? [] : await enqueueSyncs(tx, connection, 'initial');
+  return { status: 'processed', reason: null, jobIds };
+}
+
+async function onSync(tx: Tx, webhook: z.infer<typeof syncSchema>, provider: Provider): Promise<Outcome> {
+  const [connection] = await tx
+    .select({ id: connections.id, userId: connections.userId, provider: connections.provider, status: connections.status })
+    .from(connections)
+    .where(and(connectionMatch(webhook), sql`${connections.status} <> 'deleted'`));
+  if (!connection) {
+    return { status: 'rejected', reason: `unknown connection "${webhook.connectionId}"`, jobIds: [] };
+  }
+  const streams = streamsForModel(provider, webhook.model);
+  if (!webhook.success) {
+    const description = `${webhook.error?.type ?? 'sync_error'}: ${webhook.error?.description ?? 'no detail'}`;
+    await tx
+      .insert(syncStates)
+      .values(streams.map((stream) => ({ connectionId: connection.id, stream, lastError: description, lastErrorAt: sql`now()` })))
+      .onConflictDoUpdate({
+        target: [syncStates.connectionId, syncStates.stream],
+        set: { lastError: description, lastErrorAt: sql`now()`, updatedAt: sql`now()` },
+      });
+    return { status: 'processed', reason: null, jobIds: [] };
+  }
+  if (connection.status === 'paused') {
+    return { status: 'processed', reason: 'connection paused: no sync started', jobIds: [] };
+  }
+  const jobIds = await enqueueSyncs(tx, connection, 'incremental', { streams });
+  return { status: 'processed', reason: null, jobIds };
+}
+
+function connectionMatch(webhook: { providerConfigKey: string; connectionId: string }) {
+  return and(
+    eq(connections.providerConfigKey, webhook.providerConfigKey),
+    eq(connections.nangoConnectionId, webhook.connectionId),
+  );
+}
+
+function validationError(error: z.ZodError): DomainError {
+  return new DomainError(
+    'validation_failed',
+    `the webhook is malformed: ${error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+  );
+}

@@ -1,0 +1,45 @@
+import { startSandbox, FIREBASE_JWKS_PATH, type Sandbox } from '../../dev/sandbox/index';
+import { resetNangoForTests } from '../../lib/providers/nango';
+import { startTestApp, type TestApp } from './server';
+
+export const SIGNING_KEY = 'test-webhook-signing-key';
+export const NANGO_SECRET = 'test-nango-secret';
+export const PROJECT_ID = 'switchyard-test';
+
+export interface SandboxedApp extends TestApp {
+  sandbox: Sandbox;
+  /** A Firebase ID token for the user, minted by the sandbox's issuer. */
+  token(userId: string): Promise<string>;
+  /** Sends a payload to the app's Nango webhook, signed as Nango signs it. */
+  webhook(payload: object): Promise<Response>;
+}
+
+/** The API on a fresh database, with Nango, Google, Salesforce and Firebase played by the sandbox. */
+export async function startSandboxedApp(env: Record<string, string> = {}): Promise<SandboxedApp> {
+  const sandbox = await startSandbox({
+    port: 0,
+    seed: 7,
+    webhookSigningKey: SIGNING_KEY,
+    nangoSecretKey: NANGO_SECRET,
+    firebaseProjectId: PROJECT_ID,
+  });
+  const app = await startTestApp({
+    NANGO_HOST: sandbox.url,
+    NANGO_SECRET_KEY: NANGO_SECRET,
+    NANGO_WEBHOOK_SIGNING_KEY: SIGNING_KEY,
+    FIREBASE_PROJECT_ID: PROJECT_ID,
+    FIREBASE_JWKS_URL: sandbox.url + FIREBASE_JWKS_PATH,
+    ...env,
+  });
+  resetNangoForTests();
+  return {
+    ...app,
+    sandbox,
+    token: (userId) => sandbox.mintIdToken(userId),
+    webhook: (payload) => sandbox.sendWebhook(`${app.url}/api/webhooks/nango`, payload),
+    close: async () => {
+      await app.close();
+      await sandbox.close();
+    },
+  };
+}
