@@ -1,0 +1,137 @@
+// Run-time fault injection per provider: latency, 500/503 share, 429 + Retry-After share,
+// hanging requests (bounded), token expiry. Decisions come from a seeded PRNG, so a given
+// seed and request order always produce the same faults.
+import { Prng, seedFrom } from './prng';
+import type { Provider } from './errors';
+
+export interface Faults {
+  /** Added to every request. */
+  latencyMs?: number;
+  /** Share (0..1) of requests answered 500 or 503 with the provider's error body. */
+  errorRate?: number;
+  /** Share (0..1) of requests answered 429 with Retry-After. */
+  rateLimitRate?: number;
+  /** Retry-After on injected 429s; default 1. */
+  retryAfterSeconds?: number;
+  /** Action, not state: invalidates every access token of the provider now. */
+  expireTokens?: boolean;
+  /** Share (0..1) of requests that hang until the client gives up (at most `hangMs`). */
+  hangRate?: number;
+  /** Upper bound of a hang; default and maximum 120 000. */
+  hangMs?: number;
+}
+
+export const MAX_HANG_MS = 120_000;
+
+export type FaultOutcome = 'pass' | 'error500' | 'error503' | 'rateLimit' | 'hang';
+
+export interface FaultCounters {
+  requests: number;
+  errors: number;
+  rateLimited: number;
+  hangs: number;
+}
+
+export class FaultController {
+  private readonly faults = new Map<Provider, Faults>();
+  private readonly prngs = new Map<Provider, Prng>();
+  private readonly counters = new Map<Provider, FaultCounters>();
+  private readonly waiting = new Set<() => void>();
+
+  constructor(
+    private readonly seed: number,
+    private readonly onExpireTokens: (provider: Provider) => void,
+  ) {}
+
+  set(provider: Provider, faults: Faults): void {
+    const { expireTokens, ...state } = faults;
+    if (expireTokens) this.onExpireTokens(provider);
+    this.faults.set(provider, state);
+    // Same seed + same settings + same request order => same decisions.
+    this.prngs.set(provider, new Prng(seedFrom(this.seed, 'faults', provider)));
+  }
+
+  get(provider: Provider): Faults {
+    return { ...(this.faults.get(provider) ?? {}) };
+  }
+
+  stats(provider: Provider): FaultCounters {
+    let c = this.counters.get(provider);
+    if (!c) {
+      c = { requests: 0, errors: 0, rateLimited: 0, hangs: 0 };
+      this.counters.set(provider, c);
+    }
+    return c;
+  }
+
+  decide(provider: Provider): FaultOutcome {
+    const f = this.faults.get(provider);
+    const stats = this.stats(provider);
+    stats.requests++;
+    if (!f) return 'pass';
+    let prng = this.prngs.get(provider);
+    if (!prng) {
+      prng = new Prng(seedFrom(this.seed, 'faults', provider));
+      this.prngs.set(provider, prng);
+    }
+    // Always draw the same number of values so one rate does not shift the others.
+    const hang = prng.next();
+    const error = prng.next();
+    const limited = prng.next();
+    const which = prng.next();
+    if (hang < (f.hangRate ?? 0)) {
+      stats.hangs++;
+      return 'hang';
+    }
+    if (error < (f.errorRate ?? 0)) {
+      stats.errors++;
+      return which < 0.5 ? 'error500' : 'error503';
+    }
+    if (limited < (f.rateLimitRate ?? 0)) {
+      stats.rateLimited++;
+      return 'rateLimit';
+    }
+    return 'pass';
+  }
+
+  latency(provider: Provider): number {
+    return Math.max(0, this.faults.get(provider)?.latencyMs ?? 0);
+  }
+
+  hangMs(provider: Provider): number {
+    return Math.min(MAX_HANG_MS, Math.max(0, this.faults.get(provider)?.hangMs ?? MAX_HANG_MS));
+  }
+
+  retryAfter(provider: Provider): number {
+    return Math.max(0, Math.round(this.faults.get(provider)?.retryAfterSeconds ?? 1));
+  }
+
+  /** Waits `ms`, or less if the client goes away or the sandbox closes. */
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.waiting.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiting.add(done);
+      if (signal) {
+        if (signal.aborted) done();
+        else signal.addEventListener('abort', done, { once: true });
+      }
+    });
+  }
+
+  /** Releases every pending wait (on close). */
+  releaseAll(): void {
+    for (const done of [...this.waiting]) done();
+  }
+
+  reset(): void {
+    this.faults.clear();
+    this.prngs.clear();
+  }
+}

@@ -1,0 +1,176 @@
+// Gmail v1 REST paths, as @googleapis/gmail calls them at rootUrl = the sandbox url.
+import { Hono, type Context } from 'hono';
+import { googleError, googleNotFound } from '../errors';
+import { parseMime } from './mime';
+import { GmailError, GmailStore, type HistoryType, type MessageFormat } from './store';
+
+type Env = { Variables: { account: string } };
+
+const FORMATS = new Set<MessageFormat>(['full', 'metadata', 'minimal', 'raw']);
+const HISTORY_TYPES = new Set<HistoryType>(['messageAdded', 'messageDeleted', 'labelAdded', 'labelRemoved']);
+
+function list(c: Context<Env>, name: string): string[] | undefined {
+  const values = c.req.queries(name);
+  if (!values || values.length === 0) return undefined;
+  return values.flatMap((v) => v.split(',')).filter(Boolean);
+}
+
+function intParam(c: Context<Env>, name: string): number | undefined {
+  const v = c.req.query(name);
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new GmailError(400, `Invalid value for ${name}`);
+  return n;
+}
+
+function format(c: Context<Env>): MessageFormat {
+  const f = (c.req.query('format') ?? 'full') as MessageFormat;
+  if (!FORMATS.has(f)) throw new GmailError(400, `Invalid value at 'format' (${f})`);
+  return f;
+}
+
+function bool(c: Context<Env>, name: string): boolean {
+  return c.req.query(name) === 'true';
+}
+
+export function gmailRoutes(store: GmailStore): Hono<Env> {
+  const app = new Hono<Env>();
+
+  app.onError((err, c) => {
+    if (err instanceof GmailError) {
+      if (err.status === 404) return c.json(googleNotFound(), 404);
+      return c.json(googleError(400, err.message, 'invalidArgument'), 400);
+    }
+    throw err;
+  });
+
+  // users/{userId}: 'me' or the mailbox's own address
+  const base = '/gmail/v1/users/:userId';
+  const selfOnly = async (c: Context<Env>, next: () => Promise<void>) => {
+    const account = c.get('account');
+    if (!store.has(account)) store.ensureAccount(account);
+    const userId = decodeURIComponent(c.req.param('userId') ?? '');
+    if (!store.isSelf(account, userId)) {
+      return c.json(googleError(403, `Delegation denied for ${store.owner(account).email}`, 'forbidden'), 403);
+    }
+    return next();
+  };
+  app.use(`${base}/*`, selfOnly);
+  app.use('/upload/gmail/v1/users/:userId/*', selfOnly);
+
+  app.get(`${base}/profile`, (c) => c.json(store.profile(c.get('account'))));
+
+  app.get(`${base}/labels`, (c) =>
+    c.json({
+      labels: [
+        'CHAT', 'SENT', 'INBOX', 'IMPORTANT', 'TRASH', 'DRAFT', 'SPAM', 'CATEGORY_FORUMS', 'CATEGORY_UPDATES',
+        'CATEGORY_PERSONAL', 'CATEGORY_PROMOTIONS', 'CATEGORY_SOCIAL', 'STARRED', 'UNREAD',
+      ].map((id) => ({ id, name: id, type: 'system' })),
+    }),
+  );
+
+  app.get(`${base}/threads`, (c) =>
+    c.json(
+      store.listThreads(c.get('account'), {
+        q: c.req.query('q'),
+        labelIds: list(c, 'labelIds'),
+        maxResults: intParam(c, 'maxResults'),
+        pageToken: c.req.query('pageToken'),
+        includeSpamTrash: bool(c, 'includeSpamTrash'),
+      }),
+    ),
+  );
+
+  app.get(`${base}/threads/:id`, (c) =>
+    c.json(store.getThread(c.get('account'), c.req.param('id'), format(c), list(c, 'metadataHeaders'))),
+  );
+
+  app.post(`${base}/threads/:id/modify`, async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { addLabelIds?: string[]; removeLabelIds?: string[] };
+    return c.json(store.modifyThread(c.get('account'), c.req.param('id'), body.addLabelIds, body.removeLabelIds));
+  });
+  app.post(`${base}/threads/:id/trash`, (c) => c.json(store.modifyThread(c.get('account'), c.req.param('id'), ['TRASH'], ['INBOX', 'UNREAD'])));
+  app.post(`${base}/threads/:id/untrash`, (c) => c.json(store.modifyThread(c.get('account'), c.req.param('id'), [], ['TRASH'])));
+
+  app.get(`${base}/messages`, (c) =>
+    c.json(
+      store.listMessages(c.get('account'), {
+        q: c.req.query('q'),
+        labelIds: list(c, 'labelIds'),
+        maxResults: intParam(c, 'maxResults'),
+        pageToken: c.req.query('pageToken'),
+        includeSpamTrash: bool(c, 'includeSpamTrash'),
+      }),
+    ),
+  );
+
+  const send = async (c: Context<Env>) => {
+    const account = c.get('account');
+    const uploadType = c.req.query('uploadType');
+    const contentType = c.req.header('content-type') ?? '';
+    let raw: Buffer;
+    let threadId: string | undefined;
+    if (c.req.path.startsWith('/upload/')) {
+      const bytes = Buffer.from(await c.req.arrayBuffer());
+      if (uploadType === 'multipart' || contentType.toLowerCase().startsWith('multipart/')) {
+        const parsed = parseMime(Buffer.concat([Buffer.from(`Content-Type: ${contentType}\r\n\r\n`, 'latin1'), bytes]));
+        const [meta, media] = parsed.children ?? [];
+        if (!media?.content) throw new GmailError(400, 'Media is required');
+        const json = meta?.content ? (JSON.parse(meta.content.toString('utf8') || '{}') as { threadId?: string }) : {};
+        threadId = json.threadId;
+        raw = media.content;
+      } else if (!uploadType || uploadType === 'media') {
+        raw = bytes;
+      } else {
+        throw new GmailError(400, `Unsupported uploadType: ${uploadType}`);
+      }
+    } else {
+      const body = (await c.req.json().catch(() => null)) as { raw?: string; threadId?: string } | null;
+      if (!body?.raw) throw new GmailError(400, "'raw' RFC822 payload message string or uploading message via /upload/* URL required");
+      raw = Buffer.from(body.raw, 'base64url');
+      threadId = body.threadId;
+    }
+    return c.json(await store.send(account, raw, threadId));
+  };
+  app.post(`${base}/messages/send`, send);
+  app.post('/upload/gmail/v1/users/:userId/messages/send', send);
+
+  app.get(`${base}/messages/:id`, (c) =>
+    c.json(store.getMessage(c.get('account'), c.req.param('id'), format(c), list(c, 'metadataHeaders'))),
+  );
+  app.delete(`${base}/messages/:id`, (c) => {
+    store.deleteMessage(c.get('account'), c.req.param('id'));
+    return c.body(null, 204);
+  });
+  app.post(`${base}/messages/:id/modify`, async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { addLabelIds?: string[]; removeLabelIds?: string[] };
+    return c.json(store.modifyMessage(c.get('account'), c.req.param('id'), body.addLabelIds, body.removeLabelIds));
+  });
+  app.post(`${base}/messages/:id/trash`, (c) => c.json(store.trashMessage(c.get('account'), c.req.param('id'))));
+  app.post(`${base}/messages/:id/untrash`, (c) => c.json(store.untrashMessage(c.get('account'), c.req.param('id'))));
+  app.get(`${base}/messages/:messageId/attachments/:id`, (c) =>
+    c.json(store.getAttachment(c.get('account'), c.req.param('messageId'), c.req.param('id'))),
+  );
+
+  app.get(`${base}/history`, (c) => {
+    const start = c.req.query('startHistoryId');
+    if (!start) throw new GmailError(400, 'Missing required field: startHistoryId');
+    if (!/^\d+$/.test(start)) throw new GmailError(400, 'Invalid startHistoryId');
+    const types = list(c, 'historyTypes') as HistoryType[] | undefined;
+    for (const t of types ?? []) if (!HISTORY_TYPES.has(t)) throw new GmailError(400, `Invalid value at 'history_types' (${t})`);
+    return c.json(
+      store.listHistory(c.get('account'), {
+        startHistoryId: Number(start),
+        historyTypes: types,
+        labelId: c.req.query('labelId'),
+        maxResults: intParam(c, 'maxResults'),
+        pageToken: c.req.query('pageToken'),
+      }),
+    );
+  });
+
+  app.all('/gmail/*', (c) => c.json(googleNotFound(), 404));
+  app.all('/upload/gmail/*', (c) => c.json(googleNotFound(), 404));
+
+  return app;
+}
