@@ -328,6 +328,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
 
   // Control routes last: they need the sandbox object.
   app.route('/', controlRoutes(sandbox, faults));
+  app.onError((err, c) => {
+    const provider = providerOfPath(c.req.path);
+    console.error(`[sandbox] ${c.req.method} ${c.req.path} failed:`, err);
+    if (provider) return c.json(backendErrorBody(provider, 500) as object, 500);
+    return c.json({ error: { code: 'internal', message: err instanceof Error ? err.message : String(err) } }, 500);
+  });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No sandbox route for ${c.req.method} ${c.req.path}` } }, 404));
 
   const server = await new Promise<Server>((resolve, reject) => {

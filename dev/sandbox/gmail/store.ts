@@ -201,7 +201,7 @@ function parseQuery(q: string | undefined): SearchTerm[] {
     const negate = m[1] === '-';
     const key = (m[2] ?? '').toLowerCase();
     const value = (m[4] ?? m[3] ?? '').replace(/^"|"$/g, '');
-    terms.push({ negate, key, value: key ? value : value });
+    terms.push({ negate, key, value });
   }
   return terms;
 }
@@ -693,7 +693,7 @@ export class GmailStore {
   }
 
   /** users.messages.send: `raw` is the RFC 2822 message the client built. */
-  async send(account: string, raw: Buffer, threadId?: string): Promise<GmailMessage> {
+  async send(account: string, raw: Buffer, threadId?: string): Promise<Pick<GmailMessage, 'id' | 'threadId' | 'labelIds'>> {
     const mb = this.mailbox(account);
     let email;
     try {
@@ -729,7 +729,7 @@ export class GmailStore {
       messageIdHeader,
       hasAttachment: email.attachments.some((a) => a.disposition === 'attachment' || !!a.filename),
     });
-    return { id: msg.id, threadId: msg.threadId, labelIds: [...msg.labels] } as GmailMessage;
+    return { id: msg.id, threadId: msg.threadId, labelIds: [...msg.labels] };
   }
 
   /** A new incoming mail (control API and tests): lands in INBOX, unread, history recorded. */
