@@ -1,10 +1,13 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
+  date,
   index,
   integer,
   jsonb,
+  numeric,
   pgTable,
   primaryKey,
   text,
@@ -171,3 +174,203 @@ export const webhookEvents = pgTable(
 
 export type Connection = typeof connections.$inferSelect;
 export type WebhookEvent = typeof webhookEvents.$inferSelect;
+
+const connectionRef = () =>
+  bigint('connection_id', { mode: 'number' })
+    .notNull()
+    .references(() => connections.id, { onDelete: 'cascade' });
+
+/** A Gmail thread: what the email list shows. Classified from its messages. */
+export const emailThreads = pgTable(
+  'email_threads',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    connectionId: connectionRef(),
+    userId: text('user_id').notNull(),
+    providerThreadId: text('provider_thread_id').notNull(),
+    subject: text('subject').notNull().default(''),
+    snippet: text('snippet').notNull().default(''),
+    category: text('category').notNull().default('other'),
+    categoryReasons: jsonb('category_reasons').notNull().default([]),
+    /** Lower-cased sender addresses of the thread's messages, for the sender filter. */
+    senders: text('senders').array().notNull().default(sql`'{}'::text[]`),
+    participants: jsonb('participants').notNull().default([]),
+    labelIds: text('label_ids').array().notNull().default(sql`'{}'::text[]`),
+    messageCount: integer('message_count').notNull().default(0),
+    lastMessageAt: timestamp('last_message_at', { withTimezone: true }).notNull(),
+    historyId: text('history_id'),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('email_threads_provider_idx').on(t.connectionId, t.providerThreadId),
+    index('email_threads_user_recent_idx').on(t.userId, t.lastMessageAt.desc(), t.id.desc()),
+    index('email_threads_user_category_idx').on(t.userId, t.category, t.lastMessageAt.desc(), t.id.desc()),
+    index('email_threads_senders_idx').using('gin', t.senders),
+  ],
+);
+
+export const emailMessages = pgTable(
+  'email_messages',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    threadId: bigint('thread_id', { mode: 'number' })
+      .notNull()
+      .references(() => emailThreads.id, { onDelete: 'cascade' }),
+    connectionId: connectionRef(),
+    userId: text('user_id').notNull(),
+    providerMessageId: text('provider_message_id').notNull(),
+    fromAddress: text('from_address'),
+    fromName: text('from_name'),
+    to: jsonb('to').notNull().default([]),
+    cc: jsonb('cc').notNull().default([]),
+    subject: text('subject').notNull().default(''),
+    snippet: text('snippet').notNull().default(''),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    internalDate: timestamp('internal_date', { withTimezone: true }).notNull(),
+    bodyText: text('body_text').notNull().default(''),
+    cleanBody: text('clean_body').notNull().default(''),
+    quotedText: text('quoted_text'),
+    signature: text('signature'),
+    labelIds: text('label_ids').array().notNull().default(sql`'{}'::text[]`),
+    attachments: jsonb('attachments').notNull().default([]),
+    hasCalendarInvite: boolean('has_calendar_invite').notNull().default(false),
+    category: text('category').notNull().default('other'),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('email_messages_provider_idx').on(t.connectionId, t.providerMessageId),
+    index('email_messages_thread_idx').on(t.threadId, t.internalDate),
+  ],
+);
+
+export const calendarEvents = pgTable(
+  'calendar_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    connectionId: connectionRef(),
+    userId: text('user_id').notNull(),
+    providerEventId: text('provider_event_id').notNull(),
+    calendarId: text('calendar_id').notNull().default('primary'),
+    status: text('status').notNull().default('confirmed'),
+    summary: text('summary').notNull().default(''),
+    description: text('description'),
+    location: text('location'),
+    allDay: boolean('all_day').notNull().default(false),
+    /** Timed events: the instants. All-day events: midnight UTC of startDate/endDate, for range queries. */
+    startAt: timestamp('start_at', { withTimezone: true }),
+    endAt: timestamp('end_at', { withTimezone: true }),
+    startDate: date('start_date'),
+    endDate: date('end_date'),
+    timeZone: text('time_zone'),
+    organizer: jsonb('organizer'),
+    attendees: jsonb('attendees').notNull().default([]),
+    recurringEventId: text('recurring_event_id'),
+    htmlLink: text('html_link'),
+    providerUpdatedAt: timestamp('provider_updated_at', { withTimezone: true }),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('calendar_events_provider_idx').on(t.connectionId, t.providerEventId),
+    index('calendar_events_user_start_idx').on(t.userId, t.startAt, t.id),
+  ],
+);
+
+export const crmObjects = ['Lead', 'Contact', 'Account', 'Opportunity'] as const;
+export type CrmObject = (typeof crmObjects)[number];
+
+/** Salesforce records of the four synced objects; the main fields typed, all synced fields in `fields`. */
+export const crmRecords = pgTable(
+  'crm_records',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    connectionId: connectionRef(),
+    userId: text('user_id').notNull(),
+    object: text('object', { enum: crmObjects }).notNull(),
+    providerId: text('provider_id').notNull(),
+    name: text('name'),
+    email: text('email'),
+    phone: text('phone'),
+    company: text('company'),
+    status: text('status'),
+    accountProviderId: text('account_provider_id'),
+    industry: text('industry'),
+    website: text('website'),
+    stageName: text('stage_name'),
+    amount: numeric('amount', { precision: 18, scale: 2 }),
+    closeDate: date('close_date'),
+    fields: jsonb('fields').notNull().default({}),
+    systemModstamp: timestamp('system_modstamp', { withTimezone: true }),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('crm_records_provider_idx').on(t.connectionId, t.object, t.providerId),
+    index('crm_records_user_object_idx').on(t.userId, t.object, t.systemModstamp.desc(), t.id.desc()),
+    check('crm_records_object_check', sql`${t.object} IN ('Lead', 'Contact', 'Account', 'Opportunity')`),
+  ],
+);
+
+/**
+ * What changed, for automations to consume: email.received, calendar.event.created|updated|cancelled,
+ * crm.<object>.created|updated|deleted. `dedupe_key` makes a replayed sync page emit nothing twice.
+ */
+export const events = pgTable(
+  'events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: text('user_id').notNull(),
+    connectionId: bigint('connection_id', { mode: 'number' }).references(() => connections.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    providerId: text('provider_id').notNull(),
+    dedupeKey: text('dedupe_key').notNull(),
+    payload: jsonb('payload').notNull().default({}),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('events_dedupe_idx').on(t.dedupeKey),
+    index('events_user_idx').on(t.userId, t.id),
+  ],
+);
+
+/** The unified timeline: one row per email message, calendar event or CRM record. */
+export const interactions = pgTable(
+  'interactions',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: text('user_id').notNull(),
+    connectionId: bigint('connection_id', { mode: 'number' })
+      .notNull()
+      .references(() => connections.id, { onDelete: 'cascade' }),
+    source: text('source', { enum: ['email', 'calendar', 'crm'] }).notNull(),
+    sourceId: text('source_id').notNull(),
+    kind: text('kind').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    title: text('title').notNull().default(''),
+    summary: text('summary'),
+    participants: jsonb('participants').notNull().default([]),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('interactions_source_idx').on(t.userId, t.source, t.sourceId),
+    index('interactions_user_recent_idx').on(t.userId, t.occurredAt.desc(), t.id.desc()),
+  ],
+);
+
+/**
+ * Provider quota spent per user and minute (Gmail quota units, Calendar and Salesforce requests),
+ * shared by every function instance that calls a provider for the user.
+ */
+export const providerUsage = pgTable(
+  'provider_usage',
+  {
+    userId: text('user_id').notNull(),
+    provider: text('provider').notNull(),
+    windowStart: timestamp('window_start', { withTimezone: true }).notNull(),
+    units: integer('units').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.provider, t.windowStart] })],
+);

@@ -54,6 +54,27 @@ const configSchema = z.object({
   /** Start a runner pass from the webhook (waitUntil) instead of waiting for the next cron tick. */
   WEBHOOK_KICK_RUNNER: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('true').transform((v) => v === 'true')),
 
+  // Provider APIs
+  /** Overrides Google's API roots (Gmail and Calendar), e.g. the local sandbox; unset in production. */
+  GOOGLE_API_ROOT_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  SALESFORCE_API_VERSION: z.preprocess(emptyToUndefined, z.string().regex(/^\d+\.\d$/, 'expected a version like 59.0').default('59.0')),
+  /** Timeout of every provider request. */
+  PROVIDER_TIMEOUT_MS: intIn(100, 120_000, 10_000),
+  /** Retries of one provider request (5xx, 429, timeouts) before the job itself fails. */
+  PROVIDER_MAX_RETRIES: intIn(0, 10, 3),
+  /** Per-user budgets, as the providers enforce them; syncs pace themselves at 95% of them. */
+  GMAIL_QUOTA_UNITS_PER_MINUTE: intIn(1, 10_000_000, 15_000),
+  CALENDAR_REQUESTS_PER_MINUTE: intIn(1, 1_000_000, 600),
+  SALESFORCE_REQUESTS_PER_MINUTE: intIn(1, 1_000_000, 600),
+
+  // Sync
+  GMAIL_BACKFILL_THREADS: intIn(1, 100_000, 50),
+  GMAIL_FETCH_CONCURRENCY: intIn(1, 50, 10),
+  CALENDAR_BACKFILL_DAYS_BACK: intIn(0, 3_650, 30),
+  CALENDAR_BACKFILL_DAYS_AHEAD: intIn(0, 3_650, 90),
+  /** The safety-net cron enqueues an incremental sync of any active connection idle longer than this. */
+  SYNC_STALE_AFTER_MINUTES: intIn(1, 10_080, 60),
+
   // Firebase Authentication: callers of the frontend API present an ID token
   FIREBASE_PROJECT_ID: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
   FIREBASE_JWKS_URL: z.preprocess(
