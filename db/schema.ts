@@ -161,8 +161,6 @@ export const webhookEvents = pgTable(
     payload: jsonb('payload').notNull(),
     status: text('status', { enum: webhookStatuses }).notNull(),
     error: text('error'),
-    /** The jobs the delivery enqueued (or found queued). */
-    jobIds: jsonb('job_ids'),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

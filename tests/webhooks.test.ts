@@ -50,7 +50,7 @@ describe('auth webhooks', () => {
     expect(jobs).toEqual([
       { kind: 'sync.gmail', user_id: 'alice', status: 'queued', payload: { connectionId: Number(connection.id), stream: 'threads', mode: 'initial' } },
     ]);
-    const { rows: [delivery] } = await app.database.pool.query(`SELECT type, status, error, job_ids FROM webhook_events`);
+    const { rows: [delivery] } = await app.database.pool.query(`SELECT type, status, error FROM webhook_events`);
     expect(delivery).toMatchObject({ type: 'auth', status: 'processed', error: null });
   });
 

@@ -126,7 +126,11 @@ export async function enqueueMany(db: DbOrTx, inputs: EnqueueInput[]): Promise<E
   for (const input of inputs) {
     if (!input.kind || !input.userId) throw new TypeError('a job needs a kind and a user id');
   }
-  const inserted = rows(
+  const keys = inputs.map((i) => i.dedupeKey).filter((key): key is string => key !== undefined);
+  const rerunKeys = inputs.filter((i) => i.rerunIfRunning && i.dedupeKey).map((i) => i.dedupeKey!);
+  // One round trip in the common cases: the new rows, and the live jobs that already hold a key (seen
+  // as of the statement's snapshot; one committed just after it is looked up below).
+  const answered = rows(
     await db.execute(sql`
       WITH input AS (
         SELECT * FROM unnest(
@@ -142,35 +146,46 @@ export async function enqueueMany(db: DbOrTx, inputs: EnqueueInput[]): Promise<E
       new_users AS (
         INSERT INTO job_users (user_id) SELECT DISTINCT user_id FROM input
         ON CONFLICT (user_id) DO NOTHING
+      ),
+      inserted AS (
+        INSERT INTO jobs (kind, user_id, payload, priority, run_at, max_attempts, dedupe_key)
+        SELECT kind, user_id, payload, priority, coalesce(run_at, now()), max_attempts, dedupe_key
+        FROM input ORDER BY ord
+        ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND status IN ('queued', 'running') DO NOTHING
+        RETURNING ${JOB_COLUMNS}
+      ),
+      rerun AS (
+        UPDATE jobs SET rerun_requested_at = now(), updated_at = now()
+        WHERE dedupe_key = ANY(${param(rerunKeys)}::text[]) AND status = 'running' AND rerun_requested_at IS NULL
+          AND dedupe_key NOT IN (SELECT dedupe_key FROM inserted WHERE dedupe_key IS NOT NULL)
+        RETURNING id
       )
-      INSERT INTO jobs (kind, user_id, payload, priority, run_at, max_attempts, dedupe_key)
-      SELECT kind, user_id, payload, priority, coalesce(run_at, now()), max_attempts, dedupe_key
-      FROM input ORDER BY ord
-      ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND status IN ('queued', 'running') DO NOTHING
-      RETURNING ${JOB_COLUMNS}
+      SELECT ${JOB_COLUMNS}, true AS created FROM inserted
+      UNION ALL
+      SELECT ${JOB_COLUMNS}, false AS created FROM jobs
+      WHERE dedupe_key = ANY(${param(keys)}::text[]) AND status IN ('queued', 'running')
+        AND dedupe_key NOT IN (SELECT dedupe_key FROM inserted WHERE dedupe_key IS NOT NULL)
     `),
-  ).map(toJob);
+  );
 
   const insertedByKey = new Map<string, QueuedJob>();
   const insertedWithoutKey: QueuedJob[] = [];
-  for (const job of inserted) {
-    if (job.dedupeKey) insertedByKey.set(job.dedupeKey, job);
+  const existingByKey = new Map<string, QueuedJob>();
+  for (const row of answered) {
+    const job = toJob(row);
+    if (!row.created) existingByKey.set(job.dedupeKey!, job);
+    else if (job.dedupeKey) insertedByKey.set(job.dedupeKey, job);
     else insertedWithoutKey.push(job);
   }
 
-  const missingKeys = inputs
-    .map((input) => input.dedupeKey)
-    .filter((key): key is string => key !== undefined && !insertedByKey.has(key));
-  const existingByKey = new Map<string, QueuedJob>();
+  const missingKeys = keys.filter((key) => !insertedByKey.has(key) && !existingByKey.has(key));
   if (missingKeys.length > 0) {
-    const rerunKeys = inputs
-      .filter((input) => input.rerunIfRunning && input.dedupeKey && !insertedByKey.has(input.dedupeKey))
-      .map((input) => input.dedupeKey!);
+    const missingReruns = rerunKeys.filter((key) => missingKeys.includes(key));
     const existing = rows(
       await db.execute(sql`
         WITH rerun AS (
           UPDATE jobs SET rerun_requested_at = now(), updated_at = now()
-          WHERE dedupe_key = ANY(${param(rerunKeys)}::text[]) AND status = 'running' AND rerun_requested_at IS NULL
+          WHERE dedupe_key = ANY(${param(missingReruns)}::text[]) AND status = 'running' AND rerun_requested_at IS NULL
           RETURNING id
         )
         SELECT ${JOB_COLUMNS} FROM jobs

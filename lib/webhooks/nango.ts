@@ -97,36 +97,35 @@ export async function receiveNangoWebhook(
   }
 
   const deliveryKey = createHash('sha256').update(raw).digest('hex');
+  const delivery = {
+    deliveryKey,
+    type,
+    nangoConnectionId: webhook?.connectionId ?? null,
+    providerConfigKey: webhook?.providerConfigKey ?? null,
+    payload: body as object,
+  };
   return db.transaction(async (tx) => {
-    const [delivery] = await tx
+    if (webhook?.type === 'sync') return onSync(tx, delivery, webhook, provider!);
+    const [recorded] = await tx
       .insert(webhookEvents)
-      .values({
-        deliveryKey,
-        type,
-        nangoConnectionId: webhook?.connectionId ?? null,
-        providerConfigKey: webhook?.providerConfigKey ?? null,
-        payload: body as object,
-        status: 'processed',
-      })
+      .values({ ...delivery, status: 'processed' })
       .onConflictDoNothing({ target: webhookEvents.deliveryKey })
       .returning({ id: webhookEvents.id });
-    if (!delivery) return { duplicate: true, status: 'processed', reason: 'already received', jobIds: [] };
-
+    if (!recorded) return DUPLICATE;
     const outcome = webhook
-      ? webhook.type === 'auth'
-        ? await onAuth(tx, webhook, provider!)
-        : await onSync(tx, webhook, provider!)
+      ? await onAuth(tx, webhook, provider!)
       : { status: 'ignored' as const, reason: `webhook type "${type}" is not used by switchyard`, jobIds: [] };
-
-    if (outcome.status !== 'processed' || outcome.reason || outcome.jobIds.length > 0) {
+    if (outcome.status !== 'processed' || outcome.reason) {
       await tx
         .update(webhookEvents)
-        .set({ status: outcome.status, error: outcome.reason, jobIds: outcome.jobIds })
-        .where(eq(webhookEvents.id, delivery.id));
+        .set({ status: outcome.status, error: outcome.reason })
+        .where(eq(webhookEvents.id, recorded.id));
     }
     return { duplicate: false, ...outcome };
   });
 }
+
+const DUPLICATE: WebhookOutcome = { duplicate: true, status: 'processed', reason: 'already received', jobIds: [] };
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Outcome = Omit<WebhookOutcome, 'duplicate'>;
@@ -169,14 +168,37 @@ async function onAuth(tx: Tx, webhook: z.infer<typeof authSchema>, provider: Pro
   return { status: 'processed', reason: null, jobIds };
 }
 
-async function onSync(tx: Tx, webhook: z.infer<typeof syncSchema>, provider: Provider): Promise<Outcome> {
-  const [connection] = await tx
-    .select({ id: connections.id, userId: connections.userId, provider: connections.provider, status: connections.status })
-    .from(connections)
-    .where(and(connectionMatch(webhook), sql`${connections.status} <> 'deleted'`));
-  if (!connection) {
-    return { status: 'rejected', reason: `unknown connection "${webhook.connectionId}"`, jobIds: [] };
-  }
+/**
+ * The hot path (Nango sends these for every sync run): one statement finds the connection and records
+ * the delivery with its final status, a second enqueues the sync (or records the failure).
+ */
+async function onSync(
+  tx: Tx,
+  delivery: { deliveryKey: string; type: string; nangoConnectionId: string | null; providerConfigKey: string | null; payload: object },
+  webhook: z.infer<typeof syncSchema>,
+  provider: Provider,
+): Promise<WebhookOutcome> {
+  const unknown = `unknown connection "${webhook.connectionId}"`;
+  const paused = 'connection paused: no sync started';
+  const result = await tx.execute(sql`
+    WITH connection AS (
+      SELECT id, user_id, status FROM connections
+      WHERE provider_config_key = ${webhook.providerConfigKey} AND nango_connection_id = ${webhook.connectionId}
+        AND status <> 'deleted'
+    )
+    INSERT INTO webhook_events (delivery_key, type, nango_connection_id, provider_config_key, payload, status, error)
+    SELECT ${delivery.deliveryKey}, 'sync', ${webhook.connectionId}, ${webhook.providerConfigKey}, ${JSON.stringify(delivery.payload)}::jsonb,
+      CASE WHEN c.id IS NULL THEN 'rejected' ELSE 'processed' END,
+      CASE WHEN c.id IS NULL THEN ${unknown} WHEN c.status = 'paused' AND ${webhook.success} THEN ${paused} END
+    FROM (SELECT 1) AS one LEFT JOIN connection c ON true
+    ON CONFLICT (delivery_key) DO NOTHING
+    RETURNING (SELECT id FROM connection) AS connection_id, (SELECT user_id FROM connection) AS user_id,
+      (SELECT status FROM connection) AS connection_status
+  `);
+  const recorded = (result.rows as { connection_id: number | null; user_id: string | null; connection_status: string | null }[])[0];
+  if (!recorded) return DUPLICATE;
+  if (recorded.connection_id === null) return { duplicate: false, status: 'rejected', reason: unknown, jobIds: [] };
+  const connection = { id: Number(recorded.connection_id), userId: recorded.user_id!, provider };
   const streams = streamsForModel(provider, webhook.model);
   if (!webhook.success) {
     const description = `${webhook.error?.type ?? 'sync_error'}: ${webhook.error?.description ?? 'no detail'}`;
@@ -187,13 +209,11 @@ async function onSync(tx: Tx, webhook: z.infer<typeof syncSchema>, provider: Pro
         target: [syncStates.connectionId, syncStates.stream],
         set: { lastError: description, lastErrorAt: sql`now()`, updatedAt: sql`now()` },
       });
-    return { status: 'processed', reason: null, jobIds: [] };
+    return { duplicate: false, status: 'processed', reason: null, jobIds: [] };
   }
-  if (connection.status === 'paused') {
-    return { status: 'processed', reason: 'connection paused: no sync started', jobIds: [] };
-  }
+  if (recorded.connection_status === 'paused') return { duplicate: false, status: 'processed', reason: paused, jobIds: [] };
   const jobIds = await enqueueSyncs(tx, connection, 'incremental', { streams });
-  return { status: 'processed', reason: null, jobIds };
+  return { duplicate: false, status: 'processed', reason: null, jobIds };
 }
 
 function connectionMatch(webhook: { providerConfigKey: string; connectionId: string }) {
