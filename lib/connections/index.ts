@@ -2,8 +2,7 @@ import { and, desc, eq, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { connections, syncStates, type Connection, type Provider } from '../../db/schema';
 import { DomainError } from '../errors';
-import { cancelJobsMatching } from '../jobs/cancel';
-import { enqueueMany, type DbOrTx } from '../jobs/queue';
+import { cancelMatching, enqueueMany, type DbOrTx } from '../jobs/queue';
 import { getNangoConnection, providerConfigKeys } from '../providers/nango';
 import { STREAMS, syncDedupeKey, syncJobKind, type SyncPayload } from '../sync/streams';
 import { decodeCursor, encodeCursor } from '../pagination';
@@ -196,7 +195,7 @@ export async function deleteConnection(
 ): Promise<{ cancelledJobs: number; purged: boolean }> {
   return db.transaction(async (tx) => {
     await getOwnConnection(tx, userId, id);
-    const cancelledJobs = await cancelJobsMatching(tx, userId, { connectionId: id });
+    const cancelledJobs = await cancelMatching(tx, userId, { connectionId: id });
     if (options.purge) {
       await tx.delete(connections).where(and(eq(connections.id, id), eq(connections.userId, userId)));
     } else {

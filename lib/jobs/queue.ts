@@ -476,24 +476,38 @@ export async function reclaimExpired(db: DbOrTx, limit = 500): Promise<SettledJo
   }));
 }
 
+/** A queued job ends cancelled at once; a running one is asked to stop (its runner aborts it). */
+const CANCEL = sql`
+  status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+  cancel_requested_at = coalesce(cancel_requested_at, now()),
+  finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
+  updated_at = now()`;
+
 /**
  * Cancels a job: a queued one at once; a running one is marked and its runner aborts it at the next
  * heartbeat. `userId` scopes the call to one tenant. Returns the job, or null when there is none.
  */
 export async function cancel(db: DbOrTx, jobId: number, userId?: string): Promise<QueuedJob | null> {
   const result = await db.execute(sql`
-    UPDATE jobs SET
-      status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
-      cancel_requested_at = coalesce(cancel_requested_at, now()),
-      finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
-      updated_at = now()
-    WHERE id = ${jobId} AND status IN ('queued', 'running')
+    UPDATE jobs SET ${CANCEL} WHERE id = ${jobId} AND status IN ('queued', 'running')
       ${userId === undefined ? sql`` : sql`AND user_id = ${userId}`}
     RETURNING ${JOB_COLUMNS}
   `);
   const row = rows(result)[0];
   if (row) return toJob(row);
   return getJob(db, jobId, userId);
+}
+
+/**
+ * Cancels a user's live jobs whose payload contains `payloadSubset` (e.g. every job of a connection).
+ * Returns how many were touched.
+ */
+export async function cancelMatching(db: DbOrTx, userId: string, payloadSubset: Record<string, unknown>): Promise<number> {
+  const result = await db.execute(sql`
+    UPDATE jobs SET ${CANCEL}
+    WHERE user_id = ${userId} AND status IN ('queued', 'running') AND payload @> ${JSON.stringify(payloadSubset)}::jsonb
+  `);
+  return (result as { rowCount?: number | null }).rowCount ?? 0;
 }
 
 /** Puts a dead or failed job back in the queue with fresh attempts (the admin's retry). */
