@@ -372,3 +372,14 @@ export const providerUsage = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.provider, t.windowStart] })],
 );
+
+/** The Postgres rate limiter's counters: requests per key and fixed one-minute window. */
+export const rateLimitWindows = pgTable(
+  'rate_limit_windows',
+  {
+    key: text('key').notNull(),
+    windowStart: timestamp('window_start', { withTimezone: true }).notNull(),
+    count: integer('count').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] })],
+);

@@ -83,6 +83,11 @@ const configSchema = z.object({
   ),
 
 
+  // Rate limits of the frontend API, per user. Upstash when its REST URL is set; Postgres otherwise.
+  RATE_LIMIT_PER_MINUTE: intIn(1, 100_000, 120),
+  UPSTASH_REDIS_REST_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  UPSTASH_REDIS_REST_TOKEN: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
+
   // Operators: Bearer key for the admin endpoints (api/admin/*); they answer 401 while it is unset.
   ADMIN_API_KEY: z.preprocess(emptyToUndefined, z.string().min(24, 'expected at least 24 characters').optional()),
 
@@ -98,6 +103,12 @@ const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+function checkPairs(config: Config): string[] {
+  return config.UPSTASH_REDIS_REST_URL && !config.UPSTASH_REDIS_REST_TOKEN
+    ? ['UPSTASH_REDIS_REST_TOKEN: required when UPSTASH_REDIS_REST_URL is set']
+    : [];
+}
+
 export class ConfigError extends Error {
   readonly code = 'config_invalid';
   constructor(readonly problems: string[]) {
@@ -112,7 +123,11 @@ function emptyToUndefined(value: unknown): unknown {
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = configSchema.safeParse(env);
-  if (result.success) return result.data;
+  if (result.success) {
+    const problems = checkPairs(result.data);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return result.data;
+  }
   throw new ConfigError(
     result.error.issues.map((issue) => {
       const variable = issue.path.join('.') || '(environment)';

@@ -6,6 +6,7 @@ import { JobStateError } from '../jobs/errors';
 import { logger, type Logger } from '../observability/logger';
 import { authenticate, type Caller } from './auth';
 import { validate } from './body';
+import { enforceRateLimit } from './rate-limit';
 import { HttpError, badRequest, type ErrorCode } from './errors';
 
 export interface RequestContext {
@@ -98,6 +99,7 @@ export function authedRoute(
 ): (request: Request) => Promise<Response> {
   return route(async (request, context) => {
     const caller = await authenticate(request);
+    await enforceRateLimit(`user:${caller.userId}`);
     return handler(request, { ...context, caller, logger: context.logger.child({ userId: caller.userId }) });
   });
 }
