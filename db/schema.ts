@@ -166,6 +166,8 @@ export const webhookEvents = pgTable(
   (t) => [
     uniqueIndex('webhook_events_delivery_idx').on(t.deliveryKey),
     index('webhook_events_status_idx').on(t.status, t.receivedAt.desc()),
+    // Retention deletes by age.
+    index('webhook_events_received_idx').on(t.receivedAt),
     check('webhook_events_status_check', sql`${t.status} IN ('processed', 'rejected', 'ignored')`),
   ],
 );

@@ -91,6 +91,10 @@ const configSchema = z.object({
   // Operators: Bearer key for the admin endpoints (api/admin/*); they answer 401 while it is unset.
   ADMIN_API_KEY: z.preprocess(emptyToUndefined, z.string().min(24, 'expected at least 24 characters').optional()),
 
+  // Retention (the maintenance cron): finished jobs and webhook deliveries are deleted after this
+  JOBS_RETENTION_DAYS: intIn(1, 3_650, 14),
+  WEBHOOK_EVENTS_RETENTION_DAYS: intIn(1, 3_650, 30),
+
   // Health
   HEALTH_MAX_QUEUE_AGE_S: intIn(1, 86_400, 900),
   HEALTH_DB_TIMEOUT_MS: intIn(50, 30_000, 2_000),
