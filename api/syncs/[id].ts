@@ -1,0 +1,14 @@
+import { db } from '../../lib/db';
+import { idParam } from '../../lib/http/params';
+import { authedRoute } from '../../lib/http/route';
+import { cancelSync, getSync } from '../../lib/syncs';
+
+/** One of the caller's syncs: status, attempts, progress, last error, timestamps. */
+export const GET = authedRoute(async (request, { caller }) => {
+  return Response.json({ job: await getSync(db(), caller.userId, idParam(request)) });
+});
+
+/** Cancels the sync: a queued one at once, a running one at its next heartbeat. 202 with the job. */
+export const DELETE = authedRoute(async (request, { caller }) => {
+  return Response.json({ job: await cancelSync(db(), caller.userId, idParam(request)) }, { status: 202 });
+});

@@ -1,0 +1,68 @@
+import { and, eq, getTableColumns, isNull, ne, or, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { calendarEvents } from '../../db/schema';
+import { pageQuerySchema } from '../pagination';
+import { containsPattern, decodeKeyset, isoInstant, keysetTime, searchText, toPage, type IsoInstant } from './query';
+
+/** GET /api/calendar/events: events overlapping [from, to), soonest first. */
+export const calendarListQuery = pageQuerySchema
+  .extend({ from: isoInstant.optional(), to: isoInstant.optional(), q: searchText.optional() })
+  .refine((q) => !q.from || !q.to || q.from.at < q.to.at, { path: ['to'], message: 'must be later than from' });
+export type CalendarListQuery = z.infer<typeof calendarListQuery>;
+
+const { userId: _u, deletedAt: _d, ...eventColumns } = getTableColumns(calendarEvents);
+export type EventView = Omit<typeof calendarEvents.$inferSelect, 'userId' | 'deletedAt'>;
+
+function addDay(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * The caller's events that overlap [from, to) (from defaults to now; no `to`, no upper bound),
+ * ordered by start then id, soonest first: a calendar is read forward from a point in time.
+ * Timed events overlap by their instants. All-day events by their dates, as the caller wrote the
+ * range: the day D is in it when D is on or after from's date and before to's date (to's own date
+ * counts when to is later than its midnight), so `from=2026-03-10T00:00:00-08:00` includes the
+ * all-day events of March 10 and not those of March 9, whatever the offset. Deleted and cancelled
+ * events are excluded. Served by calendar_events_user_start_idx (user_id, start_at, id).
+ */
+export async function listEvents(db: Db, userId: string, query: CalendarListQuery, now = new Date()) {
+  const from: IsoInstant = query.from ?? { at: now, iso: now.toISOString(), localDate: now.toISOString().slice(0, 10), midnight: false };
+  const to = query.to;
+  const toDate = to ? (to.midnight ? to.localDate : addDay(to.localDate)) : null;
+  const position = query.cursor ? decodeKeyset(query.cursor) : null;
+  const e = calendarEvents;
+  const rows = await db
+    .select({ ...eventColumns, keysetTime: keysetTime(e.startAt) })
+    .from(e)
+    .where(
+      and(
+        eq(e.userId, userId),
+        isNull(e.deletedAt),
+        ne(e.status, 'cancelled'),
+        // Every overlapping event starts before `to` (an all-day one by midnight UTC of its date, which is
+        // at most 14 hours before the caller's midnight): a bound the index can use.
+        to ? sql`${e.startAt} < ${to.iso}::timestamptz + interval '14 hours'` : undefined,
+        or(
+          and(
+            eq(e.allDay, true),
+            sql`${e.endDate} > ${from.localDate}::date`,
+            toDate ? sql`${e.startDate} < ${toDate}::date` : undefined,
+          ),
+          and(
+            eq(e.allDay, false),
+            or(sql`${e.endAt} > ${from.iso}::timestamptz`, sql`${e.startAt} >= ${from.iso}::timestamptz`),
+            to ? sql`${e.startAt} < ${to.iso}::timestamptz` : undefined,
+          ),
+        ),
+        query.q
+          ? sql`(${e.summary} ILIKE ${containsPattern(query.q)} OR ${e.description} ILIKE ${containsPattern(query.q)} OR ${e.location} ILIKE ${containsPattern(query.q)})`
+          : undefined,
+        position ? sql`(${e.startAt}, ${e.id}) > (${position.t}::timestamptz, ${position.i})` : undefined,
+      ),
+    )
+    .orderBy(e.startAt, e.id)
+    .limit(query.limit + 1);
+  return toPage(rows, query.limit, ({ keysetTime: _k, ...event }): EventView => event);
+}

@@ -1,0 +1,176 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { connections, providers, type Provider } from '../../db/schema';
+import { enqueueSyncs } from '../connections';
+import { DomainError } from '../errors';
+import { cancel, getJob, type QueuedJob } from '../jobs/queue';
+import { isoInstant } from '../read/query';
+import { STREAMS, type SyncPayload } from '../sync/streams';
+
+/** POST /api/syncs: which providers, and how far back. */
+export const syncRequestSchema = z
+  .object({
+    providers: z.array(z.enum(providers)).min(1).max(providers.length * 2),
+    mode: z.enum(['incremental', 'full', 'date_range']),
+    startDate: isoInstant.optional(),
+    endDate: isoInstant.optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.mode === 'date_range') {
+      if (!input.startDate) ctx.addIssue({ code: 'custom', path: ['startDate'], message: 'required when mode is date_range' });
+      if (!input.endDate) ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'required when mode is date_range' });
+      if (input.startDate && input.endDate && input.startDate.at >= input.endDate.at) {
+        ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'must be later than startDate' });
+      }
+    } else {
+      for (const key of ['startDate', 'endDate'] as const) {
+        if (input[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'only allowed when mode is date_range' });
+      }
+    }
+  });
+export type SyncRequest = z.infer<typeof syncRequestSchema>;
+
+export interface RequestedSync {
+  id: number;
+  connectionId: number;
+  provider: Provider;
+  stream: string;
+  /** The job's own mode and status: a stream already syncing returns that job (one per stream at a time). */
+  mode: SyncPayload['mode'];
+  status: QueuedJob['status'];
+}
+
+/**
+ * Enqueues a sync of every stream of each of the caller's active connections of those providers,
+ * in one transaction. None: 422 naming `providers`.
+ */
+export async function requestSyncs(db: Db, userId: string, input: SyncRequest): Promise<{ jobs: RequestedSync[] }> {
+  const wanted = [...new Set(input.providers)];
+  return db.transaction(async (tx) => {
+    const matching = await tx
+      .select({ id: connections.id, userId: connections.userId, provider: connections.provider })
+      .from(connections)
+      .where(and(eq(connections.userId, userId), eq(connections.status, 'active'), inArray(connections.provider, wanted)))
+      .orderBy(asc(connections.id));
+    if (matching.length === 0) {
+      throw new DomainError('unprocessable', `no active connection for ${wanted.join(', ')}`, [
+        { path: 'providers', message: 'no active connection of these providers' },
+      ]);
+    }
+    const requested: Omit<RequestedSync, 'mode' | 'status'>[] = [];
+    for (const connection of matching) {
+      const ids = await enqueueSyncs(tx, connection, input.mode, {
+        startDate: input.startDate?.at.toISOString(),
+        endDate: input.endDate?.at.toISOString(),
+      });
+      ids.forEach((id, k) =>
+        requested.push({ id, connectionId: connection.id, provider: connection.provider, stream: STREAMS[connection.provider][k]! }),
+      );
+    }
+    const states = await tx.execute(sql`
+      SELECT id, status, payload->>'mode' AS mode FROM jobs WHERE id = ANY(${sql.param(requested.map((r) => r.id))}::bigint[])
+    `);
+    const byId = new Map((states.rows as { id: number; status: QueuedJob['status']; mode: SyncPayload['mode'] }[]).map((r) => [Number(r.id), r]));
+    return { jobs: requested.map((r) => ({ ...r, mode: byId.get(r.id)!.mode, status: byId.get(r.id)!.status })) };
+  });
+}
+
+export interface SyncView {
+  id: number;
+  provider: Provider;
+  connectionId: number;
+  stream: string;
+  mode: SyncPayload['mode'];
+  startDate: string | null;
+  endDate: string | null;
+  status: QueuedJob['status'];
+  attempts: number;
+  maxAttempts: number;
+  progress: unknown;
+  result: unknown;
+  lastError: string | null;
+  cancelRequestedAt: Date | null;
+  runAt: Date;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+}
+
+function toSyncView(job: QueuedJob): SyncView {
+  const payload = (job.payload ?? {}) as Partial<SyncPayload>;
+  return {
+    id: job.id,
+    provider: job.kind.slice('sync.'.length) as Provider,
+    connectionId: payload.connectionId ?? 0,
+    stream: payload.stream ?? '',
+    mode: payload.mode ?? 'incremental',
+    startDate: payload.startDate ?? null,
+    endDate: payload.endDate ?? null,
+    status: job.status,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    progress: job.progress,
+    result: job.result,
+    lastError: job.lastError,
+    cancelRequestedAt: job.cancelRequestedAt,
+    runAt: job.runAt,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    updatedAt: job.updatedAt,
+  };
+}
+
+/** One of the caller's sync jobs; any other job (another tenant's, another kind) is not found. */
+export async function getSync(db: Db, userId: string, id: number): Promise<SyncView> {
+  const job = await getJob(db, id, userId);
+  if (!job || !job.kind.startsWith('sync.')) throw new DomainError('not_found', 'no such sync');
+  return toSyncView(job);
+}
+
+/**
+ * Cancels one of the caller's syncs: a queued one at once, a running one is asked to stop (its runner
+ * aborts it at the next heartbeat). Cancelling a cancelled sync is a no-op; a finished one is a 409.
+ */
+export async function cancelSync(db: Db, userId: string, id: number): Promise<SyncView> {
+  await getSync(db, userId, id);
+  const job = await cancel(db, id, userId);
+  if (!job) throw new DomainError('not_found', 'no such sync');
+  if (job.status !== 'cancelled' && job.status !== 'running' && job.status !== 'queued') {
+    throw new DomainError('conflict', `the sync has already finished (${job.status})`);
+  }
+  return toSyncView(job);
+}
+
+/**
+ * The safety net for lost webhooks: an incremental sync of every active connection that has not
+ * synced for `staleAfterMinutes` (or never, and was created longer ago than that). One statement
+ * finds them, oldest first, at most `limit` per call (the next call takes the rest); each stream's
+ * dedupe key makes a sync already queued or running count once.
+ */
+export async function enqueueStaleSyncs(
+  db: Db,
+  staleAfterMinutes: number,
+  limit = 1_000,
+): Promise<{ connections: number; enqueued: number }> {
+  const threshold = sql`now() - make_interval(mins => ${staleAfterMinutes})`;
+  const stale = await db
+    .select({ id: connections.id, userId: connections.userId, provider: connections.provider })
+    .from(connections)
+    .where(
+      and(
+        eq(connections.status, 'active'),
+        sql`coalesce(${connections.lastSyncedAt}, ${connections.createdAt}) < ${threshold}`,
+      ),
+    )
+    .orderBy(sql`coalesce(${connections.lastSyncedAt}, ${connections.createdAt})`, asc(connections.id))
+    .limit(limit);
+  let enqueued = 0;
+  for (const connection of stale) {
+    // Below webhook-driven syncs (priority 0) and above backfills (10).
+    enqueued += (await enqueueSyncs(db, connection, 'incremental', { priority: 5 })).length;
+  }
+  return { connections: stale.length, enqueued };
+}
