@@ -1,31 +1,63 @@
+import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { DomainError } from './errors';
 
-/** Keyset position of the last row of a page: opaque to clients (base64url JSON). */
-export interface Position {
-  createdAt: Date;
-  id: number;
-}
-
-export function encodeCursor(position: Position): string {
-  return Buffer.from(JSON.stringify({ t: position.createdAt.toISOString(), i: position.id })).toString('base64url');
-}
-
-const cursorSchema = z.object({ t: z.iso.datetime({ offset: true }), i: z.number().int().positive() });
-
-export function decodeCursor(cursor: string): Position {
-  try {
-    const parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    return { createdAt: new Date(parsed.t), id: parsed.i };
-  } catch {
-    throw new DomainError('validation_failed', 'cursor is not one this API returned', [
-      { path: 'cursor', message: 'invalid cursor' },
-    ]);
-  }
-}
-
-/** `?limit=` (1..100, default 25) and `?cursor=`, shared by every list endpoint. */
+/**
+ * Lists: `?limit=` (1..100, default 25) and an opaque `cursor`, newest first, answered as
+ * `{ data, nextCursor }`. The cursor is the keyset position of the page's last row.
+ */
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().min(1).max(500).optional(),
 });
+
+/** The position of a page's last row: its sort timestamp (text, microseconds kept) and id. */
+export interface Keyset {
+  t: string | null;
+  i: number;
+}
+
+const KEYSET_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+export function encodeKeyset(position: Keyset): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+export function decodeKeyset(cursor: string): Keyset {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Keyset>;
+    const t = parsed.t;
+    const validTime =
+      t === null ||
+      (typeof t === 'string' && KEYSET_TIME.test(t) && !Number.isNaN(Date.parse(t.slice(0, 23) + 'Z')) &&
+        new Date(t.slice(0, 23) + 'Z').toISOString().slice(0, 23) === t.slice(0, 23));
+    if (validTime && Number.isSafeInteger(parsed.i) && parsed.i! > 0) return { t: t!, i: parsed.i! };
+  } catch {
+    // falls through
+  }
+  throw new DomainError('validation_failed', 'cursor is not one this API returned', [
+    { path: 'cursor', message: 'invalid cursor' },
+  ]);
+}
+
+/**
+ * The column as cursor text: UTC, microseconds, so a row's position survives the round trip exactly
+ * (a JS Date would cut it to milliseconds and skip rows that differ below that).
+ */
+export function keysetTime(column: AnyColumn): SQL<string | null> {
+  return sql<string | null>`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
+/** `{ data, nextCursor }` from `limit + 1` rows that carry their keyset time. */
+export function toPage<R extends { id: number; keysetTime: string | null }, V>(
+  rows: R[],
+  limit: number,
+  view: (row: R) => V,
+): { data: V[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(view),
+    nextCursor: rows.length > limit && last ? encodeKeyset({ t: last.keysetTime, i: last.id }) : null,
+  };
+}

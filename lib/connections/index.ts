@@ -1,11 +1,11 @@
-import { and, desc, eq, lt, ne, or, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { connections, syncStates, type Connection, type Provider } from '../../db/schema';
 import { DomainError } from '../errors';
 import { cancelMatching, enqueueMany, type DbOrTx } from '../jobs/queue';
 import { getNangoConnection, providerConfigKeys } from '../providers/nango';
 import { STREAMS, syncDedupeKey, syncJobKind, type SyncPayload } from '../sync/streams';
-import { decodeCursor, encodeCursor } from '../pagination';
+import { decodeKeyset, keysetTime, toPage } from '../pagination';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type DbLike = Db | Tx;
@@ -124,53 +124,41 @@ export async function listConnections(
   userId: string,
   page: { limit: number; cursor?: string },
 ): Promise<{ data: ConnectionView[]; nextCursor: string | null }> {
-  const after = page.cursor ? decodeCursor(page.cursor) : null;
+  const position = page.cursor ? decodeKeyset(page.cursor) : null;
   const rows = await db
-    .select()
+    .select({ ...getTableColumns(connections), keysetTime: keysetTime(connections.createdAt) })
     .from(connections)
     .where(
       and(
         eq(connections.userId, userId),
         ne(connections.status, 'deleted'),
-        after
-          ? or(
-              lt(connections.createdAt, after.createdAt),
-              and(eq(connections.createdAt, after.createdAt), lt(connections.id, after.id)),
-            )
-          : undefined,
+        position ? sql`(${connections.createdAt}, ${connections.id}) < (${position.t}::timestamptz, ${position.i})` : undefined,
       ),
     )
-    .orderBy(desc(connections.createdAt), desc(connections.id))
+    .orderBy(sql`${connections.createdAt} DESC NULLS LAST`, sql`${connections.id} DESC`)
     .limit(page.limit + 1);
-  const pageRows = rows.slice(0, page.limit);
-  const states = pageRows.length
-    ? await db
-        .select()
-        .from(syncStates)
-        .where(sql`${syncStates.connectionId} = ANY(${sql.param(pageRows.map((r) => r.id))}::bigint[])`)
+  const ids = rows.slice(0, page.limit).map((r) => r.id);
+  const states = ids.length
+    ? await db.select().from(syncStates).where(sql`${syncStates.connectionId} = ANY(${sql.param(ids)}::bigint[])`)
     : [];
-  const last = pageRows[pageRows.length - 1];
-  return {
-    data: pageRows.map((row) => ({
-      id: row.id,
-      provider: row.provider,
-      connectionId: row.nangoConnectionId,
-      providerConfigKey: row.providerConfigKey,
-      status: row.status,
-      lastError: row.lastError,
-      lastSyncedAt: row.lastSyncedAt,
-      createdAt: row.createdAt,
-      streams: states
-        .filter((state) => state.connectionId === row.id)
-        .map((state) => ({
-          stream: state.stream,
-          lastSuccessAt: state.lastSuccessAt,
-          lastError: state.lastError,
-          lastErrorAt: state.lastErrorAt,
-        })),
-    })),
-    nextCursor: rows.length > page.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
-  };
+  return toPage(rows, page.limit, (row) => ({
+    id: row.id,
+    provider: row.provider,
+    connectionId: row.nangoConnectionId,
+    providerConfigKey: row.providerConfigKey,
+    status: row.status,
+    lastError: row.lastError,
+    lastSyncedAt: row.lastSyncedAt,
+    createdAt: row.createdAt,
+    streams: states
+      .filter((state) => state.connectionId === row.id)
+      .map((state) => ({
+        stream: state.stream,
+        lastSuccessAt: state.lastSuccessAt,
+        lastError: state.lastError,
+        lastErrorAt: state.lastErrorAt,
+      })),
+  }));
 }
 
 /** The caller's connection, or a not_found error (another tenant's is not found either). */

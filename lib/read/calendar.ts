@@ -2,8 +2,8 @@ import { and, eq, getTableColumns, isNull, ne, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { calendarEvents } from '../../db/schema';
-import { pageQuerySchema } from '../pagination';
-import { containsPattern, decodeKeyset, isoInstant, keysetTime, searchText, toPage, type IsoInstant } from './query';
+import { pageQuerySchema, decodeKeyset, keysetTime, toPage } from '../pagination';
+import { containsPattern, isoInstant, searchText, type IsoInstant } from './query';
 
 /** GET /api/calendar/events: events overlapping [from, to), soonest first. */
 export const calendarListQuery = pageQuerySchema

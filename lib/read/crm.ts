@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { crmRecords, type CrmObject } from '../../db/schema';
 import { DomainError } from '../errors';
-import { pageQuerySchema } from '../pagination';
-import { containsPattern, decodeKeyset, keysetTime, searchText, toPage } from './query';
+import { pageQuerySchema, decodeKeyset, keysetTime, toPage } from '../pagination';
+import { containsPattern, searchText } from './query';
 
 /** The path segment of GET /api/crm/{object}: lower-case, singular. */
 export const CRM_PATH_OBJECTS: Record<string, CrmObject> = {

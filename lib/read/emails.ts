@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { emailMessages, emailThreads } from '../../db/schema';
 import { DomainError } from '../errors';
-import { pageQuerySchema } from '../pagination';
-import { containsPattern, decodeKeyset, isoInstant, keysetTime, toPage } from './query';
+import { pageQuerySchema, decodeKeyset, keysetTime, toPage } from '../pagination';
+import { containsPattern, isoInstant } from './query';
 
 export const emailCategories = ['security', 'billing', 'calendar', 'support', 'promotion', 'other'] as const;
 

@@ -2,8 +2,8 @@ import { and, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { interactions } from '../../db/schema';
-import { pageQuerySchema } from '../pagination';
-import { decodeKeyset, isoInstant, keysetTime, toPage } from './query';
+import { pageQuerySchema, decodeKeyset, keysetTime, toPage } from '../pagination';
+import { isoInstant } from './query';
 
 /** GET /api/interactions: the unified timeline (emails, meetings, CRM changes), newest first. */
 export const interactionListQuery = pageQuerySchema

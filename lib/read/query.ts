@@ -1,12 +1,10 @@
-import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { DomainError } from '../errors';
 import { validate } from '../http/body';
 import { badRequest } from '../http/errors';
 
 /**
  * What the read endpoints share: strict query parsing (repeatable parameters, unknown ones refused),
- * ISO dates, LIKE patterns, and keyset cursors that keep Postgres's microseconds.
+ * ISO dates and LIKE patterns (the keyset cursors are in lib/pagination.ts).
  */
 
 /**
@@ -82,57 +80,3 @@ export function containsPattern(text: string): string {
 
 /** A free-text parameter: 1..200 characters. */
 export const searchText = z.string().min(1).max(200);
-
-// ---------------------------------------------------------------------------------------------
-// Keyset cursors
-
-/** The position of a page's last row: its sort timestamp (text, microseconds kept) and id. */
-export interface Keyset {
-  t: string | null;
-  i: number;
-}
-
-const KEYSET_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-export function encodeKeyset(position: Keyset): string {
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
-}
-
-export function decodeKeyset(cursor: string): Keyset {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Keyset>;
-    const t = parsed.t;
-    const validTime =
-      t === null ||
-      (typeof t === 'string' && KEYSET_TIME.test(t) && !Number.isNaN(Date.parse(t.slice(0, 23) + 'Z')) &&
-        new Date(t.slice(0, 23) + 'Z').toISOString().slice(0, 23) === t.slice(0, 23));
-    if (validTime && Number.isSafeInteger(parsed.i) && parsed.i! > 0) return { t: t!, i: parsed.i! };
-  } catch {
-    // falls through
-  }
-  throw new DomainError('validation_failed', 'cursor is not one this API returned', [
-    { path: 'cursor', message: 'invalid cursor' },
-  ]);
-}
-
-/**
- * The column as cursor text: UTC, microseconds, so a row's position survives the round trip exactly
- * (a JS Date would cut it to milliseconds and skip rows that differ below that).
- */
-export function keysetTime(column: AnyColumn): SQL<string | null> {
-  return sql<string | null>`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-}
-
-/** `{ data, nextCursor }` from `limit + 1` rows that carry their keyset time. */
-export function toPage<R extends { id: number; keysetTime: string | null }, V>(
-  rows: R[],
-  limit: number,
-  view: (row: R) => V,
-): { data: V[]; nextCursor: string | null } {
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    data: page.map(view),
-    nextCursor: rows.length > limit && last ? encodeKeyset({ t: last.keysetTime, i: last.id }) : null,
-  };
-}
