@@ -1,7 +1,283 @@
-import { PermanentJobError } from '../../jobs/errors';
-import type { ProviderSync } from '../context';
+import type { calendar_v3 } from '@googleapis/calendar';
+import { sql } from 'drizzle-orm';
+import { config } from '../../config';
+import { DeferJobError, PermanentJobError } from '../../jobs/errors';
+import { ProviderError } from '../../providers/errors';
+import { calendarApi, googleError, googleRequestOptions } from '../../providers/google';
+import type { ProviderSync, SyncContext, SyncOutcome, SyncProgress } from '../context';
+import { loadCursor, saveCursorIfUnchanged, type CalendarCursor, type FullListing, type Listing } from './cursor';
+import { normalizeEvent, type CalendarEventRow, type CancelledItem } from './normalize';
+import { storePage } from './store';
 
-/** Placeholder while the calendar sync is written in this session; replaced before it lands. */
-export const syncCalendar: ProviderSync = async () => {
-  throw new PermanentJobError('the calendar sync is not available yet');
-};
+export type { CalendarCursor } from './cursor';
+
+/** Google's largest page is 2500; 250 (its default) keeps a page's transaction short. */
+export const CALENDAR_PAGE_SIZE = 250;
+const DAY_MS = 86_400_000;
+
+export interface CalendarSyncOptions {
+  /** events.list maxResults (default 250). */
+  pageSize?: number;
+  calendarId?: string;
+}
+
+/**
+ * Google Calendar sync of one connection's primary calendar, `singleEvents=true` (recurring series
+ * arrive as their instances, each with recurringEventId):
+ *
+ * - backfill: events.list over the window (CALENDAR_BACKFILL_DAYS_BACK/AHEAD, or the payload's
+ *   startDate/endDate in 'date_range' mode), page by page; the last page's nextSyncToken becomes the
+ *   cursor in the transaction that stores that page.
+ * - incremental: events.list with the sync token, page by page, cancellations included.
+ * - 410 fullSyncRequired: the token expired; the window is listed again (a full resync) and what it
+ *   no longer returns is marked deleted at its end.
+ *
+ * Each page is stored with the cursor that covers it in one transaction. Past the context's deadline
+ * the sync checkpoints (the next page's token is already saved) and the job continues in a follow-up
+ * run from exactly that page. The cursor document is described in ./cursor.ts.
+ */
+export function createCalendarSync(options: CalendarSyncOptions = {}): ProviderSync {
+  const pageSize = options.pageSize ?? CALENDAR_PAGE_SIZE;
+  const calendarId = options.calendarId ?? 'primary';
+
+  return async (context: SyncContext): Promise<SyncOutcome> => {
+    const { db, connection, stream, logger } = context;
+    const jobId = context.job.job.id;
+    if (Date.now() > context.deadline) {
+      // Claimed again in the pass that just checkpointed it, with no time budget left: a page started
+      // now would be aborted at the pass's deadline and fetched again. The next pass takes it.
+      throw new DeferJobError(new Date(Date.now() + context.job.timeLeftMs()), 'no time left in this runner pass');
+    }
+    const stored = await loadCursor(db, connection.id, stream);
+    if (stored.unreadable) logger.warn('calendar cursor unreadable (older format?): backfilling afresh');
+    /** What the stored cursor is: every save is conditional on it (see saveCursorIfUnchanged). */
+    let expected = stored.raw;
+    let cursor: CalendarCursor = stored.cursor ?? { v: 1 };
+    let listing: Listing;
+    ({ cursor, listing } = await plan(context, cursor, jobId));
+    logger.info({ listing: describe(listing), resumed: listing.pageToken !== undefined }, 'calendar sync starting');
+
+    let runPages = 0;
+    let runRecords = 0;
+    let restarted = false;
+    while (true) {
+      // At least one page per run (it started within its budget), so every run moves the stream forward.
+      if (runPages > 0 && Date.now() > context.deadline) {
+        logger.info({ pages: listing.pages, records: listing.records }, 'calendar sync checkpointed: time budget used');
+        return { status: 'checkpoint', records: runRecords };
+      }
+
+      let page: calendar_v3.Schema$Events;
+      try {
+        page = await listPage(context, listing, cursor.syncToken, pageSize, calendarId);
+      } catch (error) {
+        if (!(error instanceof ProviderError) || restarted) throw error;
+        if (error.status === 410) {
+          // The sync token (or a page token derived from it) expired: Google wants a full sync. A
+          // full listing that gets a 410 on a continuation starts over from its first page.
+          restarted = true;
+          if (listing.kind === 'incremental') {
+            logger.warn({ reason: error.options.reason }, 'calendar sync token no longer valid (410): full resync of the window');
+            cursor = withoutSyncToken(cursor);
+            listing = await newFullListing(context, jobId, 'sync_token_expired', configuredWindow());
+          } else {
+            logger.warn({ reason: error.options.reason }, 'calendar page token no longer valid (410): listing the window from its first page');
+            listing = restartListing(listing);
+          }
+          continue;
+        }
+        if (error.status === 400 && listing.pageToken !== undefined) {
+          // A saved page token Google no longer accepts: the listing starts over (its pages are fetched again).
+          restarted = true;
+          logger.warn({ err: error }, 'calendar page token refused: restarting the listing from its first page');
+          listing = restartListing(listing);
+          continue;
+        }
+        throw error;
+      }
+
+      const live: CalendarEventRow[] = [];
+      const cancelled: CancelledItem[] = [];
+      let invalid = 0;
+      for (const item of page.items ?? []) {
+        const normalized = normalizeEvent(item, page.timeZone ?? null);
+        if (normalized.kind === 'live') live.push(normalized.row);
+        else if (normalized.kind === 'cancelled') cancelled.push(normalized.item);
+        else {
+          invalid += 1;
+          logger.warn({ eventId: normalized.id, why: normalized.why }, 'calendar event skipped: cannot be stored');
+        }
+      }
+      const records = live.length + cancelled.length;
+      const last = !page.nextPageToken;
+      if (last && !page.nextSyncToken) {
+        throw new PermanentJobError('calendar events.list ended without a nextSyncToken: nothing to sync incrementally from');
+      }
+
+      let next: CalendarCursor;
+      if (!last) {
+        next = { ...cursor, listing: { ...listing, pageToken: page.nextPageToken!, pages: listing.pages + 1, records: listing.records + records } };
+      } else if (listing.kind === 'incremental') {
+        next = { v: 1, syncToken: page.nextSyncToken!, ...(cursor.lastFullSync ? { lastFullSync: cursor.lastFullSync } : {}) };
+      } else {
+        next = completeFullListing(cursor, listing, page.nextSyncToken!);
+      }
+      const sweep =
+        last && listing.kind === 'full' ? { timeMin: listing.timeMin, timeMax: listing.timeMax, since: listing.sweepSince } : undefined;
+
+      const result = await db.transaction(async (tx) => {
+        const written = await storePage(tx, { connection, calendarId, live, cancelled, ...(sweep ? { sweep } : {}) });
+        await saveCursorIfUnchanged(tx, connection.id, stream, expected, next);
+        return written;
+      });
+      expected = next;
+      runPages += 1;
+      runRecords += records;
+      const totals = { pages: listing.pages + 1, records: listing.records + records };
+      if (result.swept > 0) logger.info({ swept: result.swept }, 'calendar events no longer in the window after a full listing: marked deleted');
+      logger.debug({ ...result, invalid, ...totals }, 'calendar page stored');
+
+      if (last) {
+        await context.progress({ phase: 'done', ...totals, detail: describe(listing) });
+        logger.info({ ...totals, listing: describe(listing) }, 'calendar sync done');
+        return { status: 'done', records: runRecords };
+      }
+      cursor = next;
+      listing = next.listing!;
+      await context.progress({ phase: phaseOf(listing), ...totals, detail: describe(listing) });
+    }
+  };
+}
+
+/** The sync the `sync.calendar` job runs. */
+export const syncCalendar: ProviderSync = createCalendarSync();
+
+/**
+ * What this run lists, from the payload's mode and the stored cursor:
+ * - 'full' discards the sync token and lists the configured window again (a listing this same job
+ *   started and checkpointed is continued, not restarted);
+ * - 'date_range' lists the payload's window (likewise continued when it is this job's);
+ * - 'initial' and 'incremental' continue any listing under way, else sync incrementally from the
+ *   token, else backfill.
+ */
+async function plan(context: SyncContext, cursor: CalendarCursor, jobId: number): Promise<{ cursor: CalendarCursor; listing: Listing }> {
+  const { payload } = context;
+  const pending = cursor.listing;
+  if (payload.mode === 'full') {
+    if (pending?.kind === 'full' && pending.reason === 'full' && pending.jobId === jobId) return { cursor, listing: pending };
+    return { cursor: withoutSyncToken(cursor), listing: await newFullListing(context, jobId, 'full', configuredWindow()) };
+  }
+  if (payload.mode === 'date_range') {
+    if (pending?.kind === 'full' && pending.reason === 'date_range' && pending.jobId === jobId) return { cursor, listing: pending };
+    return { cursor, listing: await newFullListing(context, jobId, 'date_range', payloadWindow(payload.startDate, payload.endDate)) };
+  }
+  if (pending) return { cursor, listing: pending };
+  if (cursor.syncToken) return { cursor, listing: { kind: 'incremental', jobId, pages: 0, records: 0 } };
+  return { cursor, listing: await newFullListing(context, jobId, 'backfill', configuredWindow()) };
+}
+
+async function newFullListing(
+  context: SyncContext,
+  jobId: number,
+  reason: FullListing['reason'],
+  window: { timeMin: string; timeMax: string },
+): Promise<FullListing> {
+  // The database's clock, as text to keep its microseconds: rows this listing writes get a later
+  // updated_at (their transactions start after this statement), rows it does not write keep an earlier one.
+  const result = await context.db.execute(sql`SELECT now()::text AS now`);
+  const sweepSince = (result.rows as { now: string }[])[0]!.now;
+  return { kind: 'full', reason, jobId, ...window, sweepSince, pages: 0, records: 0 };
+}
+
+function restartListing(listing: Listing): Listing {
+  const { pageToken: _dropped, ...rest } = listing;
+  return { ...rest, pages: 0, records: 0 };
+}
+
+function withoutSyncToken(cursor: CalendarCursor): CalendarCursor {
+  const { syncToken: _dropped, listing: _listing, ...rest } = cursor;
+  return rest;
+}
+
+function completeFullListing(cursor: CalendarCursor, listing: FullListing, nextSyncToken: string): CalendarCursor {
+  if (listing.reason === 'date_range') {
+    // Its token would vouch for changes outside its window too, which it never listed: the position
+    // stays what it was (none before the first backfill, which then still runs).
+    const { listing: _done, ...rest } = cursor;
+    return rest;
+  }
+  return {
+    v: 1,
+    syncToken: nextSyncToken,
+    lastFullSync: { timeMin: listing.timeMin, timeMax: listing.timeMax, completedAt: new Date().toISOString() },
+  };
+}
+
+/** One events.list page: paced (1 request of the user's Calendar budget), under the provider policy. */
+function listPage(
+  context: SyncContext,
+  listing: Listing,
+  syncToken: string | undefined,
+  pageSize: number,
+  calendarId: string,
+): Promise<calendar_v3.Schema$Events> {
+  const params: calendar_v3.Params$Resource$Events$List = { calendarId, singleEvents: true, maxResults: pageSize };
+  if (listing.kind === 'full') {
+    params.timeMin = listing.timeMin;
+    params.timeMax = listing.timeMax;
+  } else {
+    // Google refuses timeMin/timeMax with a sync token; an incremental listing sees cancellations too.
+    if (!syncToken) throw new PermanentJobError('incremental calendar listing without a sync token');
+    params.syncToken = syncToken;
+  }
+  if (listing.pageToken) params.pageToken = listing.pageToken;
+  return context.request(1, async (accessToken, signal) => {
+    try {
+      const response = await calendarApi().events.list(params, googleRequestOptions(accessToken, signal));
+      return response.data;
+    } catch (error) {
+      throw googleError('calendar', error);
+    }
+  });
+}
+
+/** The configured window, in whole UTC days: from the start of today minus DAYS_BACK to the end of today plus DAYS_AHEAD. */
+export function configuredWindow(now = Date.now()): { timeMin: string; timeMax: string } {
+  const settings = config();
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  return {
+    timeMin: new Date(today - settings.CALENDAR_BACKFILL_DAYS_BACK * DAY_MS).toISOString(),
+    timeMax: new Date(today + (settings.CALENDAR_BACKFILL_DAYS_AHEAD + 1) * DAY_MS).toISOString(),
+  };
+}
+
+/**
+ * A 'date_range' window: startDate/endDate as dates (YYYY-MM-DD, UTC, endDate inclusive) or RFC 3339
+ * instants; a missing bound is the configured one.
+ */
+export function payloadWindow(startDate: string | undefined, endDate: string | undefined, now = Date.now()): { timeMin: string; timeMax: string } {
+  const configured = configuredWindow(now);
+  const bound = (value: string | undefined, name: string, inclusiveDay: boolean): number | undefined => {
+    if (value === undefined) return undefined;
+    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+      const ms = Date.parse(`${value}T00:00:00Z`);
+      if (!Number.isNaN(ms) && new Date(ms).toISOString().startsWith(value)) return inclusiveDay ? ms + DAY_MS : ms;
+    } else if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value))) {
+      return Date.parse(value);
+    }
+    throw new PermanentJobError(`date_range ${name} ${JSON.stringify(value)} is not a date (YYYY-MM-DD) or an RFC 3339 instant`);
+  };
+  const min = bound(startDate, 'startDate', false) ?? Date.parse(configured.timeMin);
+  const max = bound(endDate, 'endDate', true) ?? Date.parse(configured.timeMax);
+  if (max <= min) throw new PermanentJobError(`date_range endDate must be after startDate (${startDate} .. ${endDate})`);
+  return { timeMin: new Date(min).toISOString(), timeMax: new Date(max).toISOString() };
+}
+
+function phaseOf(listing: Listing): SyncProgress['phase'] {
+  if (listing.kind === 'incremental') return 'incremental';
+  return listing.reason === 'backfill' || listing.reason === 'date_range' ? 'backfill' : 'full_resync';
+}
+
+function describe(listing: Listing): string {
+  return listing.kind === 'incremental' ? 'incremental' : `${listing.reason} ${listing.timeMin}..${listing.timeMax}`;
+}
