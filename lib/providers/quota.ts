@@ -14,7 +14,8 @@ import type { DbOrTx } from '../jobs/queue';
  * the quota allows, without spending an attempt.
  */
 export interface PacerOptions {
-  db: DbOrTx;
+  /** Resolved at each flush: a pacer may outlive one pool (tests reopen the database). */
+  db: () => DbOrTx;
   userId: string;
   provider: Provider;
   perMinute: number;
@@ -81,7 +82,7 @@ export class QuotaPacer {
     this.unflushed = 0;
     this.flushedAt = this.now();
     if (units === 0) return;
-    const result = await this.options.db.execute(sql`
+    const result = await this.options.db().execute(sql`
       INSERT INTO provider_usage (user_id, provider, window_start, units)
       VALUES (${this.options.userId}, ${this.options.provider}, date_trunc('minute', now()), ${units})
       ON CONFLICT (user_id, provider, window_start) DO UPDATE SET units = provider_usage.units + EXCLUDED.units

@@ -22,11 +22,11 @@ import { ProviderError } from './errors';
  * calls to that provider. The clients' own retries are off (googleapis `retry: false`), so a request
  * is never retried by two layers.
  */
-const policies = new Map<Provider, IPolicy>();
+const policies = new Map<Provider, { retries: IPolicy; perAttempt: IPolicy }>();
 
 const MAX_RETRY_WAIT_MS = 30_000;
 
-function policyFor(provider: Provider): IPolicy {
+function policyFor(provider: Provider): { retries: IPolicy; perAttempt: IPolicy } {
   let policy = policies.get(provider);
   if (!policy) {
     const settings = config();
@@ -48,7 +48,7 @@ function policyFor(provider: Provider): IPolicy {
       { halfOpenAfter: 15_000, breaker: new ConsecutiveBreaker(5) },
     );
     const perRequest = timeout(settings.PROVIDER_TIMEOUT_MS, TimeoutStrategy.Aggressive);
-    policy = wrap(retries, breaker, perRequest);
+    policy = { retries, perAttempt: wrap(breaker, perRequest) };
     policies.set(provider, policy);
   }
   return policy;
@@ -60,17 +60,24 @@ export function resetProviderPoliciesForTests(): void {
 }
 
 /**
- * Runs one provider request under the provider's policy. `call` gets an abort signal that fires on
- * the request timeout or the job's own signal. Errors leave as ProviderError (after retries) or as
- * RetryableJobError when the circuit is open.
+ * Runs one provider request under the provider's policy. `beforeAttempt` runs before every attempt,
+ * retries included, outside the request timeout (the quota pacer waits there, so a retried request is
+ * paid for like any other). `call` gets an abort signal that fires on the request timeout or the job's
+ * own signal. Errors leave as ProviderError (after retries) or as RetryableJobError when the circuit is
+ * open.
  */
 export async function callProvider<T>(
   provider: Provider,
   call: (signal: AbortSignal) => Promise<T>,
   jobSignal?: AbortSignal,
+  beforeAttempt?: () => Promise<void>,
 ): Promise<T> {
+  const { retries, perAttempt } = policyFor(provider);
   try {
-    return await policyFor(provider).execute(({ signal }) => call(signal), jobSignal);
+    return await retries.execute(async ({ signal }) => {
+      await beforeAttempt?.();
+      return perAttempt.execute(({ signal: attemptSignal }) => call(attemptSignal), signal);
+    }, jobSignal);
   } catch (error) {
     if (error instanceof BrokenCircuitError) {
       throw new RetryableJobError(`${provider} circuit open after repeated failures`, 15_000, { cause: error });

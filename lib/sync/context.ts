@@ -53,10 +53,14 @@ export function buildRequest(
   return async <T>(units: number, call: (accessToken: string, signal: AbortSignal) => Promise<T>): Promise<T> => {
     let refreshed = false;
     while (true) {
-      await pacer.take(units, deadline(), signal);
       const { accessToken } = await credentials.get();
       try {
-        return await callProvider(provider, (requestSignal) => call(accessToken, requestSignal), signal);
+        return await callProvider(
+          provider,
+          (requestSignal) => call(accessToken, requestSignal),
+          signal,
+          () => pacer.take(units, deadline(), signal),
+        );
       } catch (error) {
         if (error instanceof ProviderError && error.isUnauthorized && !refreshed) {
           refreshed = true;

@@ -30,6 +30,24 @@ function budgetPerMinute(provider: Provider): number {
 }
 
 /**
+ * One pacer per user and provider in this process, kept across runs: a checkpointed sync that continues
+ * here must not start with a fresh burst on top of what it just spent.
+ */
+const pacers = new Map<string, QuotaPacer>();
+const MAX_PACERS = 10_000;
+
+function pacerFor(userId: string, provider: Provider): QuotaPacer {
+  const key = `${provider}:${userId}`;
+  let pacer = pacers.get(key);
+  if (!pacer) {
+    if (pacers.size >= MAX_PACERS) pacers.delete(pacers.keys().next().value!);
+    pacer = new QuotaPacer({ db, userId, provider, perMinute: budgetPerMinute(provider) });
+    pacers.set(key, pacer);
+  }
+  return pacer;
+}
+
+/**
  * The job handler of `sync.<provider>`: loads the connection, paces and authenticates the provider
  * calls, runs the provider's sync, and turns its outcome into the job's: done, checkpointed (deferred
  * to continue at once, no attempt spent), quota-deferred, retried or failed.
@@ -49,7 +67,7 @@ export function syncHandler(provider: Provider, run: ProviderSync): JobHandler<S
       const logger = job.logger.child({ connectionId: connection.id, stream: payload.stream });
       const deadline = () => Date.now() + job.timeLeftMs() - CHECKPOINT_MARGIN_MS;
       const credentials = new ConnectionCredentials(connection);
-      const pacer = new QuotaPacer({ db: database, userId: connection.userId, provider, perMinute: budgetPerMinute(provider) });
+      const pacer = pacerFor(connection.userId, provider);
       const context: SyncContext = {
         db: database,
         connection,
