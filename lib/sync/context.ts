@@ -64,7 +64,7 @@ export function buildRequest(
       } catch (error) {
         if (error instanceof ProviderError && error.isUnauthorized && !refreshed) {
           refreshed = true;
-          await credentials.refresh();
+          await credentials.refresh(accessToken);
           continue;
         }
         throw error;
