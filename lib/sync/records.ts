@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { events, interactions, syncStates } from '../../db/schema';
+import type { z } from 'zod';
+import { RetryableJobError } from '../jobs/errors';
+import { events, interactions } from '../../db/schema';
 import type { Db } from '../../db/client';
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -83,22 +85,49 @@ export async function upsertInteractions(tx: Tx, inputs: InteractionInput[]): Pr
     });
 }
 
-/** Reads a stream's cursor (null before its first sync). */
-export async function readCursor<T>(db: Db | Tx, connectionId: number, stream: string): Promise<T | null> {
-  const result = await db.execute(sql`
-    SELECT cursor FROM sync_states WHERE connection_id = ${connectionId} AND stream = ${stream}
-  `);
-  const row = (result.rows as { cursor: T | null }[])[0];
-  return row?.cursor ?? null;
+/** Another run moved the stream's cursor since this run read it: this run's page is rolled back. */
+export class CursorConflictError extends RetryableJobError {
+  constructor(connectionId: number, stream: string) {
+    super(`the cursor of connection ${connectionId} stream ${stream} was moved by another run`);
+    this.name = 'CursorConflictError';
+  }
 }
 
-/** Saves a stream's cursor: call it in the same transaction as the records it covers. */
-export async function saveCursor(tx: Db | Tx, connectionId: number, stream: string, cursor: unknown): Promise<void> {
-  await tx
-    .insert(syncStates)
-    .values({ connectionId, stream, cursor })
-    .onConflictDoUpdate({
-      target: [syncStates.connectionId, syncStates.stream],
-      set: { cursor: sql`excluded.cursor`, updatedAt: sql`now()` },
-    });
+export interface StoredCursor<C> {
+  /** Exactly what is stored, for the compare-and-set (null before the first save). */
+  raw: unknown;
+  /** The document; null before the first sync or when the stored one is unreadable. */
+  cursor: C | null;
+  unreadable: boolean;
+}
+
+/** Reads a stream's cursor document and validates it with the provider's schema. */
+export async function loadCursor<C>(db: Db | Tx, connectionId: number, stream: string, schema: z.ZodType<C>): Promise<StoredCursor<C>> {
+  const result = await db.execute(sql`SELECT cursor FROM sync_states WHERE connection_id = ${connectionId} AND stream = ${stream}`);
+  const raw = (result.rows as { cursor: unknown }[])[0]?.cursor ?? null;
+  if (raw === null) return { raw, cursor: null, unreadable: false };
+  const parsed = schema.safeParse(raw);
+  return { raw, cursor: parsed.success ? parsed.data : null, unreadable: !parsed.success };
+}
+
+/**
+ * Saves the cursor only if the stored one is still `expected` (what this run last read or wrote), in
+ * the transaction of the records it covers: a runner whose lease lapsed while another took over cannot
+ * move the cursor back or sideways. One statement; a conflict throws, rolling the records back with it.
+ */
+export async function saveCursorIfUnchanged(
+  tx: Db | Tx,
+  connectionId: number,
+  stream: string,
+  expected: unknown,
+  next: unknown,
+): Promise<void> {
+  const result = await tx.execute(sql`
+    INSERT INTO sync_states (connection_id, stream, cursor)
+    VALUES (${connectionId}, ${stream}, ${JSON.stringify(next)}::jsonb)
+    ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = now()
+      WHERE sync_states.cursor IS NOT DISTINCT FROM ${expected === null ? null : JSON.stringify(expected)}::jsonb
+    RETURNING 1 AS saved
+  `);
+  if (result.rows.length === 0) throw new CursorConflictError(connectionId, stream);
 }

@@ -1,8 +1,6 @@
-import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../db/client';
-import { RetryableJobError } from '../../jobs/errors';
-import type { Tx } from '../records';
+import { loadCursor as loadStoredCursor, saveCursorIfUnchanged as saveStoredCursor, type StoredCursor, type Tx } from '../records';
 
 /**
  * The calendar stream's cursor document (sync_states.cursor), saved in the transaction of the page it
@@ -66,47 +64,12 @@ export type CalendarCursor = z.infer<typeof cursorSchema>;
 export type Listing = NonNullable<CalendarCursor['listing']>;
 export type FullListing = z.infer<typeof fullListing>;
 
-/** Another run of the same stream moved the cursor (this run's lease lapsed): this run's page is dropped. */
-export class CursorConflictError extends RetryableJobError {
-  constructor(connectionId: number, stream: string) {
-    super(`the cursor of connection ${connectionId} stream ${stream} was moved by another run`);
-    this.name = 'CursorConflictError';
-  }
+/** The stored calendar cursor, validated (see lib/sync/records.ts). */
+export function loadCursor(db: Db | Tx, connectionId: number, stream: string): Promise<StoredCursor<CalendarCursor>> {
+  return loadStoredCursor(db, connectionId, stream, cursorSchema);
 }
 
-export interface StoredCursor {
-  /** Exactly what is stored, for the compare-and-set. */
-  raw: unknown;
-  /** The document, or null before the first sync (or when the stored one is unreadable). */
-  cursor: CalendarCursor | null;
-}
-
-export async function loadCursor(db: Db, connectionId: number, stream: string): Promise<StoredCursor & { unreadable: boolean }> {
-  const result = await db.execute(sql`SELECT cursor FROM sync_states WHERE connection_id = ${connectionId} AND stream = ${stream}`);
-  const raw = (result.rows as { cursor: unknown }[])[0]?.cursor ?? null;
-  if (raw === null) return { raw, cursor: null, unreadable: false };
-  const parsed = cursorSchema.safeParse(raw);
-  return { raw, cursor: parsed.success ? parsed.data : null, unreadable: !parsed.success };
-}
-
-/**
- * Saves the cursor only if it is still the one this run last read or wrote: a runner whose lease
- * lapsed while another took over cannot move the cursor back or sideways. One statement; the
- * conflict rolls back the page's records with it.
- */
-export async function saveCursorIfUnchanged(
-  tx: Tx,
-  connectionId: number,
-  stream: string,
-  expected: unknown,
-  next: CalendarCursor,
-): Promise<void> {
-  const result = await tx.execute(sql`
-    INSERT INTO sync_states (connection_id, stream, cursor)
-    VALUES (${connectionId}, ${stream}, ${JSON.stringify(next)}::jsonb)
-    ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = now()
-      WHERE sync_states.cursor IS NOT DISTINCT FROM ${expected === null ? null : JSON.stringify(expected)}::jsonb
-    RETURNING 1 AS saved
-  `);
-  if (result.rows.length === 0) throw new CursorConflictError(connectionId, stream);
+/** Saves the calendar cursor with the records it covers, if no other run moved it (lib/sync/records.ts). */
+export function saveCursorIfUnchanged(tx: Db | Tx, connectionId: number, stream: string, expected: unknown, next: CalendarCursor): Promise<void> {
+  return saveStoredCursor(tx, connectionId, stream, expected, next);
 }

@@ -1,8 +1,6 @@
-import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../db/client';
-import { RetryableJobError } from '../../jobs/errors';
-import type { Tx } from '../records';
+import { loadCursor as loadStoredCursor, saveCursorIfUnchanged as saveStoredCursor, type StoredCursor, type Tx } from '../records';
 
 /**
  * The Gmail stream's cursor document (sync_states.cursor, stream 'threads'). It is saved in the
@@ -72,47 +70,12 @@ export type GmailCursor = z.infer<typeof cursorSchema>;
 export type Listing = z.infer<typeof listingSchema>;
 export type ListingReason = Listing['reason'];
 
-/** Another run of the same stream moved the cursor (this run's lease lapsed): this run's batch is dropped. */
-export class CursorConflictError extends RetryableJobError {
-  constructor(connectionId: number, stream: string) {
-    super(`the cursor of connection ${connectionId} stream ${stream} was moved by another run`);
-    this.name = 'CursorConflictError';
-  }
+/** The stored gmail cursor, validated (see lib/sync/records.ts). */
+export function loadCursor(db: Db | Tx, connectionId: number, stream: string): Promise<StoredCursor<GmailCursor>> {
+  return loadStoredCursor(db, connectionId, stream, cursorSchema);
 }
 
-export interface StoredCursor {
-  /** Exactly what is stored, for the compare-and-set (null before the first save). */
-  raw: unknown;
-  /** The document; null before the first sync or when the stored one is unreadable. */
-  cursor: GmailCursor | null;
-  unreadable: boolean;
-}
-
-export async function loadCursor(db: Db, connectionId: number, stream: string): Promise<StoredCursor> {
-  const result = await db.execute(sql`SELECT cursor FROM sync_states WHERE connection_id = ${connectionId} AND stream = ${stream}`);
-  const raw = (result.rows as { cursor: unknown }[])[0]?.cursor ?? null;
-  if (raw === null) return { raw, cursor: null, unreadable: false };
-  const parsed = cursorSchema.safeParse(raw);
-  return { raw, cursor: parsed.success ? parsed.data : null, unreadable: !parsed.success };
-}
-
-/**
- * Saves the cursor only if the stored one is still `expected` (what this run last read or wrote). One
- * statement; a conflict throws, which rolls back the records of the same transaction.
- */
-export async function saveCursorIfUnchanged(
-  tx: Tx | Db,
-  connectionId: number,
-  stream: string,
-  expected: unknown,
-  next: GmailCursor,
-): Promise<void> {
-  const result = await tx.execute(sql`
-    INSERT INTO sync_states (connection_id, stream, cursor)
-    VALUES (${connectionId}, ${stream}, ${JSON.stringify(next)}::jsonb)
-    ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = now()
-      WHERE sync_states.cursor IS NOT DISTINCT FROM ${expected === null ? null : JSON.stringify(expected)}::jsonb
-    RETURNING 1 AS saved
-  `);
-  if (result.rows.length === 0) throw new CursorConflictError(connectionId, stream);
+/** Saves the gmail cursor with the records it covers, if no other run moved it (lib/sync/records.ts). */
+export function saveCursorIfUnchanged(tx: Db | Tx, connectionId: number, stream: string, expected: unknown, next: GmailCursor): Promise<void> {
+  return saveStoredCursor(tx, connectionId, stream, expected, next);
 }
