@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { RetryableJobError } from '../jobs/errors';
-import { events, interactions } from '../../db/schema';
 import type { Db } from '../../db/client';
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -17,24 +16,26 @@ export interface EventInput {
   payload: Record<string, unknown>;
 }
 
-/** Emits events once: a replayed page (after a crash or a retry) inserts nothing new. */
+/**
+ * Emits events once: a replayed page (after a crash or a retry) inserts nothing new. One statement with
+ * array parameters, whatever the page size (a VALUES list of thousands of rows costs more to build and
+ * plan than to run).
+ */
 export async function emitEvents(tx: Tx, inputs: EventInput[]): Promise<number> {
   if (inputs.length === 0) return 0;
-  const inserted = await tx
-    .insert(events)
-    .values(
-      inputs.map((e) => ({
-        userId: e.userId,
-        connectionId: e.connectionId,
-        type: e.type,
-        providerId: e.providerId,
-        dedupeKey: `${e.connectionId}:${e.type}:${e.providerId}:${e.version}`,
-        payload: e.payload,
-      })),
+  const result = await tx.execute(sql`
+    INSERT INTO events (user_id, connection_id, type, provider_id, dedupe_key, payload)
+    SELECT * FROM unnest(
+      ${sql.param(inputs.map((e) => e.userId))}::text[],
+      ${sql.param(inputs.map((e) => e.connectionId))}::bigint[],
+      ${sql.param(inputs.map((e) => e.type))}::text[],
+      ${sql.param(inputs.map((e) => e.providerId))}::text[],
+      ${sql.param(inputs.map((e) => `${e.connectionId}:${e.type}:${e.providerId}:${e.version}`))}::text[],
+      ${sql.param(inputs.map((e) => JSON.stringify(e.payload)))}::jsonb[]
     )
-    .onConflictDoNothing({ target: events.dedupeKey })
-    .returning({ id: events.id });
-  return inserted.length;
+    ON CONFLICT (dedupe_key) DO NOTHING
+  `);
+  return result.rowCount ?? 0;
 }
 
 export interface InteractionInput {
@@ -50,39 +51,37 @@ export interface InteractionInput {
   deleted?: boolean;
 }
 
-/** Upserts rows of the unified timeline (unique on user, source, source id). */
+/** Upserts rows of the unified timeline (unique on user, source, source id), in one statement. */
 export async function upsertInteractions(tx: Tx, inputs: InteractionInput[]): Promise<void> {
   if (inputs.length === 0) return;
   // One row per key in a statement: ON CONFLICT cannot touch a row twice.
   const unique = [...new Map(inputs.map((i) => [`${i.userId}\u0000${i.source}\u0000${i.sourceId}`, i])).values()];
-  await tx
-    .insert(interactions)
-    .values(
-      unique.map((i) => ({
-        userId: i.userId,
-        connectionId: i.connectionId,
-        source: i.source,
-        sourceId: i.sourceId,
-        kind: i.kind,
-        occurredAt: i.occurredAt,
-        title: i.title,
-        summary: i.summary ?? null,
-        participants: i.participants ?? [],
-        deletedAt: i.deleted ? new Date() : null,
-      })),
-    )
-    .onConflictDoUpdate({
-      target: [interactions.userId, interactions.source, interactions.sourceId],
-      set: {
-        kind: sql`excluded.kind`,
-        occurredAt: sql`excluded.occurred_at`,
-        title: sql`excluded.title`,
-        summary: sql`excluded.summary`,
-        participants: sql`excluded.participants`,
-        deletedAt: sql`excluded.deleted_at`,
-        updatedAt: sql`now()`,
-      },
-    });
+  await tx.execute(sql`
+    INSERT INTO interactions (user_id, connection_id, source, source_id, kind, occurred_at, title, summary, participants, deleted_at)
+    SELECT user_id, connection_id, source, source_id, kind, occurred_at, title, summary, participants,
+           CASE WHEN deleted THEN now() END
+    FROM unnest(
+      ${sql.param(unique.map((i) => i.userId))}::text[],
+      ${sql.param(unique.map((i) => i.connectionId))}::bigint[],
+      ${sql.param(unique.map((i) => i.source))}::text[],
+      ${sql.param(unique.map((i) => i.sourceId))}::text[],
+      ${sql.param(unique.map((i) => i.kind))}::text[],
+      ${sql.param(unique.map((i) => i.occurredAt.toISOString()))}::timestamptz[],
+      ${sql.param(unique.map((i) => i.title))}::text[],
+      ${sql.param(unique.map((i) => i.summary ?? null))}::text[],
+      ${sql.param(unique.map((i) => JSON.stringify(i.participants ?? [])))}::jsonb[],
+      ${sql.param(unique.map((i) => i.deleted === true))}::boolean[]
+    ) AS i(user_id, connection_id, source, source_id, kind, occurred_at, title, summary, participants, deleted)
+    ON CONFLICT (user_id, source, source_id) DO UPDATE SET
+      kind = excluded.kind,
+      occurred_at = excluded.occurred_at,
+      title = excluded.title,
+      summary = excluded.summary,
+      participants = excluded.participants,
+      -- a row already marked deleted keeps the time it was deleted
+      deleted_at = CASE WHEN excluded.deleted_at IS NULL THEN NULL ELSE coalesce(interactions.deleted_at, excluded.deleted_at) END,
+      updated_at = now()
+  `);
 }
 
 /** Another run moved the stream's cursor since this run read it: this run's page is rolled back. */
