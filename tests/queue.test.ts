@@ -105,6 +105,48 @@ describe('claim', () => {
     expect(jobs.map((j) => j.userId).sort()).toEqual(['heavy', 'light-1', 'light-2']);
   });
 
+  it('takes only the users a batch needs (a quantum each), leaving the others to the next claimer', async () => {
+    // 20 users, 10 jobs each, interleaved: user-0 has the oldest head, then user-1, ...
+    await enqueueMany(
+      database.db,
+      Array.from({ length: 200 }, (_, i) => ({ kind: 'k', userId: `user-${String(i % 20).padStart(2, '0')}` })),
+    );
+    const perUser = (jobs: { userId: string }[]) =>
+      Object.fromEntries([...new Set(jobs.map((j) => j.userId))].sort().map((u) => [u, jobs.filter((j) => j.userId === u).length]));
+    // A batch of 20: a quantum of 2 jobs, so 10 users, the 10 whose most urgent job is oldest.
+    const first = await claim(database.db, { ...claimOptions, limit: 20 });
+    expect(perUser(first)).toEqual(Object.fromEntries(Array.from({ length: 10 }, (_, u) => [`user-${String(u).padStart(2, '0')}`, 2])));
+    // The next claimer gets the next 10 users (whose heads are now the oldest), not the same ones.
+    const second = await claim(database.db, { ...claimOptions, runnerId: 'r2', limit: 20 });
+    expect(perUser(second)).toEqual(Object.fromEntries(Array.from({ length: 10 }, (_, u) => [`user-${String(u + 10).padStart(2, '0')}`, 2])));
+    // When the users a batch would take have fewer jobs than the quantum, it takes more users.
+    const sparse = await claim(database.db, { ...claimOptions, limit: 200, quantum: 50 });
+    expect(sparse).toHaveLength(160);
+    expect(Object.keys(perUser(sparse))).toHaveLength(20);
+  });
+
+  it('claimers running at once each get jobs, never the same one, never over a cap', async () => {
+    await enqueueMany(
+      database.db,
+      Array.from({ length: 400 }, (_, i) => ({ kind: 'k', userId: `user-${i % 40}` })),
+    );
+    const batches = await Promise.all(
+      Array.from({ length: 6 }, (_, r) => claim(database.db, { ...claimOptions, runnerId: `r${r}`, limit: 40, perUserCap: 3 })),
+    );
+    expect(batches.filter((batch) => batch.length > 0).length).toBeGreaterThanOrEqual(2);
+    // Then one at a time until nothing is claimable: exactly the caps' worth, never more.
+    for (let more = await claim(database.db, { ...claimOptions, limit: 40, perUserCap: 3 }); more.length > 0; ) {
+      batches.push(more);
+      more = await claim(database.db, { ...claimOptions, limit: 40, perUserCap: 3 });
+    }
+    const all = batches.flat();
+    expect(new Set(all.map((j) => j.id)).size).toBe(all.length);
+    const byUser = new Map<string, number>();
+    for (const job of all) byUser.set(job.userId, (byUser.get(job.userId) ?? 0) + 1);
+    expect([...byUser.values()].every((n) => n === 3)).toBe(true);
+    expect(all).toHaveLength(120);
+  });
+
   it('never runs more than the per-user cap, and the cap can be set per user', async () => {
     await enqueueMany(database.db, Array.from({ length: 6 }, () => ({ kind: 'k', userId: 'u1' })));
     await enqueueMany(database.db, Array.from({ length: 6 }, () => ({ kind: 'k', userId: 'vip' })));

@@ -1,20 +1,36 @@
 import { z } from 'zod';
 import pino from 'pino';
+import { sql } from 'drizzle-orm';
 import { createDatabase, type Database } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
+import { parseConfig } from '../../lib/config';
 import { enqueue, enqueueMany } from '../../lib/jobs/queue';
 import { Runner, defineHandler, type HandlerRegistry } from '../../lib/jobs/runner';
-import type { QueueSystem } from './types';
+import { forkDoomedWorker } from './child';
+import { startClock, type QueueSystem, type RecoveryResult } from './types';
 
 /**
  * switchyard's queue as the product runs it: each worker is a Runner with its own pool (as each
  * Vercel function instance has), claiming batches and settling them in one statement each.
  */
 const USERS = 50;
-const CONCURRENCY = 50;
-const BATCH = 50;
+const POOL = 4;
 
-export function switchyardSystem(): QueueSystem {
+export interface SwitchyardOptions {
+  /** Jobs each runner runs at once (default 50). */
+  concurrency?: number;
+  /** Jobs per claim (default 50). */
+  batchSize?: number;
+  /** Lease of the runner that gets killed in the recovery benchmark (default: the product's, JOBS_LEASE_S). */
+  recoveryLeaseSeconds?: number;
+  name?: string;
+}
+
+export function switchyardSystem(options: SwitchyardOptions = {}): QueueSystem {
+  const defaults = parseConfig({});
+  const CONCURRENCY = options.concurrency ?? 50;
+  const BATCH = options.batchSize ?? 50;
+  const recoveryLease = options.recoveryLeaseSeconds ?? defaults.JOBS_LEASE_S;
   let url = '';
   let main: Database;
   const pools: Database[] = [];
@@ -37,18 +53,25 @@ export function switchyardSystem(): QueueSystem {
       logger: pino({ level: 'silent' }),
       concurrency: CONCURRENCY,
       batchSize: BATCH,
-      leaseSeconds: 30,
+      leaseSeconds: defaults.JOBS_LEASE_S,
       perUserCap: CONCURRENCY * 8,
       backoffBaseMs: 1_000,
       backoffMaxMs: 60_000,
     });
 
   return {
-    name: 'switchyard',
+    name: options.name ?? 'switchyard',
+    configuration: {
+      worker: `Runner with its own pg pool (max ${POOL}), concurrency ${CONCURRENCY}, batchSize ${BATCH}`,
+      enqueue: 'enqueueMany: one INSERT ... SELECT FROM unnest(...) per 5,000 jobs',
+      users: `jobs spread over ${USERS} users (fairness and per-user cap enforced on every claim)`,
+      latency: 'enqueue(), then runner.kick() (the webhook path) on an idle, warm runner',
+      recovery: `lease ${recoveryLease} s; survivor: a Runner with the product defaults (lib/config.ts)`,
+    },
     async setup(databaseUrl) {
       url = databaseUrl;
       await runMigrations(url);
-      main = newPool(4);
+      main = newPool(POOL);
     },
     async bulkEnqueue(count) {
       const chunk = 5_000;
@@ -61,25 +84,23 @@ export function switchyardSystem(): QueueSystem {
       }
     },
     async processAll(count, workers) {
-      let done = 0;
-      let resolveDone!: () => void;
-      const finished = new Promise<void>((resolve) => (resolveDone = resolve));
+      const clock = startClock(count);
       const handlers = {
-        noop: defineHandler({
-          payload: z.unknown(),
-          run: async () => {
-            if (++done === count) resolveDone();
-          },
-        }),
+        noop: defineHandler({ payload: z.unknown(), run: async () => clock.tick() }),
       };
-      const runners = Array.from({ length: workers }, () => runnerFor(newPool(4), handlers));
+      const runners = Array.from({ length: workers }, () => runnerFor(newPool(POOL), handlers));
+      clock.begin();
       const passes = runners.map((runner) => runner.run({ deadline: Date.now() + 600_000 }));
-      await finished;
+      const ms = await clock.finished(async () => {
+        const { rows } = await main.db.execute(sql`SELECT count(*)::int AS n FROM jobs WHERE status IN ('queued', 'running')`);
+        return (rows[0] as { n: number }).n;
+      });
       await Promise.all(passes);
+      return ms;
     },
     async latency(count, perSecond) {
       const samples: number[] = [];
-      const database = newPool(4);
+      const database = newPool(POOL);
       const handlers = {
         timed: defineHandler({
           payload: z.object({ enqueuedAt: z.number() }),
@@ -103,6 +124,57 @@ export function switchyardSystem(): QueueSystem {
       while (samples.length < count) await new Promise((r) => setTimeout(r, 10));
       await pass;
       return samples;
+    },
+    async recovery(held, capMs): Promise<RecoveryResult> {
+      await enqueueMany(
+        main.db,
+        Array.from({ length: held }, (_, i) => ({ kind: 'slow', userId: `user-${i % 10}` })),
+      );
+      const doomed = await forkDoomedWorker('./switchyard-child.ts', [url, 'doomed', String(recoveryLease), String(held)], held);
+      const { rows } = await main.db.execute(
+        sql`SELECT count(*)::int AS n FROM jobs WHERE status = 'running' AND locked_by = 'doomed'`,
+      );
+      const holding = (rows[0] as { n: number }).n;
+      const killedAt = await doomed.kill();
+
+      // The survivor: a warm runner with the product's defaults, as a function instance runs it.
+      const done = new Set<number>();
+      let lastAt = 0;
+      const survivor = new Runner({
+        db: newPool(defaults.DATABASE_POOL_MAX).db,
+        handlers: {
+          slow: defineHandler({
+            payload: z.unknown(),
+            run: async (_, { job }) => {
+              if (!done.has(job.id)) lastAt = performance.now();
+              done.add(job.id);
+            },
+          }),
+        },
+        logger: pino({ level: 'silent' }),
+        concurrency: defaults.JOBS_RUNNER_CONCURRENCY,
+        batchSize: defaults.JOBS_RUNNER_BATCH_SIZE,
+        leaseSeconds: defaults.JOBS_LEASE_S,
+        perUserCap: defaults.JOBS_PER_USER_RUNNING_CAP,
+        backoffBaseMs: defaults.JOBS_BACKOFF_BASE_MS,
+        backoffMaxMs: defaults.JOBS_BACKOFF_MAX_MS,
+      });
+      // A warm runner: each pass sweeps lapsed leases when it starts and every <=5 s while it runs,
+      // and ends 5 s after the queue went idle; the next one starts at once (as kicks and crons do).
+      while (done.size < holding && performance.now() - killedAt < capMs) {
+        const left = capMs - (performance.now() - killedAt);
+        await survivor.run({ deadline: Date.now() + left, idleMs: Math.min(5_000, left), pollMs: 1_000 });
+      }
+      const all = done.size >= holding;
+      return {
+        held: holding,
+        recovered: done.size,
+        seconds: all ? (lastAt - killedAt) / 1000 : null,
+        capSeconds: capMs / 1000,
+        mechanism:
+          `lease ${recoveryLease} s, renewed by heartbeats; a running pass reclaims lapsed leases every <=5 s ` +
+          '(the attempt counts), and every cron pass (each minute) does too',
+      };
     },
     async teardown() {
       await Promise.all(pools.splice(0).map((p) => p.close()));

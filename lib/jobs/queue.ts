@@ -78,12 +78,70 @@ function param(value: unknown): SQL {
   return sql`${sql.param(value)}`;
 }
 
-/** Drizzle's node-postgres driver hands timestamptz to raw queries as text. */
+/**
+ * Drizzle's node-postgres driver hands timestamptz to raw queries as text, e.g.
+ * `2026-11-24 08:16:01.123456+00`. Parsed by hand on the common shape (a claim reads thousands of
+ * them a second; `new Date(string)` was a hot spot), falling back to `Date` for anything else.
+ */
 export function toDate(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value;
-  const text = String(value).replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00');
-  return new Date(text);
+  const text = String(value);
+  return parseIsoTimestamp(text) ?? new Date(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+}
+
+function parseIsoTimestamp(text: string): Date | null {
+  const length = text.length;
+  if (
+    length < 22 ||
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 32 ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58
+  ) {
+    return null;
+  }
+  let i = 19;
+  let ms = 0;
+  if (text.charCodeAt(i) === 46) {
+    let places = 0;
+    for (i = 20; i < length; i++) {
+      const d = text.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      if (places < 3) {
+        ms = ms * 10 + d;
+        places += 1;
+      }
+    }
+    if (places === 0) return null;
+    if (places === 1) ms *= 100;
+    else if (places === 2) ms *= 10;
+  }
+  const sign = text.charCodeAt(i);
+  const rest = length - i - 1;
+  if ((sign !== 43 && sign !== 45) || (rest !== 2 && !(rest === 5 && text.charCodeAt(i + 3) === 58))) return null;
+  const year = two(text, 0) * 100 + two(text, 2);
+  if (!(year >= 100)) return null; // Date.UTC reads years 0-99 as 1900-1999
+  const offsetMinutes = two(text, i + 1) * 60 + (rest === 5 ? two(text, i + 4) : 0);
+  const time =
+    Date.UTC(
+      year,
+      two(text, 5) - 1,
+      two(text, 8),
+      two(text, 11),
+      two(text, 14),
+      two(text, 17),
+      ms,
+    ) - (sign === 43 ? offsetMinutes : -offsetMinutes) * 60_000;
+  return time === time ? new Date(time) : null; // NaN when a digit was not one
+}
+
+/** The two-digit number at `at`, NaN if either is not a digit. */
+function two(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - 48;
+  const units = text.charCodeAt(at + 1) - 48;
+  return tens >= 0 && tens <= 9 && units >= 0 && units <= 9 ? tens * 10 + units : NaN;
 }
 
 export function toJob(row: Record<string, unknown>): QueuedJob {
@@ -220,22 +278,44 @@ export interface ClaimOptions {
   leaseSeconds: number;
   /** Running jobs allowed per user unless job_users.running_cap says otherwise. */
   perUserCap: number;
+  /**
+   * How many of its jobs a user counts for when the claim decides how many users it needs to fill
+   * `limit` (a fair-queueing quantum). Default: ceil(limit / 10), so 1 (pure round-robin) for
+   * batches of up to 10. See `claim`.
+   */
+  quantum?: number;
+}
+
+/** Default quantum: pure round-robin for small batches; at most ~10 users per claim for big ones. */
+export function defaultQuantum(limit: number): number {
+  return Math.max(1, Math.ceil(limit / 10));
 }
 
 /**
  * Claims up to `limit` runnable jobs in one statement.
  *
- * Fairness: users are taken in the order of their most urgent runnable job, and jobs are spread
- * round-robin across them (every user's first job before anyone's second).
- * Cap: the user rows are locked FOR UPDATE SKIP LOCKED; a locked row is re-read at its latest
- * version, so `running` is exact even when many runners claim at once, and a user whose row another
- * claimer holds is simply skipped by this one.
+ * Fairness: users are taken in the order of their most urgent runnable job, and the batch is spread
+ * round-robin across the users taken (every taken user's first job before anyone's second). A claim
+ * takes only as many users as it needs: in that order, each user counting for up to `quantum` of its
+ * runnable jobs (and no more than its free slots), until `limit` is reached. A claimer therefore locks
+ * a few users, not every user with work, and concurrent runners claim (and settle) disjoint users
+ * instead of skipping each other's; a user that got its quantum goes back in line behind the users
+ * whose most urgent job is older.
+ * Cap: the user rows are locked FOR UPDATE SKIP LOCKED (in that order, skipping rows another
+ * claimer or a settlement holds); a locked row is re-read at its latest version, so `running` is
+ * exact even when many runners claim at once.
+ * Cost: only the chosen job rows are locked (FOR UPDATE SKIP LOCKED, re-checked at their latest
+ * version), not every candidate of every user.
  */
 export async function claim(db: DbOrTx, options: ClaimOptions): Promise<QueuedJob[]> {
   if (options.limit <= 0) return [];
+  const limit = Math.floor(options.limit);
+  const quantum = Math.max(1, Math.floor(options.quantum ?? defaultQuantum(limit)));
+  const cap = options.perUserCap;
   const result = await db.execute(sql`
     WITH heads AS (
-      SELECT u.user_id, head.priority, head.run_at, head.id
+      SELECT u.user_id, head.priority, head.run_at, head.id,
+             coalesce(u.running_cap, ${cap}) - u.running AS free
       FROM job_users u
       CROSS JOIN LATERAL (
         SELECT j.priority, j.run_at, j.id FROM jobs j
@@ -243,30 +323,54 @@ export async function claim(db: DbOrTx, options: ClaimOptions): Promise<QueuedJo
         ORDER BY j.priority, j.run_at, j.id
         LIMIT 1
       ) head
-      WHERE u.running < coalesce(u.running_cap, ${options.perUserCap})
+      WHERE u.running < coalesce(u.running_cap, ${cap})
       ORDER BY head.priority, head.run_at, head.id
-      LIMIT ${options.limit}
+      LIMIT ${limit}
+    ),
+    -- In line, each user counts for its runnable jobs up to the quantum (and its free slots): the
+    -- claim takes the users it needs to reach the limit (the stream stops there), and when they have
+    -- enough, the quantum of each suffices (the round-robin would not reach a deeper turn).
+    stream AS (
+      SELECT h.user_id
+      FROM heads h
+      CROSS JOIN LATERAL (
+        SELECT 1 FROM jobs j
+        WHERE j.user_id = h.user_id AND j.status = 'queued' AND j.run_at <= now()
+        ORDER BY j.priority, j.run_at, j.id
+        LIMIT least(h.free, ${quantum})
+      ) q
+      ORDER BY h.priority, h.run_at, h.id
+      LIMIT ${limit}
+    ),
+    need AS (
+      SELECT count(DISTINCT user_id) AS users, count(*) >= ${limit} AS enough FROM stream
     ),
     slots AS (
-      SELECT u.user_id, coalesce(u.running_cap, ${options.perUserCap}) - u.running AS free
+      SELECT u.user_id, coalesce(u.running_cap, ${cap}) - u.running AS free
       FROM job_users u JOIN heads h ON h.user_id = u.user_id
-      WHERE u.running < coalesce(u.running_cap, ${options.perUserCap})
+      WHERE u.running < coalesce(u.running_cap, ${cap})
+      ORDER BY h.priority, h.run_at, h.id
+      LIMIT (SELECT users FROM need)
       FOR UPDATE OF u SKIP LOCKED
     ),
     candidates AS (
-      SELECT c.id, c.user_id, c.priority, c.run_at,
-             row_number() OVER (PARTITION BY c.user_id ORDER BY c.priority, c.run_at, c.id) AS turn
+      SELECT c.id, c.priority, c.run_at,
+             row_number() OVER (PARTITION BY s.user_id ORDER BY c.priority, c.run_at, c.id) AS turn
       FROM slots s
       CROSS JOIN LATERAL (
-        SELECT j.id, j.user_id, j.priority, j.run_at FROM jobs j
+        SELECT j.id, j.priority, j.run_at FROM jobs j
         WHERE j.user_id = s.user_id AND j.status = 'queued' AND j.run_at <= now()
         ORDER BY j.priority, j.run_at, j.id
-        LIMIT least(s.free, ${options.limit})
-        FOR UPDATE OF j SKIP LOCKED
+        LIMIT least(s.free, CASE WHEN (SELECT enough FROM need) THEN ${quantum}::int ELSE ${limit}::int END)
       ) c
     ),
     chosen AS (
-      SELECT id FROM candidates ORDER BY turn, priority, run_at, id LIMIT ${options.limit}
+      SELECT id FROM candidates ORDER BY turn, priority, run_at, id LIMIT ${limit}
+    ),
+    locked AS (
+      SELECT j.id FROM jobs j
+      WHERE j.id = ANY (ARRAY(SELECT id FROM chosen)) AND j.status = 'queued' AND j.run_at <= now()
+      FOR UPDATE OF j SKIP LOCKED
     ),
     claimed AS (
       UPDATE jobs j SET
@@ -276,7 +380,7 @@ export async function claim(db: DbOrTx, options: ClaimOptions): Promise<QueuedJo
         locked_until = now() + make_interval(secs => ${options.leaseSeconds}),
         started_at = now(),
         updated_at = now()
-      FROM chosen WHERE j.id = chosen.id
+      FROM locked WHERE j.id = locked.id
       RETURNING j.*
     ),
     counted AS (
@@ -308,6 +412,17 @@ export interface SettledJob {
  * Settles a batch of jobs this runner holds, in one statement. Rows whose lease this runner no
  * longer holds (lapsed and reclaimed, or cancelled and swept) are left alone and not returned.
  */
+/** Where a settled job goes, from its outcome (`i`) and its row as it is now (`j`). */
+const NEXT_STATUS = sql.raw(`(CASE
+  WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
+  WHEN i.outcome = 'succeeded' AND j.rerun_requested_at IS NOT NULL THEN 'queued'
+  WHEN i.outcome = 'succeeded' THEN 'succeeded'
+  WHEN i.outcome = 'deferred' THEN 'queued'
+  WHEN i.outcome = 'retry' AND j.attempts >= j.max_attempts THEN 'dead'
+  WHEN i.outcome = 'retry' THEN 'queued'
+  ELSE i.outcome
+END)`);
+
 export async function settle(db: DbOrTx, runnerId: string, settlements: Settlement[]): Promise<SettledJob[]> {
   if (settlements.length === 0) return [];
   const result = await db.execute(sql`
@@ -321,41 +436,30 @@ export async function settle(db: DbOrTx, runnerId: string, settlements: Settleme
         ${param(settlements.map((s) => (s.outcome === 'succeeded' && s.result !== undefined ? JSON.stringify(s.result) : null)))}::jsonb[]
       ) AS i(id, attempt, outcome, run_at, message, result)
     ),
-    target AS (
-      SELECT j.id, i.outcome, i.run_at, i.message, i.result,
-        CASE
-          WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
-          WHEN i.outcome = 'succeeded' AND j.rerun_requested_at IS NOT NULL THEN 'queued'
-          WHEN i.outcome = 'succeeded' THEN 'succeeded'
-          WHEN i.outcome = 'deferred' THEN 'queued'
-          WHEN i.outcome = 'retry' AND j.attempts >= j.max_attempts THEN 'dead'
-          WHEN i.outcome = 'retry' THEN 'queued'
-          ELSE i.outcome
-        END AS next_status
-      FROM jobs j JOIN input i ON i.id = j.id
-      WHERE j.status = 'running' AND j.locked_by = ${runnerId} AND j.attempts = i.attempt
-      FOR UPDATE OF j
-    ),
+    -- One UPDATE, no separate locking read: its SET is computed on the row's latest version (a
+    -- cancellation or rerun request that committed meanwhile is seen), and its WHERE is re-checked
+    -- there too, so a lease that lapsed and was taken over is left alone (fencing).
     settled AS (
       UPDATE jobs j SET
-        status = t.next_status,
-        run_at = CASE WHEN t.next_status = 'queued' THEN coalesce(t.run_at, now()) ELSE j.run_at END,
+        status = ${NEXT_STATUS},
+        run_at = CASE WHEN ${NEXT_STATUS} = 'queued' THEN coalesce(i.run_at, now()) ELSE j.run_at END,
         attempts = CASE
-          WHEN t.outcome = 'deferred' THEN j.attempts - 1
-          WHEN t.outcome = 'succeeded' AND t.next_status = 'queued' THEN 0
+          WHEN i.outcome = 'deferred' THEN j.attempts - 1
+          WHEN i.outcome = 'succeeded' AND ${NEXT_STATUS} = 'queued' THEN 0
           ELSE j.attempts END,
-        rerun_requested_at = CASE WHEN t.outcome = 'succeeded' THEN NULL ELSE j.rerun_requested_at END,
+        rerun_requested_at = CASE WHEN i.outcome = 'succeeded' THEN NULL ELSE j.rerun_requested_at END,
         last_error = CASE
-          WHEN t.outcome = 'succeeded' THEN j.last_error
-          WHEN t.outcome = 'deferred' THEN 'deferred: ' || t.message
-          WHEN t.next_status = 'dead' AND t.outcome = 'retry' THEN t.message || ' (gave up after ' || j.attempts || ' attempts)'
-          ELSE t.message END,
-        result = coalesce(t.result, j.result),
+          WHEN i.outcome = 'succeeded' THEN j.last_error
+          WHEN i.outcome = 'deferred' THEN 'deferred: ' || i.message
+          WHEN ${NEXT_STATUS} = 'dead' AND i.outcome = 'retry' THEN i.message || ' (gave up after ' || j.attempts || ' attempts)'
+          ELSE i.message END,
+        result = coalesce(i.result, j.result),
         locked_by = NULL,
         locked_until = NULL,
-        finished_at = CASE WHEN t.next_status = 'queued' THEN NULL ELSE now() END,
+        finished_at = CASE WHEN ${NEXT_STATUS} = 'queued' THEN NULL ELSE now() END,
         updated_at = now()
-      FROM target t WHERE j.id = t.id
+      FROM input i
+      WHERE j.id = i.id AND j.status = 'running' AND j.locked_by = ${runnerId} AND j.attempts = i.attempt
       RETURNING j.id, j.user_id, j.status
     ),
     ${releaseSlots(sql`settled`)}

@@ -191,6 +191,18 @@ export class Runner {
       }
     };
 
+    let settling: Promise<void> | null = null;
+    const settleInBackground = () => {
+      if (settling || pending.length === 0) return;
+      settling = flush().finally(() => {
+        settling = null;
+      });
+    };
+    /** Settles everything finished so far, waiting for the settlement under way first. */
+    const settleAll = async () => {
+      while (settling || pending.length > 0) await (settling ?? flush());
+    };
+
     try {
       while (true) {
         const now = Date.now();
@@ -203,10 +215,15 @@ export class Runner {
           );
         }
 
-        await flush();
+        // Pipelined: finished jobs are settled in the background (one settlement at a time, taking
+        // whatever has finished) while the next batch is claimed, on another connection. A claim may
+        // not yet see the slots a settlement frees (it is conservative, never over the cap), and it
+        // skips the user rows a settlement holds, taking other users instead.
+        settleInBackground();
         const free = concurrency - inFlight.size;
         let claimedNow = 0;
-        if (free > 0) {
+        const attempted = free > 0;
+        if (attempted) {
           this.kicked = false;
           let jobs: QueuedJob[] = [];
           try {
@@ -226,13 +243,22 @@ export class Runner {
           emptyClaims = 0;
           continue;
         }
-        if (inFlight.size > 0 || pending.length > 0) {
-          if (pending.length === 0) await sleep(Math.min(pollMs, deadline - Date.now()));
+        // New work was announced while this claim ran: claim again at once.
+        if (attempted && this.kicked) continue;
+        // A settlement frees slots (and user rows): look again once it is done.
+        if (settling) {
+          await settling;
           continue;
         }
-        // Nothing claimed and nothing running. Another claimer may have held the user rows this one
-        // skipped: look again a few times before calling the queue empty.
-        if (this.kicked) continue;
+        if (pending.length > 0) continue;
+        if (inFlight.size > 0) {
+          await sleep(Math.min(pollMs, deadline - Date.now()));
+          continue;
+        }
+        // Every slot was busy when this turn began and they have all finished since: claim now.
+        if (!attempted) continue;
+        // Nothing claimed, running or left to settle. Another claimer may have held the user rows this
+        // one skipped: look again a few times before calling the queue empty.
         if (emptyClaims < EMPTY_CLAIM_RETRIES) {
           emptyClaims += 1;
           await sleep(10 + Math.random() * 20);
@@ -248,7 +274,7 @@ export class Runner {
       if (inFlight.size > 0) {
         const graceEnd = Date.now() + this.options.abortGraceMs;
         while (inFlight.size > 0 && Date.now() < graceEnd) {
-          await flush();
+          await settleAll();
           await sleep(Math.min(50, graceEnd - Date.now()));
         }
         for (const entry of inFlight.values()) {
@@ -263,7 +289,7 @@ export class Runner {
         }
         inFlight.clear();
       }
-      await flush();
+      await settleAll();
     } finally {
       clearInterval(beat);
       clearTimeout(deadlineTimer);
@@ -283,15 +309,19 @@ export class Runner {
     const controller = new AbortController();
     const entry: InFlight = { job, controller, abandoned: false };
     inFlight.set(job.id, entry);
-    void this.execute(job, controller.signal, deadline)
-      .then((settlement) => {
-        if (entry.abandoned || settlement === UNKNOWN_RESULT) return;
-        pending.push(settlement);
-      })
-      .finally(() => {
-        if (!entry.abandoned) inFlight.delete(job.id);
-        onDone();
-      });
+    // The slot is freed in the same step as the settlement is queued, so that a claim never sees a
+    // finished job as still running.
+    const finish = (settlement: Settlement | typeof UNKNOWN_RESULT) => {
+      if (!entry.abandoned) {
+        inFlight.delete(job.id);
+        if (settlement !== UNKNOWN_RESULT) pending.push(settlement);
+      }
+      onDone();
+    };
+    void this.execute(job, controller.signal, deadline).then(finish, (error: unknown) => {
+      this.options.logger.error({ err: error, jobId: job.id }, 'job execution failed unexpectedly');
+      finish(UNKNOWN_RESULT);
+    });
   }
 
   private async execute(
@@ -300,7 +330,10 @@ export class Runner {
     deadline: number,
   ): Promise<Settlement | typeof UNKNOWN_RESULT> {
     const held = { id: job.id, attempt: job.attempts };
-    const logger = this.options.logger.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
+    // The job's child logger is made on first use: most jobs never log.
+    let jobLogger: Logger | undefined;
+    const loggerOf = () =>
+      (jobLogger ??= this.options.logger.child({ jobId: job.id, kind: job.kind, attempt: job.attempts }));
     const handler = this.options.handlers[job.kind];
     if (!handler) {
       return { ...held, outcome: 'dead', error: `unknown job kind "${job.kind}": no handler is registered for it` };
@@ -312,7 +345,9 @@ export class Runner {
     const context: JobContext = {
       job,
       signal,
-      logger,
+      get logger() {
+        return loggerOf();
+      },
       timeLeftMs: () => Math.max(0, deadline - Date.now()),
       progress: async (progress) => {
         await setProgress(this.options.db, this.runnerId, held, progress);
@@ -320,6 +355,7 @@ export class Runner {
     };
     try {
       const raw = await handler.run(parsed.data, context);
+      if (raw === undefined || raw === null) return { ...held, outcome: 'succeeded', result: undefined };
       const result = handlerResultSchema.safeParse(raw);
       if (!result.success) {
         return { ...held, outcome: 'dead', error: `handler for ${job.kind} returned an invalid result` };
@@ -336,7 +372,7 @@ export class Runner {
       }
       const message = describeError(error);
       if (error instanceof PermanentJobError) return { ...held, outcome: 'failed', error: message };
-      logger.warn({ err: error }, 'job failed');
+      loggerOf().warn({ err: error }, 'job failed');
       return { ...held, outcome: 'retry', error: message, retryAt: new Date(Date.now() + this.retryDelayMs(job, error)) };
     }
   }
