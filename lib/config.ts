@@ -36,7 +36,7 @@ const configSchema = z.object({
   CRON_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, 'expected at least 16 characters').optional()),
   JOBS_RUNNER_MAX_DURATION_S: intIn(5, 900, 60),
   JOBS_RUNNER_MARGIN_S: intIn(1, 120, 10),
-  JOBS_RUNNER_CONCURRENCY: intIn(1, 64, 8),
+  JOBS_RUNNER_CONCURRENCY: intIn(1, 1_000, 8),
   JOBS_RUNNER_BATCH_SIZE: intIn(1, 500, 50),
   JOBS_LEASE_S: intIn(5, 3_600, 30),
   JOBS_PER_USER_RUNNING_CAP: intIn(1, 100, 4),

@@ -1,4 +1,5 @@
 import type { Provider } from '../../db/schema';
+import { PermanentJobError } from '../jobs/errors';
 
 /**
  * What each provider's sync keeps, stream by stream. A stream has its own cursor (sync_states) and
@@ -33,4 +34,28 @@ export function streamsForModel(provider: Provider, model: string | undefined): 
   const lowered = model.toLowerCase();
   const match = STREAMS.salesforce.find((object) => lowered.includes(object.toLowerCase()));
   return match ? [match] : STREAMS.salesforce;
+}
+
+/**
+ * The bounds of a 'date_range' sync, epoch ms: startDate/endDate as dates (YYYY-MM-DD, UTC, endDate
+ * inclusive) or RFC 3339 instants; a missing bound is undefined. A malformed or inverted range is a
+ * PermanentJobError (retrying cannot fix it).
+ */
+export function dateRangeBounds(startDate: string | undefined, endDate: string | undefined): { start?: number; end?: number } {
+  const bound = (value: string | undefined, name: string, inclusiveDay: boolean): number | undefined => {
+    if (value === undefined) return undefined;
+    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+      const ms = Date.parse(`${value}T00:00:00Z`);
+      if (!Number.isNaN(ms) && new Date(ms).toISOString().startsWith(value)) return inclusiveDay ? ms + 86_400_000 : ms;
+    } else if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value))) {
+      return Date.parse(value);
+    }
+    throw new PermanentJobError(`date_range ${name} ${JSON.stringify(value)} is not a date (YYYY-MM-DD) or an RFC 3339 instant`);
+  };
+  const start = bound(startDate, 'startDate', false);
+  const end = bound(endDate, 'endDate', true);
+  if (start !== undefined && end !== undefined && end <= start) {
+    throw new PermanentJobError(`date_range endDate must be after startDate (${startDate} .. ${endDate})`);
+  }
+  return { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) };
 }

@@ -1,3 +1,4 @@
+import { dateRangeBounds } from '../streams';
 import type { calendar_v3 } from '@googleapis/calendar';
 import { sql } from 'drizzle-orm';
 import { config } from '../../config';
@@ -257,18 +258,9 @@ export function configuredWindow(now = Date.now()): { timeMin: string; timeMax: 
  */
 export function payloadWindow(startDate: string | undefined, endDate: string | undefined, now = Date.now()): { timeMin: string; timeMax: string } {
   const configured = configuredWindow(now);
-  const bound = (value: string | undefined, name: string, inclusiveDay: boolean): number | undefined => {
-    if (value === undefined) return undefined;
-    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-      const ms = Date.parse(`${value}T00:00:00Z`);
-      if (!Number.isNaN(ms) && new Date(ms).toISOString().startsWith(value)) return inclusiveDay ? ms + DAY_MS : ms;
-    } else if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value))) {
-      return Date.parse(value);
-    }
-    throw new PermanentJobError(`date_range ${name} ${JSON.stringify(value)} is not a date (YYYY-MM-DD) or an RFC 3339 instant`);
-  };
-  const min = bound(startDate, 'startDate', false) ?? Date.parse(configured.timeMin);
-  const max = bound(endDate, 'endDate', true) ?? Date.parse(configured.timeMax);
+  const { start, end } = dateRangeBounds(startDate, endDate);
+  const min = start ?? Date.parse(configured.timeMin);
+  const max = end ?? Date.parse(configured.timeMax);
   if (max <= min) throw new PermanentJobError(`date_range endDate must be after startDate (${startDate} .. ${endDate})`);
   return { timeMin: new Date(min).toISOString(), timeMax: new Date(max).toISOString() };
 }

@@ -1,3 +1,4 @@
+import { dateRangeBounds } from '../streams';
 import type { gmail_v1 } from '@googleapis/gmail';
 import pLimit from 'p-limit';
 import { config } from '../../config';
@@ -455,22 +456,8 @@ function maxId(...ids: Array<string | null | undefined>): string {
  * and endDate are dates (YYYY-MM-DD, UTC, endDate inclusive) or RFC 3339 instants; either may be absent.
  */
 export function dateRangeQuery(startDate: string | undefined, endDate: string | undefined): string {
-  const bound = (value: string | undefined, name: string, inclusiveDay: boolean): number | undefined => {
-    if (value === undefined) return undefined;
-    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-      const ms = Date.parse(`${value}T00:00:00Z`);
-      if (!Number.isNaN(ms) && new Date(ms).toISOString().startsWith(value)) return inclusiveDay ? ms + 86_400_000 : ms;
-    } else if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value))) {
-      return Date.parse(value);
-    }
-    throw new PermanentJobError(`date_range ${name} ${JSON.stringify(value)} is not a date (YYYY-MM-DD) or an RFC 3339 instant`);
-  };
-  const after = bound(startDate, 'startDate', false);
-  const before = bound(endDate, 'endDate', true);
+  const { start: after, end: before } = dateRangeBounds(startDate, endDate);
   if (after === undefined && before === undefined) throw new PermanentJobError('a date_range sync needs startDate or endDate');
-  if (after !== undefined && before !== undefined && before <= after) {
-    throw new PermanentJobError(`date_range endDate must be after startDate (${startDate} .. ${endDate})`);
-  }
   return [
     ...(after !== undefined ? [`after:${Math.floor(after / 1000)}`] : []),
     ...(before !== undefined ? [`before:${Math.ceil(before / 1000)}`] : []),

@@ -1,3 +1,4 @@
+import { dateRangeBounds } from '../streams';
 import { sql } from 'drizzle-orm';
 import type { CrmObject } from '../../../db/schema';
 import { DeferJobError, PermanentJobError } from '../../jobs/errors';
@@ -288,21 +289,7 @@ function describe(cursor: SalesforceCursor, scan: Scan): string {
  * inclusive) or RFC 3339 instants; a missing bound is open.
  */
 export function payloadWindow(startDate: string | undefined, endDate: string | undefined): { start?: string; end?: string } {
-  const bound = (value: string | undefined, name: string, inclusiveDay: boolean): number | undefined => {
-    if (value === undefined) return undefined;
-    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-      const ms = Date.parse(`${value}T00:00:00Z`);
-      if (!Number.isNaN(ms) && new Date(ms).toISOString().startsWith(value)) return inclusiveDay ? ms + 86_400_000 : ms;
-    } else if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value))) {
-      return Date.parse(value);
-    }
-    throw new PermanentJobError(`date_range ${name} ${JSON.stringify(value)} is not a date (YYYY-MM-DD) or an RFC 3339 instant`);
-  };
-  const start = bound(startDate, 'startDate', false);
-  const end = bound(endDate, 'endDate', true);
-  if (start !== undefined && end !== undefined && end <= start) {
-    throw new PermanentJobError(`date_range endDate must be after startDate (${startDate} .. ${endDate})`);
-  }
+  const { start, end } = dateRangeBounds(startDate, endDate);
   return {
     ...(start !== undefined ? { start: new Date(start).toISOString() } : {}),
     ...(end !== undefined ? { end: new Date(end).toISOString() } : {}),
