@@ -197,17 +197,7 @@ export async function deleteConnection(
 }
 
 /** What pause and resume answer: the connection, without its streams. */
-export interface ConnectionSummary {
-  id: number;
-  provider: Provider;
-  connectionId: string;
-  providerConfigKey: string;
-  status: Connection['status'];
-  lastError: string | null;
-  lastSyncedAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type ConnectionSummary = Omit<ConnectionView, 'streams'> & { updatedAt: Date };
 
 function summary(row: Connection): ConnectionSummary {
   return {

@@ -2,7 +2,7 @@
  * Normalise one Gmail API message (users.messages.get, format=full) into the flat shape the sync stores
  * and the classifier reads.
  *
- * Pure and total: no I/O, no clock, no process.env, and it never throws. Malformed input (missing payload,
+ * Pure and total: no I/O, no clock, no environment reads, and it never throws. Malformed input (missing payload,
  * missing headers, bad base64, unknown charsets, odd dates) degrades to empty or null fields.
  *
  * Notes on Gmail's wire format:
