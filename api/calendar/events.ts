@@ -1,13 +1,12 @@
 import { db } from '../../lib/db';
-import { authedRoute } from '../../lib/http/route';
+import { authedRoute, queryParams } from '../../lib/http/route';
 import { calendarListQuery, listEvents } from '../../lib/read/calendar';
-import { listQuery } from '../../lib/read/query';
 
 /**
  * The caller's calendar events overlapping [from, to) (from defaults to now), soonest first.
  * Filters: q (summary, description or location contains); limit and cursor.
  */
 export const GET = authedRoute(async (request, { caller }) => {
-  const query = listQuery(request, calendarListQuery);
+  const query = queryParams(request, calendarListQuery);
   return Response.json(await listEvents(db(), caller.userId, query));
 });

@@ -1,7 +1,6 @@
 import { db } from '../../lib/db';
-import { authedRoute } from '../../lib/http/route';
+import { authedRoute, queryParams } from '../../lib/http/route';
 import { crmListQueries, crmObjectParam, listCrmRecords } from '../../lib/read/crm';
-import { listQuery } from '../../lib/read/query';
 
 /**
  * The caller's Salesforce records of one object (lead, contact, account, opportunity; any other is
@@ -9,6 +8,6 @@ import { listQuery } from '../../lib/read/query';
  */
 export const GET = authedRoute(async (request, { caller }) => {
   const object = crmObjectParam(new URL(request.url).searchParams.get('object'));
-  const query = listQuery(request, crmListQueries[object]);
+  const query = queryParams(request, crmListQueries[object]);
   return Response.json(await listCrmRecords(db(), caller.userId, object, query));
 });

@@ -104,8 +104,29 @@ export function authedRoute(
   });
 }
 
-/** The query string validated with zod (400 naming each bad parameter). */
-export function queryParams<T>(request: Request, schema: z.ZodType<T>): T {
-  const params = Object.fromEntries(new URL(request.url).searchParams);
-  return validate(schema, params, 'the query');
+/**
+ * The query string validated with a zod object. Parameters named in `repeatable` arrive as arrays;
+ * any other parameter given twice, or one the endpoint does not know, is a 400 naming it.
+ */
+export function queryParams<S extends z.ZodObject>(
+  request: Request,
+  schema: S,
+  repeatable: readonly string[] = [],
+): z.infer<S> {
+  const params = new URL(request.url).searchParams;
+  const known = new Set(Object.keys(schema.shape));
+  const input: Record<string, string | string[]> = {};
+  for (const key of new Set(params.keys())) {
+    if (!known.has(key)) {
+      throw badRequest(`the query is invalid: ${key}: not a parameter of this endpoint`, [
+        { path: key, message: 'not a parameter of this endpoint' },
+      ]);
+    }
+    const values = params.getAll(key);
+    if (values.length > 1 && !repeatable.includes(key)) {
+      throw badRequest(`the query is invalid: ${key}: given more than once`, [{ path: key, message: 'given more than once' }]);
+    }
+    input[key] = repeatable.includes(key) ? values : values[0]!;
+  }
+  return validate(schema, input, 'the query') as z.infer<S>;
 }

@@ -1,38 +1,9 @@
 import { z } from 'zod';
-import { validate } from '../http/body';
-import { badRequest } from '../http/errors';
 
 /**
- * What the read endpoints share: strict query parsing (repeatable parameters, unknown ones refused),
- * ISO dates and LIKE patterns (the keyset cursors are in lib/pagination.ts).
+ * What the read endpoints share: ISO dates and LIKE patterns (query strings are parsed by
+ * lib/http/route.ts `queryParams`, keyset cursors live in lib/pagination.ts).
  */
-
-/**
- * The query string validated with a zod object. Parameters named in `repeatable` arrive as arrays;
- * any other parameter given twice, or one the endpoint does not know, is a 400 naming it.
- */
-export function listQuery<S extends z.ZodObject>(
-  request: Request,
-  schema: S,
-  repeatable: readonly string[] = [],
-): z.infer<S> {
-  const params = new URL(request.url).searchParams;
-  const known = new Set(Object.keys(schema.shape));
-  const input: Record<string, string | string[]> = {};
-  for (const key of new Set(params.keys())) {
-    if (!known.has(key)) {
-      throw badRequest(`the query is invalid: ${key}: not a parameter of this endpoint`, [
-        { path: key, message: 'not a parameter of this endpoint' },
-      ]);
-    }
-    const values = params.getAll(key);
-    if (values.length > 1 && !repeatable.includes(key)) {
-      throw badRequest(`the query is invalid: ${key}: given more than once`, [{ path: key, message: 'given more than once' }]);
-    }
-    input[key] = repeatable.includes(key) ? values : values[0]!;
-  }
-  return validate(schema, input, 'the query') as z.infer<S>;
-}
 
 /** An ISO 8601 instant as a client writes it, with what the calendar needs of its local date. */
 export interface IsoInstant {
