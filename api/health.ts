@@ -1,5 +1,5 @@
 import { config } from '../lib/config';
-import { db } from '../lib/db';
+import { db } from '../lib/database';
 import { checkHealth } from '../lib/health';
 import { route } from '../lib/http/route';
 

@@ -4,8 +4,8 @@
  * queued or running, and answers with the wall time and the process's peak RSS.
  */
 import { sql } from 'drizzle-orm';
-import { closeDb, db } from '../lib/db';
-import { passDeadline, runner } from '../lib/jobs';
+import { closeDb, db } from '../lib/database';
+import { passDeadline, runner } from '../lib/worker/runner';
 
 async function live(): Promise<{ live: number; runnable: number }> {
   const result = await db().execute(sql`

@@ -111,8 +111,8 @@ export async function benchSalesforce(server: BenchServer): Promise<Record<strin
 
 /** The runner process: on 'drain', cron-length passes until no job is queued or running. */
 async function runnerProcess(): Promise<void> {
-  const { closeDb, db } = await import('../lib/db');
-  const { passDeadline, runner } = await import('../lib/jobs');
+  const { closeDb, db } = await import('../lib/database');
+  const { passDeadline, runner } = await import('../lib/worker/runner');
   const open = async () => {
     const result = await db().execute(sql`
       SELECT count(*) FILTER (WHERE status IN ('queued', 'running'))::int AS open,

@@ -101,7 +101,7 @@ async function main() {
   });
   const { runMigrations } = await import('../db/migrate');
   await runMigrations(databaseUrl);
-  const { db, closeDb } = await import('../lib/db');
+  const { db, closeDb } = await import('../lib/database');
   const { upsertConnection, enqueueSyncs } = await import('../lib/connections');
   const connect = async (userId: string) => {
     const connection = await upsertConnection(db(), { userId, provider: 'gmail', providerConfigKey: 'google-mail', nangoConnectionId: `gmail-${userId}` });

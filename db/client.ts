@@ -4,6 +4,10 @@ import pg from 'pg';
 import * as schema from './schema';
 
 export type Db = NodePgDatabase<typeof schema>;
+/** A transaction of `Db`, as handed to `db.transaction(async (tx) => ...)`. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** Anything a single statement can run on: the database or a transaction. */
+export type DbOrTx = Db | Tx;
 
 export interface DatabaseOptions {
   connectionString: string;

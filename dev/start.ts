@@ -86,7 +86,7 @@ async function main() {
 
   const shutdown = async () => {
     await server.close();
-    const { closeDb } = await import('../lib/db');
+    const { closeDb } = await import('../lib/database');
     await closeDb();
     await sandbox?.close();
     await embedded?.stop();

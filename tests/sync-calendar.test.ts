@@ -4,7 +4,7 @@ import { SYNCS, syncPayloadFor } from '../dev/sandbox/index';
 import type { CalendarEvent } from '../dev/sandbox/calendar';
 import { resetConfigForTests } from '../lib/config';
 import { enqueueSyncs } from '../lib/connections';
-import { db } from '../lib/db';
+import { db } from '../lib/database';
 import { DeferJobError } from '../lib/jobs/errors';
 import { defineHandler } from '../lib/jobs/runner';
 import { resetProviderPoliciesForTests } from '../lib/providers/resilience';

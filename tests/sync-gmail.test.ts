@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { authPayload } from '../dev/sandbox/index';
 import { resetConfigForTests } from '../lib/config';
 import { enqueueSyncs } from '../lib/connections';
-import { runner } from '../lib/jobs';
+import { runner } from '../lib/worker/runner';
 import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
 import { classifyMessage, classifyThread } from '../lib/sync/gmail/classify';
 import { normalizeMessage } from '../lib/sync/gmail/message';

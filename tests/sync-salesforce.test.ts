@@ -3,7 +3,7 @@ import jsforce from 'jsforce';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SfRecord } from '../dev/sandbox/salesforce';
 import { enqueueSyncs } from '../lib/connections';
-import { db } from '../lib/db';
+import { db } from '../lib/database';
 import { DeferJobError } from '../lib/jobs/errors';
 import { defineHandler, type HandlerRegistry } from '../lib/jobs/runner';
 import { ProviderError } from '../lib/providers/errors';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { deleteConnection } from '../../lib/connections';
-import { db } from '../../lib/db';
+import { db } from '../../lib/database';
 import { idParam } from '../../lib/http/params';
 import { authedRoute, queryParams } from '../../lib/http/route';
 

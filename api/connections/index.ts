@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { providers } from '../../db/schema';
 import { connectFromFrontend, listConnections } from '../../lib/connections';
-import { db } from '../../lib/db';
+import { db } from '../../lib/database';
 import { jsonBody } from '../../lib/http/body';
 import { authedRoute, queryParams } from '../../lib/http/route';
 import { pageQuerySchema } from '../../lib/pagination';

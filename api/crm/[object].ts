@@ -1,4 +1,4 @@
-import { db } from '../../lib/db';
+import { db } from '../../lib/database';
 import { authedRoute, queryParams } from '../../lib/http/route';
 import { crmListQueries, crmObjectParam, listCrmRecords } from '../../lib/read/crm';
 

@@ -1,5 +1,5 @@
 import { config } from '../../lib/config';
-import { db } from '../../lib/db';
+import { db } from '../../lib/database';
 import { route } from '../../lib/http/route';
 import { assertCronRequest } from '../../lib/http/secrets';
 import { pruneExpired } from '../../lib/maintenance';

@@ -1,6 +1,6 @@
 import { assertCronRequest } from '../../lib/http/secrets';
 import { route } from '../../lib/http/route';
-import { runJobs } from '../../lib/jobs';
+import { runJobs } from '../../lib/worker/runner';
 
 /** Vercel Cron, every minute: one runner pass until the queue is drained or the deadline. */
 export const GET = route(async (request) => {

@@ -1,4 +1,4 @@
-import { db } from '../../lib/db';
+import { db } from '../../lib/database';
 import { idParam } from '../../lib/http/params';
 import { authedRoute } from '../../lib/http/route';
 import { cancelSync, getSync } from '../../lib/syncs';

@@ -1,4 +1,4 @@
-import { db } from '../../lib/db';
+import { db } from '../../lib/database';
 import { jsonBody } from '../../lib/http/body';
 import { authedRoute } from '../../lib/http/route';
 import { requestSyncs, syncRequestSchema } from '../../lib/syncs';

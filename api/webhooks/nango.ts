@@ -1,9 +1,9 @@
 import { waitUntil } from '@vercel/functions';
 import { config } from '../../lib/config';
-import { db } from '../../lib/db';
+import { db } from '../../lib/database';
 import { readRawBody } from '../../lib/http/body';
 import { route } from '../../lib/http/route';
-import { kick } from '../../lib/jobs';
+import { kick } from '../../lib/worker/runner';
 import { receiveNangoWebhook } from '../../lib/webhooks/nango';
 
 /** Nango's webhooks: verified, recorded and turned into jobs in one transaction; 202 in a few ms. */

@@ -3,7 +3,7 @@ import { Redis } from '@upstash/redis';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { config } from '../config';
-import { db } from '../db';
+import { db } from '../database';
 import { logger } from '../observability/logger';
 import { rateLimited } from './errors';
 

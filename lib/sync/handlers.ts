@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { connections, syncStates, type Provider } from '../../db/schema';
 import { config } from '../config';
-import { db } from '../db';
+import { db } from '../database';
 import { DeferJobError, PermanentJobError, RetryableJobError } from '../jobs/errors';
 import { defineHandler, describeError, type JobHandler } from '../jobs/runner';
 import { ConnectionCredentials } from '../providers/credentials';

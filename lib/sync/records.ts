@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { RetryableJobError } from '../jobs/errors';
-import type { Db } from '../../db/client';
+import type { Db, Tx } from '../../db/client';
 
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type { Tx };
 
 export interface EventInput {
   userId: string;

@@ -1,5 +1,5 @@
 import { resetConfigForTests } from '../../lib/config';
-import { closeDb } from '../../lib/db';
+import { closeDb } from '../../lib/database';
 import { startServer, type LocalServer } from '../../dev/server';
 import { createTestDatabase, type TestDatabase } from './db';
 

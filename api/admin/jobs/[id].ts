@@ -1,4 +1,4 @@
-import { db } from '../../../lib/db';
+import { db } from '../../../lib/database';
 import { notFound } from '../../../lib/http/errors';
 import { idParam } from '../../../lib/http/params';
 import { route } from '../../../lib/http/route';

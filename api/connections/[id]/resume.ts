@@ -1,5 +1,5 @@
 import { resumeConnection } from '../../../lib/connections';
-import { db } from '../../../lib/db';
+import { db } from '../../../lib/database';
 import { idParam } from '../../../lib/http/params';
 import { authedRoute } from '../../../lib/http/route';
 

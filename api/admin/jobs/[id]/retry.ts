@@ -1,4 +1,4 @@
-import { db } from '../../../../lib/db';
+import { db } from '../../../../lib/database';
 import { idParam } from '../../../../lib/http/params';
 import { route } from '../../../../lib/http/route';
 import { assertAdminRequest } from '../../../../lib/http/secrets';

@@ -2,7 +2,7 @@ import { syncCalendar } from '../sync/calendar';
 import { syncGmail } from '../sync/gmail';
 import { syncHandler } from '../sync/handlers';
 import { syncSalesforce } from '../sync/salesforce';
-import type { HandlerRegistry } from './runner';
+import type { HandlerRegistry } from '../jobs/runner';
 
 /**
  * Every job kind switchyard runs, by name. A job whose kind is missing here goes to `dead` with a

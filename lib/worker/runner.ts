@@ -1,9 +1,9 @@
 import { getDeadline } from '@vercel/functions';
 import { config } from '../config';
-import { db } from '../db';
+import { db } from '../database';
 import { logger } from '../observability/logger';
-import { handlers } from './handlers';
-import { Runner, type RunSummary } from './runner';
+import { handlers } from './registry';
+import { Runner, type RunSummary } from '../jobs/runner';
 
 let processRunner: Runner | undefined;
 
