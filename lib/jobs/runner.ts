@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from 'pino';
+import type { Db } from '../../db/client';
 import { DeferJobError, PermanentJobError } from './errors';
 import {
   claim,
@@ -18,6 +19,8 @@ export type AbortReason = 'deadline' | 'cancelled' | 'lease_lost';
 
 export interface JobContext {
   job: QueuedJob;
+  /** The database this runner claimed the job from: handlers use it, never a process-wide one. */
+  db: Db;
   /** Aborted when the pass reaches its deadline, the job is cancelled, or its lease is lost; see `signal.reason`. */
   signal: AbortSignal;
   /** Milliseconds until the pass's deadline. */
@@ -53,7 +56,7 @@ const handlerResultSchema = z.union([
 ]);
 
 export interface RunnerOptions {
-  db: DbOrTx;
+  db: Db;
   handlers: HandlerRegistry;
   logger: Logger;
   runnerId?: string;
@@ -344,6 +347,7 @@ export class Runner {
     }
     const context: JobContext = {
       job,
+      db: this.options.db,
       signal,
       get logger() {
         return loggerOf();
