@@ -385,3 +385,48 @@ export const rateLimitWindows = pgTable(
   },
   (t) => [primaryKey({ columns: [t.key, t.windowStart] })],
 );
+
+export const actionStatuses = ['queued', 'running', 'succeeded', 'failed'] as const;
+export type ActionStatus = (typeof actionStatuses)[number];
+
+/**
+ * An action switchyard takes on a user's behalf (send an email, create an event, write a CRM record):
+ * what was asked under which Idempotency-Key, how it went, and the provider's own ids that make its
+ * side effect happen exactly once however often its job runs (`provider_state`: the Gmail draft, the
+ * client-chosen Calendar event id, the Salesforce record ids, each recorded as soon as it exists).
+ */
+export const actions = pgTable(
+  'actions',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: text('user_id').notNull(),
+    connectionId: connectionRef(),
+    provider: text('provider', { enum: providers }).notNull(),
+    /** The tool: email.send, calendar.create_event, crm.create, ... */
+    tool: text('tool').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** sha256 of the canonical request: the same key with another request is refused. */
+    requestHash: text('request_hash').notNull(),
+    status: text('status', { enum: actionStatuses }).notNull().default('queued'),
+    input: jsonb('input').notNull(),
+    result: jsonb('result'),
+    /** { status, code, message, details?, retryAfterSeconds? }: the HTTP answer a failure replays as. */
+    error: jsonb('error'),
+    providerState: jsonb('provider_state').notNull().default({}),
+    jobId: bigint('job_id', { mode: 'number' }),
+    attempts: integer('attempts').notNull().default(0),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('actions_idempotency_idx').on(t.userId, t.idempotencyKey),
+    index('actions_user_recent_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    // Retention deletes by age.
+    index('actions_created_idx').on(t.createdAt),
+    check('actions_status_check', sql`${t.status} IN ('queued', 'running', 'succeeded', 'failed')`),
+    check('actions_provider_check', sql`${t.provider} IN ('gmail', 'calendar', 'salesforce')`),
+  ],
+);
+
+export type Action = typeof actions.$inferSelect;
