@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SYNCS, syncPayloadFor } from '../dev/sandbox/index';
-import type { CalendarEvent } from '../dev/sandbox/calendar';
+import type { CalendarEvent } from '../dev/sandbox/calendar/events';
 import { resetConfigForTests } from '../lib/config';
 import { enqueueSyncs } from '../lib/connections';
 import { db } from '../lib/database';

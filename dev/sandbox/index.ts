@@ -5,7 +5,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono, type Context, type Next } from 'hono';
-import { CalendarStore, calendarRoutes } from './calendar';
+import { calendarRoutes } from './calendar/routes';
+import { CalendarStore } from './calendar/store';
 import { controlRoutes } from './control';
 import {
   backendErrorBody,
@@ -39,7 +40,7 @@ export type { ProviderUsage, UserUsage } from './quotas';
 export type { MintOptions } from './firebase';
 export type { ConnectionKind } from './tokens';
 export { GmailStore } from './gmail/store';
-export { CalendarStore } from './calendar';
+export { CalendarStore } from './calendar/store';
 export { SalesforceStore } from './salesforce';
 export {
   authPayload,

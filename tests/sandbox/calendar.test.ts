@@ -3,7 +3,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import { auth, calendar as calendarClient, type calendar_v3 } from '@googleapis/calendar';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CalendarStore, calendarRoutes } from '../../dev/sandbox/calendar';
+import { calendarRoutes } from '../../dev/sandbox/calendar/routes';
+import { CalendarStore } from '../../dev/sandbox/calendar/store';
 
 const ACCOUNT = 'user-1';
 const store = new CalendarStore(1234);
