@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { providers } from '../../db/schema';
 import { connectFromFrontend, listConnections } from '../../lib/connections';
 import { db } from '../../lib/database';
 import { jsonBody } from '../../lib/http/body';
 import { authedRoute, queryParams } from '../../lib/http/route';
 import { pageQuerySchema } from '../../lib/pagination';
+import { providerNames } from '../../lib/sync/providers';
 
 /** The caller's connections, newest first. */
 export const GET = authedRoute(async (request, { caller }) => {
@@ -13,7 +13,7 @@ export const GET = authedRoute(async (request, { caller }) => {
 });
 
 const connectSchema = z.object({
-  provider: z.enum(providers),
+  provider: z.enum(providerNames),
   connectionId: z.string().min(1).max(255),
 });
 

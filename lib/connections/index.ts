@@ -1,10 +1,12 @@
 import { and, eq, getTableColumns, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { connections, syncStates, type Connection, type Provider } from '../../db/schema';
+import { connections, type Connection } from '../../db/schema';
 import { DomainError } from '../errors';
 import { cancelMatching, enqueueMany, type DbOrTx } from '../jobs/queue';
-import { getNangoConnection, providerConfigKeys } from '../providers/nango';
-import { STREAMS, syncDedupeKey, syncJobKind, type SyncPayload } from '../sync/streams';
+import { getNangoConnection } from '../providers/nango';
+import { providerConfigKeys, streamsOf, type Provider } from '../sync/providers';
+import { streamStates } from '../sync/state';
+import { syncDedupeKey, syncJobKind, type SyncPayload } from '../sync/streams';
 import { decodeKeyset, keysetTime, toPage } from '../pagination';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -47,7 +49,7 @@ export async function enqueueSyncs(
   mode: SyncPayload['mode'],
   options: { streams?: readonly string[]; startDate?: string; endDate?: string; priority?: number } = {},
 ): Promise<number[]> {
-  const streams = options.streams ?? STREAMS[connection.provider];
+  const streams = options.streams ?? streamsOf(connection.provider);
   const results = await enqueueMany(
     db,
     streams.map((stream) => ({
@@ -108,7 +110,8 @@ export async function connectFromFrontend(
 
 export interface ConnectionView {
   id: number;
-  provider: Provider;
+  /** As stored: a declared provider's name (lib/sync/providers.ts). */
+  provider: string;
   connectionId: string;
   providerConfigKey: string;
   status: Connection['status'];
@@ -138,9 +141,7 @@ export async function listConnections(
     .orderBy(sql`${connections.createdAt} DESC NULLS LAST`, sql`${connections.id} DESC`)
     .limit(page.limit + 1);
   const ids = rows.slice(0, page.limit).map((r) => r.id);
-  const states = ids.length
-    ? await db.select().from(syncStates).where(sql`${syncStates.connectionId} = ANY(${sql.param(ids)}::bigint[])`)
-    : [];
+  const states = await streamStates(db, ids);
   return toPage(rows, page.limit, (row) => ({
     id: row.id,
     provider: row.provider,
@@ -231,7 +232,7 @@ export async function pauseConnection(
       .returning();
     if (!row) throw new DomainError('not_found', 'no such connection');
     // Every sync job carries its stream's dedupe key while queued or running: jobs_dedupe_key_idx finds them.
-    const keys = STREAMS[row.provider].map((stream) => syncDedupeKey(row.id, stream));
+    const keys = streamsOf(row.provider).map((stream) => syncDedupeKey(row.id, stream));
     const cancelled = await tx.execute(sql`
       UPDATE jobs SET
         status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,

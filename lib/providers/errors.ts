@@ -1,4 +1,3 @@
-import type { Provider } from '../../db/schema';
 
 /**
  * A provider's answer, normalised from googleapis' GaxiosError or jsforce's errors, so that retry,
@@ -6,7 +5,7 @@ import type { Provider } from '../../db/schema';
  */
 export class ProviderError extends Error {
   constructor(
-    readonly provider: Provider,
+    readonly provider: string,
     /** HTTP status; 0 when no answer came (network error, timeout). */
     readonly status: number,
     message: string,

@@ -1,6 +1,5 @@
 import { calendar, type calendar_v3 } from '@googleapis/calendar';
 import { gmail, type gmail_v1 } from '@googleapis/gmail';
-import type { Provider } from '../../db/schema';
 import { config } from '../config';
 import { ProviderError, parseRetryAfter } from './errors';
 
@@ -37,7 +36,7 @@ export function googleRequestOptions(accessToken: string, signal: AbortSignal) {
 const QUOTA_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'dailyLimitExceeded']);
 
 /** A GaxiosError (or a network failure) as a ProviderError. */
-export function googleError(provider: Provider, error: unknown): ProviderError {
+export function googleError(provider: string, error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
   const e = error as {
     status?: number;

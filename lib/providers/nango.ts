@@ -1,7 +1,6 @@
 import { Nango } from '@nangohq/node';
 import { config } from '../config';
 import { DomainError } from '../errors';
-import type { Provider } from '../../db/schema';
 
 let client: Nango | undefined;
 
@@ -24,20 +23,6 @@ export function nango(): Nango {
 /** For tests that change the configuration between cases. */
 export function resetNangoForTests(): void {
   client = undefined;
-}
-
-export function providerConfigKeys(): Record<Provider, string> {
-  const settings = config();
-  return {
-    gmail: settings.NANGO_PROVIDER_CONFIG_KEY_GMAIL,
-    calendar: settings.NANGO_PROVIDER_CONFIG_KEY_CALENDAR,
-    salesforce: settings.NANGO_PROVIDER_CONFIG_KEY_SALESFORCE,
-  };
-}
-
-export function providerForConfigKey(key: string): Provider | null {
-  const entry = Object.entries(providerConfigKeys()).find(([, configured]) => configured === key);
-  return entry ? (entry[0] as Provider) : null;
 }
 
 export interface NangoConnectionInfo {

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { Provider } from '../../db/schema';
 import { DeferJobError } from '../jobs/errors';
-import type { DbOrTx } from '../jobs/queue';
+import type { DbOrTx } from '../../db/client';
 
 /**
  * Paces a user's calls to a provider so the provider never has to refuse them.
@@ -17,7 +16,7 @@ export interface PacerOptions {
   /** Resolved at each flush: a pacer may outlive one pool (tests reopen the database). */
   db: () => DbOrTx;
   userId: string;
-  provider: Provider;
+  provider: string;
   perMinute: number;
   /** Share of the budget to use (default 0.95). */
   safety?: number;

@@ -11,7 +11,6 @@ import {
   wrap,
   type IPolicy,
 } from 'cockatiel';
-import type { Provider } from '../../db/schema';
 import { config } from '../config';
 import { RetryableJobError } from '../jobs/errors';
 import { ProviderError } from './errors';
@@ -22,11 +21,11 @@ import { ProviderError } from './errors';
  * calls to that provider. The clients' own retries are off (googleapis `retry: false`), so a request
  * is never retried by two layers.
  */
-const policies = new Map<Provider, { retries: IPolicy; perAttempt: IPolicy }>();
+const policies = new Map<string, { retries: IPolicy; perAttempt: IPolicy }>();
 
 const MAX_RETRY_WAIT_MS = 30_000;
 
-function policyFor(provider: Provider): { retries: IPolicy; perAttempt: IPolicy } {
+function policyFor(provider: string): { retries: IPolicy; perAttempt: IPolicy } {
   let policy = policies.get(provider);
   if (!policy) {
     const settings = config();
@@ -67,7 +66,7 @@ export function resetProviderPoliciesForTests(): void {
  * open.
  */
 export async function callProvider<T>(
-  provider: Provider,
+  provider: string,
   call: (signal: AbortSignal) => Promise<T>,
   jobSignal?: AbortSignal,
   beforeAttempt?: () => Promise<void>,

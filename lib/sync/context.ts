@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
-import type { Connection, Provider } from '../../db/schema';
+import type { Connection } from '../../db/schema';
 import type { JobContext } from '../jobs/runner';
 import { ConnectionCredentials } from '../providers/credentials';
 import { ProviderError } from '../providers/errors';
@@ -44,7 +44,7 @@ export type SyncOutcome = { status: 'done'; records: number } | { status: 'check
 export type ProviderSync = (context: SyncContext) => Promise<SyncOutcome>;
 
 export function buildRequest(
-  provider: Provider,
+  provider: string,
   credentials: ConnectionCredentials,
   pacer: QuotaPacer,
   deadline: () => number,

@@ -1,7 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { connections, syncStates, type Provider } from '../../db/schema';
-import { config } from '../config';
+import { connections, syncStates } from '../../db/schema';
 import { db } from '../database';
 import { DeferJobError, PermanentJobError, RetryableJobError } from '../jobs/errors';
 import { defineHandler, describeError, type JobHandler } from '../jobs/runner';
@@ -9,6 +8,7 @@ import { ConnectionCredentials } from '../providers/credentials';
 import { ProviderError } from '../providers/errors';
 import { QuotaPacer } from '../providers/quota';
 import { buildRequest, type ProviderSync, type SyncContext } from './context';
+import { budgetPerMinute, type Provider } from './providers';
 import type { SyncPayload } from './streams';
 
 const payloadSchema: z.ZodType<SyncPayload> = z.object({
@@ -21,13 +21,6 @@ const payloadSchema: z.ZodType<SyncPayload> = z.object({
 
 /** Leaves this long before the runner's deadline to commit the last page and the checkpoint. */
 const CHECKPOINT_MARGIN_MS = 3_000;
-
-function budgetPerMinute(provider: Provider): number {
-  const settings = config();
-  if (provider === 'gmail') return settings.GMAIL_QUOTA_UNITS_PER_MINUTE;
-  if (provider === 'calendar') return settings.CALENDAR_REQUESTS_PER_MINUTE;
-  return settings.SALESFORCE_REQUESTS_PER_MINUTE;
-}
 
 /**
  * One pacer per user and provider in this process, kept across runs: a checkpointed sync that continues

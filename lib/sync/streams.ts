@@ -1,18 +1,11 @@
-import type { Provider } from '../../db/schema';
 import { PermanentJobError } from '../jobs/errors';
-
-/**
- * What each provider's sync keeps, stream by stream. A stream has its own cursor (sync_states) and
- * at most one sync job queued or running at a time (dedupe key).
- */
-export const STREAMS: Record<Provider, readonly string[]> = {
-  gmail: ['threads'],
-  calendar: ['events'],
-  salesforce: ['Lead', 'Contact', 'Account', 'Opportunity'],
-};
 
 export type SyncMode = 'initial' | 'incremental' | 'full' | 'date_range';
 
+/**
+ * A sync job's payload. Each stream (see ./providers.ts) has its own cursor (sync_states) and at most
+ * one sync job queued or running at a time (dedupe key).
+ */
 export interface SyncPayload {
   connectionId: number;
   stream: string;
@@ -25,16 +18,8 @@ export interface SyncPayload {
   endDate?: string;
 }
 
-export const syncJobKind = (provider: Provider) => `sync.${provider}`;
+export const syncJobKind = <P extends string>(provider: P): `sync.${P}` => `sync.${provider}`;
 export const syncDedupeKey = (connectionId: number, stream: string) => `sync:${connectionId}:${stream}`;
-
-/** Maps a Nango sync model name (`GmailThread`, `SalesforceLead`, `Lead`, `leads`…) to streams. */
-export function streamsForModel(provider: Provider, model: string | undefined): readonly string[] {
-  if (provider !== 'salesforce' || !model) return STREAMS[provider];
-  const lowered = model.toLowerCase();
-  const match = STREAMS.salesforce.find((object) => lowered.includes(object.toLowerCase()));
-  return match ? [match] : STREAMS.salesforce;
-}
 
 /**
  * The bounds of a 'date_range' sync, epoch ms: startDate/endDate as dates (YYYY-MM-DD, UTC, endDate

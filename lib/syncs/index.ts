@@ -1,17 +1,18 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
-import { connections, providers, type Provider } from '../../db/schema';
+import { connections } from '../../db/schema';
 import { enqueueSyncs } from '../connections';
 import { DomainError } from '../errors';
 import { cancel, getJob, type QueuedJob } from '../jobs/queue';
 import { isoInstant } from '../read/query';
-import { STREAMS, type SyncPayload } from '../sync/streams';
+import { providerNames, streamsOf, type Provider } from '../sync/providers';
+import type { SyncPayload } from '../sync/streams';
 
 /** POST /api/syncs: which providers, and how far back. */
 export const syncRequestSchema = z
   .object({
-    providers: z.array(z.enum(providers)).min(1).max(providers.length * 2),
+    providers: z.array(z.enum(providerNames)).min(1).max(providerNames.length * 2),
     mode: z.enum(['incremental', 'full', 'date_range']),
     startDate: isoInstant.optional(),
     endDate: isoInstant.optional(),
@@ -65,7 +66,7 @@ export async function requestSyncs(db: Db, userId: string, input: SyncRequest): 
         endDate: input.endDate?.at.toISOString(),
       });
       ids.forEach((id, k) =>
-        requested.push({ id, connectionId: connection.id, provider: connection.provider, stream: STREAMS[connection.provider][k]! }),
+        requested.push({ id, connectionId: connection.id, provider: connection.provider as Provider, stream: streamsOf(connection.provider)[k]! }),
       );
     }
     const states = await tx.execute(sql`

@@ -2,11 +2,11 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
-import { connections, syncStates, webhookEvents, type Provider } from '../../db/schema';
+import { connections, webhookEvents } from '../../db/schema';
 import { upsertConnection, enqueueSyncs } from '../connections';
 import { DomainError } from '../errors';
-import { providerForConfigKey } from '../providers/nango';
-import { streamsForModel } from '../sync/streams';
+import { providerForConfigKey, streamsForModel, type Provider } from '../sync/providers';
+import { recordStreamError } from '../sync/state';
 
 /**
  * Nango webhooks: verified over the exact raw bytes, validated, then recorded and acted on in ONE
@@ -202,13 +202,7 @@ async function onSync(
   const streams = streamsForModel(provider, webhook.model);
   if (!webhook.success) {
     const description = `${webhook.error?.type ?? 'sync_error'}: ${webhook.error?.description ?? 'no detail'}`;
-    await tx
-      .insert(syncStates)
-      .values(streams.map((stream) => ({ connectionId: connection.id, stream, lastError: description, lastErrorAt: sql`now()` })))
-      .onConflictDoUpdate({
-        target: [syncStates.connectionId, syncStates.stream],
-        set: { lastError: description, lastErrorAt: sql`now()`, updatedAt: sql`now()` },
-      });
+    await recordStreamError(tx, connection.id, streams, description);
     return { duplicate: false, status: 'processed', reason: null, jobIds: [] };
   }
   if (recorded.connection_status === 'paused') return { duplicate: false, status: 'processed', reason: paused, jobIds: [] };

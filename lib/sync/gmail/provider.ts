@@ -1,0 +1,11 @@
+import { defineProvider } from '../declaration';
+import { syncGmail } from './index';
+
+/** Gmail: the mailbox's threads, paced in Gmail quota units (developers.google.com/gmail/api/reference/quota). */
+export const gmail = defineProvider({
+  name: 'gmail',
+  streams: ['threads'],
+  nangoConfigKeySetting: 'NANGO_PROVIDER_CONFIG_KEY_GMAIL',
+  budgetPerMinuteSetting: 'GMAIL_QUOTA_UNITS_PER_MINUTE',
+  sync: syncGmail,
+});
