@@ -426,6 +426,72 @@ describe('signatures', () => {
   });
 });
 
+describe('signatures without the delimiter', () => {
+  const split = (text: string, sender?: string) => splitQuoteAndSignature(text, sender);
+
+  it('splits a sign-off, name, title, company and phone, in the common languages', () => {
+    const cases: [string, string][] = [
+      ['Best regards,', 'Nora Hale\nOperations Manager\nHale Freight Ltd\n+44 161 555 0188'],
+      ['Cheers,', 'Raj\n\nRaj Mehta | Platform | Cobalt\nraj@cobalt.dev'],
+      ['Mit freundlichen Grüßen', 'Jan Becker\nEinkauf\nBecker Metallbau GmbH\nTel. 089 123456'],
+      ['Cordialement,', 'Claire Dubois\nResponsable comptable\nDubois & Fils SARL\n04 72 00 00 00'],
+      ['Saludos,', 'Pablo Ruiz\nJefe de compras\nRuiz Hermanos S.A.\n+34 600 123 456'],
+      ['Met vriendelijke groet,', 'Sanne Bakker\nProjectleider\nBakker Bouw B.V.'],
+      ['Atenciosamente,', 'João Pereira\nGerente Comercial\nPereira Têxtil Ltda.\n(21) 3456-7890'],
+      ['Cordiali saluti', 'Marco Bianchi\nResponsabile IT\nBianchi S.p.A.'],
+      ['よろしくお願いいたします。', '佐藤 花子\n株式会社テスト 総務部'],
+    ];
+    for (const [signOff, block] of cases) {
+      const text = `Hello,\n\nThe documents are attached; please check page 3.\n\n${signOff}\n${block}`;
+      expect(split(text), signOff).toEqual({
+        cleanBody: 'Hello,\n\nThe documents are attached; please check page 3.',
+        quotedText: null,
+        signature: `${signOff}\n${block}`,
+      });
+    }
+  });
+
+  it('takes a blank line after the sign-off, a legal notice at the end and a client sign-off below', () => {
+    const r = split('Agreed, go ahead.\n\nKind regards\n\nEmma Stone\nStone Legal LLP\n\nThis message is confidential and intended for the addressee only.\n\nSent from my iPad');
+    expect(r.cleanBody).toBe('Agreed, go ahead.');
+    expect(r.signature).toBe('Kind regards\n\nEmma Stone\nStone Legal LLP\n\nThis message is confidential and intended for the addressee only.\n\nSent from my iPad');
+  });
+
+  it('splits above a quoted reply', () => {
+    const r = split('Yes, Tuesday works.\n\nBest,\nKai Müller\nHead of Data, Finch\n\nOn Mon, 3 Jun 2024 at 09:00, Sam <sam@x.com> wrote:\n> Tuesday?');
+    expect(r).toEqual({
+      cleanBody: 'Yes, Tuesday works.',
+      quotedText: 'On Mon, 3 Jun 2024 at 09:00, Sam <sam@x.com> wrote:\n> Tuesday?',
+      signature: 'Best,\nKai Müller\nHead of Data, Finch',
+    });
+  });
+
+  it("without a sign-off, splits a closing block that starts with the sender's name", () => {
+    expect(split('The export works again.\n\nOla Nordmann\nSupport Engineer\nFjord AS', 'Ola Nordmann').signature).toBe('Ola Nordmann\nSupport Engineer\nFjord AS');
+    expect(split('Done!\n\nLi\nBrightdesk Support', 'Li (Brightdesk)').signature).toBe('Li\nBrightdesk Support');
+    // the same block from someone else is content
+    expect(split('Our new address:\n\nFjord AS\nStorgata 1\n0155 Oslo', 'Ola Nordmann').signature).toBeNull();
+  });
+
+  it('never cuts real content: a sign-off mid-text, a valediction with a bare name, a P.S., an address block', () => {
+    const keep = [
+      'Here is the letter:\n\nDear Sir,\nThe fence is yours to fix.\n\nYours faithfully,\nAnn Lee\n4 High St\n\nShall I send it today?\n\nAnn',
+      'Thanks,\nMaria',
+      'See you Friday.\n\nCheers,\nDan\n\nP.S. Bring the map you borrowed.',
+      'Ship it to:\n\nLuis Gómez\nAv. Siempre Viva 742\nSpringfield',
+      'Regards,\nwhat should I write at the end of the cover letter? Something formal?',
+      'Thanks!\n\nI will pass it on to Lena today.\nShe knows the client well.\n\nM',
+    ];
+    for (const text of keep) expect(split(text, 'Ann Lee'), text).toEqual({ cleanBody: text, quotedText: null, signature: null });
+  });
+
+  it('normalizeMessage passes the sender name along', () => {
+    const m = body(plain('Fixed on our side, sorry for the trouble.\n\nPriya Raman\nCustomer Success, Tally'), { from: 'Priya Raman <priya@tally.so>' });
+    expect(m.cleanBody).toBe('Fixed on our side, sorry for the trouble.');
+    expect(m.signature).toBe('Priya Raman\nCustomer Success, Tally');
+  });
+});
+
 describe('dates', () => {
   it('parses RFC 5322 variants and rejects nonsense', () => {
     const iso = (s: string) => parseDateHeader(s)?.toISOString() ?? null;
@@ -552,7 +618,9 @@ describe('labelled fixtures, spot checks', () => {
 
   it('splits the support reply from its quoted history', () => {
     const m = get('outlook support reply with original message');
-    expect(m.cleanBody.endsWith('Regards,\nTom Becker\nTechnical Support Engineer')).toBe(true);
+    // the sign-off block is the signature since issue 15 (it used to stay at the end of cleanBody)
+    expect(m.cleanBody.endsWith("reply with the printer's configuration page.\n\nhttps://printvendor.com/support/fw/4.2.1")).toBe(true);
+    expect(m.signature).toBe('Regards,\nTom Becker\nTechnical Support Engineer');
     expect(m.quotedText?.startsWith('-----Original Message-----')).toBe(true);
     expect(m.cleanBody).not.toContain('invoice');
   });

@@ -15,6 +15,7 @@
 import type { gmail_v1 } from '@googleapis/gmail';
 import { compile } from 'html-to-text';
 import { addressParser, decodeWords } from 'postal-mime';
+import { findUndelimitedSignature } from './signature';
 
 export interface Address {
   name: string | null;
@@ -95,9 +96,12 @@ export function normalizeMessage(message: gmail_v1.Schema$Message): NormalizedMe
 
   const walked = safe(() => walkPayload(payload), { text: null, attachments: [], hasCalendarInvite: false });
   const bodyText = normalizeText(walked.text ?? '');
-  const split = safe(() => splitQuoteAndSignature(bodyText), { cleanBody: bodyText, quotedText: null, signature: null });
-
   const fromList = safe(() => parseAddresses(get('from')), []);
+  const split = safe(() => splitQuoteAndSignature(bodyText, fromList[0]?.name), {
+    cleanBody: bodyText,
+    quotedText: null,
+    signature: null,
+  });
 
   return {
     providerMessageId: str(msg.id),
@@ -694,10 +698,12 @@ function isOutlookHeaderBlock(lines: string[], i: number): boolean {
  * Quotes: the first attribution line ("On ... wrote:" and localized forms, up to three lines), an
  * "-----Original Message-----" separator or an Outlook "From:/Sent:/To:" header block (with the rule line
  * above it) starts the quoted history, which runs to the end; `>` lines above that point are quoted too.
- * Signatures: the last RFC 3676 "-- " delimiter (at most 30 lines from the end of the new content), or a
- * mobile/client sign-off ("Sent from my iPhone", "Get Outlook for iOS") among the last three lines.
+ * Signatures: the last RFC 3676 "-- " delimiter (at most 30 lines from the end of the new content); else a
+ * mobile/client sign-off ("Sent from my iPhone", "Get Outlook for iOS") among the last three lines, and above
+ * it a signature without the delimiter (a sign-off line, then name, title, company, phone; or a closing block
+ * that starts with the sender's name, given as `senderName`; see `signature.ts`).
  */
-export function splitQuoteAndSignature(text: string): SplitBody {
+export function splitQuoteAndSignature(text: string, senderName?: string | null): SplitBody {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   const isQuoteLine = (l: string) => /^\s*>/.test(l);
 
@@ -750,8 +756,8 @@ export function splitQuoteAndSignature(text: string): SplitBody {
       break;
     }
   }
-  // client sign-offs among the last three non-empty lines
   if (signature === null) {
+    // client sign-offs among the last three non-empty lines
     let seen = 0;
     for (let i = body.length - 1; i >= 0 && seen < 3; i--) {
       const l = (body[i] ?? '').trim();
@@ -762,6 +768,13 @@ export function splitQuoteAndSignature(text: string): SplitBody {
         signature = body.slice(i).join('\n').trim();
         end = i;
       }
+    }
+    // a sign-off line and a signature block without the delimiter (above a client sign-off, if any)
+    const start = findUndelimitedSignature(body.slice(0, end), senderName);
+    if (start !== null) {
+      const block = body.slice(start, end).join('\n').trim();
+      signature = signature === null ? block : `${block}\n\n${signature}`;
+      end = start;
     }
   }
 

@@ -1,0 +1,193 @@
+/**
+ * Signatures written without the RFC 3676 "-- " delimiter: a sign-off line ("Best regards,", "Cheers,",
+ * "Mit freundlichen Grüßen", "Cordialement,", "Saludos,", "Met vriendelijke groet,", "Atenciosamente,",
+ * "よろしくお願いいたします。"...) followed by a block that reads like a signature (a name, then a title, a
+ * company, a phone, an address, a web site, a legal notice), at the very end of the new content. Also, without a
+ * sign-off, a closing block that starts with the sender's own name ("Jenny Lee\nSecurity Operations\nInitech").
+ *
+ * It is conservative by construction, because cutting real content is worse than leaving a signature in:
+ * - the block must run to the end of the new content, and every line in it must look like a signature line
+ *   (short, no sentence, no question); a sign-off in the middle of a message followed by more paragraphs
+ *   ("Kind regards,\nJo\n\nDoes this sound OK?") is content;
+ * - a sign-off and a bare name ("Thanks,\nJohn", "Love,\nMum") is a valediction, part of the message: a
+ *   signature has at least one line besides the name;
+ * - there must be content before it.
+ * The sign-off line belongs to the signature: the message reads complete without it.
+ */
+
+// Valedictions in the common languages, matched against the whole line (lowercased, trailing , . ! stripped).
+const VALEDICTIONS = [
+  // English
+  'best', 'best regards', 'kind regards', 'kindest regards', 'warm regards', 'warmest regards', 'regards', 'many regards',
+  'with regards', 'with kind regards', 'with best regards', 'best wishes', 'all the best', 'all best', 'warmly', 'warmest',
+  'cheers', 'many thanks', 'thanks', 'thank you', 'thanks so much', 'thank you so much', 'thanks again', 'thanks a lot',
+  'thanks in advance', 'thank you in advance', 'many thanks in advance', 'sincerely', 'sincerely yours', 'yours sincerely',
+  'yours faithfully', 'yours truly', 'yours', 'respectfully', 'take care', 'talk soon', 'speak soon', 'have a great day',
+  'have a nice day', 'thanks and regards', 'thanks & regards', 'regards and thanks', 'best,', 'cordially', 'love',
+  // German
+  'mit freundlichen grüßen', 'mit freundlichen grüssen', 'mit freundlichem gruß', 'mit freundlichem gruss', 'freundliche grüße',
+  'freundliche grüsse', 'viele grüße', 'viele grüsse', 'beste grüße', 'beste grüsse', 'liebe grüße', 'liebe grüsse',
+  'herzliche grüße', 'herzliche grüsse', 'schöne grüße', 'schöne grüsse', 'gruß', 'gruss', 'grüße', 'grüsse', 'lg', 'vg', 'mfg',
+  'besten dank', 'vielen dank', 'danke', 'danke und viele grüße', 'danke und grüße',
+  // French
+  'cordialement', 'bien cordialement', 'très cordialement', 'bien à vous', 'bien à toi', 'salutations', 'sincères salutations',
+  'meilleures salutations', 'salutations distinguées', 'bonne journée', 'belle journée', 'merci', 'merci beaucoup',
+  "merci d'avance", 'merci par avance', 'à bientôt', 'amicalement', 'bises', 'je vous remercie',
+  // Spanish
+  'saludos', 'un saludo', 'saludos cordiales', 'un cordial saludo', 'atentamente', 'cordialmente', 'un abrazo', 'abrazos',
+  'gracias', 'muchas gracias', 'mil gracias', 'quedo atento', 'quedo atenta', 'quedo a la espera',
+  // Portuguese
+  'atenciosamente', 'abraços', 'abraço', 'um abraço', 'cumprimentos', 'melhores cumprimentos', 'com os melhores cumprimentos',
+  'obrigado', 'obrigada', 'muito obrigado', 'muito obrigada', 'att', 'at.te', 'grato', 'grata', 'saudações',
+  // Italian
+  'cordiali saluti', 'distinti saluti', 'saluti', 'un saluto', 'un caro saluto', 'grazie', 'grazie mille', 'buona giornata',
+  'a presto', 'ciao',
+  // Dutch
+  'met vriendelijke groet', 'met vriendelijke groeten', 'vriendelijke groet', 'vriendelijke groeten', 'groeten', 'groet',
+  'hartelijke groet', 'hartelijke groeten', 'mvg', 'groetjes', 'dank je wel', 'dank u wel', 'bedankt',
+  // Nordic
+  'med vänliga hälsningar', 'vänliga hälsningar', 'hälsningar', 'mvh', 'med venlig hilsen', 'venlig hilsen',
+  'med vennlig hilsen', 'vennlig hilsen', 'hilsen', 'ystävällisin terveisin', 'terveisin',
+  // Central European, Turkish
+  'pozdrawiam', 'z poważaniem', 's pozdravem', 's pozdravom', 'saygılarımla', 'mit besten grüßen',
+].map((v) => v.replace(/,$/, ''));
+
+const VALEDICTION_SET = new Set(VALEDICTIONS);
+
+// Japanese and Chinese closing formulas end a letter the same way.
+const CJK_VALEDICTION = /^(?:以上(?:、|,)?\s*)?(?:引き続き|今後とも|何卒)?\s*(?:どうぞ)?よろしくお願い(?:いた|致)?(?:します|申し上げます)[。.!！]?$|^(?:此致\s*敬礼|谢谢|謝謝)[。.!！]?$/;
+
+export function isSignOffLine(line: string): boolean {
+  const t = line.trim();
+  if (t === '' || t.length > 60) return false;
+  if (CJK_VALEDICTION.test(t)) return true;
+  const bare = t
+    .toLowerCase()
+    .replace(/[’`´]/g, "'")
+    .replace(/\s+/g, ' ')
+    .replace(/[\s,.!;:–—-]+$/, '');
+  return VALEDICTION_SET.has(bare);
+}
+
+const URL_OR_EMAIL = /@[\w-]+\.|https?:\/\/|\bwww\.|\b[\w-]+\.(?:com|org|net|io|co|app|dev|design|studio|agency|ai|de|fr|es|it|nl|se|no|dk|fi|pl|pt|br|uk|ie|au|ca|ch|at|be|jp|cn|in|eu)\b/i;
+const PHONE = /(?:^|[\s:(])\+?\(?\d[\d\s().\/-]{6,}\d/;
+const DISCLAIMER =
+  /\bconfidential\b|\bprivileged\b|\bintended recipient\b|\bvertraulich|\bamtsgericht\b|\bregistergericht\b|\bhrb\s?\d|\bgeschäftsführ|\bregistered (?:office|in)\b|\bcompany (?:no|number|registration)\b|\bconfidencial|\briservat|\bconfidentiel|\bdisclaimer\b|\bvertrouwelijk|\bkvk\b|\bsiret\b|\bthink before you print\b|\bplease consider the environment\b/i;
+
+function words(line: string): number {
+  return line.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length;
+}
+
+/** A line in a signature block: short, no sentence, no question. Contact lines (phone, web, mail) may be longer. */
+function isSignatureLine(line: string): boolean {
+  const t = line.trim();
+  if (t === '') return true;
+  if (URL_OR_EMAIL.test(t) || PHONE.test(t)) {
+    // "T +49 30 1234567 | www.example.de", not "Don't want these emails? Unsubscribe: https://..."
+    const prose = t
+      .replace(/\S*(?:@|:\/\/|www\.)\S*/g, ' ')
+      .replace(/\S+\.(?:com|org|net|io|co|app|dev|design|de|fr|es|it|nl|se|uk|ie|au|jp|br)\b\S*/gi, ' ')
+      .replace(/\+?\(?\d[\d\s().\/-]{6,}\d/g, ' ');
+    return t.length <= 120 && words(prose) <= 4 && !/[?？]|\p{L}{2}[.!]\s+\p{Lu}/u.test(prose);
+  }
+  if (t.length > 70 || words(t) > 8) return false;
+  if (/[?？]$/.test(t)) return false;
+  // a sentence: starts lowercase (in a cased script) or ends with a full stop after several words
+  if (/^\p{Ll}/u.test(t)) return false;
+  if (/[.!。！]$/.test(t) && words(t) > 4) return false;
+  return true;
+}
+
+/** The line a signature block starts with: a name (a person's or a team's), short, no sentence punctuation. */
+function isNameLine(line: string): boolean {
+  const t = line.trim();
+  if (t === '' || t.length > 60 || words(t) > 6) return false;
+  if (/^\p{Ll}/u.test(t)) return false;
+  if (/[?？:：!！]$/.test(t)) return false;
+  if (/[.。]$/.test(t) && words(t) > 3) return false;
+  return !URL_OR_EMAIL.test(t) && !PHONE.test(t);
+}
+
+/** Lines from `from` to the end form a signature block: a name line, at least one more line, all signature-like. */
+function isSignatureBlock(lines: string[], from: number): boolean {
+  const rest = lines.slice(from);
+  const first = rest.findIndex((l) => l.trim() !== '');
+  if (first < 0 || !isNameLine(rest[first] ?? '')) return false;
+  // a legal notice may close the block as a paragraph of its own, whatever its length
+  let end = rest.length;
+  for (let i = rest.length - 1; i > first; i--) {
+    const l = (rest[i] ?? '').trim();
+    if (l === '') continue;
+    if (DISCLAIMER.test(l) && (rest[i - 1] ?? '').trim() === '') {
+      end = i;
+      continue;
+    }
+    if (DISCLAIMER.test(l) && end === i + 1) {
+      end = i;
+      continue;
+    }
+    break;
+  }
+  const body = rest.slice(first, end).filter((l) => l.trim() !== '');
+  const hasNotice = end < rest.length;
+  if (body.length < 2 && !hasNotice) return false;
+  if (body.length > 10) return false;
+  return body.slice(1).every(isSignatureLine);
+}
+
+function hasContentBefore(lines: string[], index: number): boolean {
+  return lines.slice(0, index).some((l) => l.trim() !== '');
+}
+
+/** Ways the sender's display name shows up as the first line of a signature. */
+function senderNameForms(senderName: string | null | undefined): string[] {
+  if (!senderName) return [];
+  const cleaned = senderName
+    .replace(/\([^)]*\)/g, ' ')
+    .replace(/\s+(?:at|from|@|via|von|de|di|da|van)\s+.*$/i, '')
+    .replace(/[“”"']/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (cleaned === '' || cleaned.length > 60 || words(cleaned) > 5) return [];
+  const forms = new Set<string>([cleaned.toLowerCase()]);
+  const firstName = cleaned.split(' ')[0] ?? '';
+  if (/^\p{L}{2,}$/u.test(firstName)) forms.add(firstName.toLowerCase());
+  return [...forms];
+}
+
+function startsWithSenderName(line: string, forms: string[]): boolean {
+  const t = line.trim().toLowerCase();
+  return forms.some((f) => t === f || t.startsWith(`${f},`) || t.startsWith(`${f} |`) || t.startsWith(`${f} -`) || t.startsWith(`${f} –`));
+}
+
+const MAX_SIGNATURE_LINES = 18;
+
+/**
+ * The index in `lines` where an undelimited signature starts, or null. `lines` is the new content (quotes
+ * already removed), in order.
+ */
+export function findUndelimitedSignature(lines: string[], senderName?: string | null): number | null {
+  let last = lines.length - 1;
+  while (last >= 0 && (lines[last] ?? '').trim() === '') last--;
+  if (last < 1) return null;
+  const lowest = Math.max(0, last - MAX_SIGNATURE_LINES);
+
+  // a sign-off line, then a signature block; the earliest one that holds wins (the block then includes later
+  // lines that merely look like sign-offs, such as a team name "Thanks")
+  let found: number | null = null;
+  for (let i = last - 1; i >= lowest; i--) {
+    if (isSignOffLine(lines[i] ?? '') && hasContentBefore(lines, i) && isSignatureBlock(lines, i + 1)) found = i;
+  }
+  if (found !== null) return found;
+
+  // no sign-off: a closing paragraph that starts with the sender's name
+  const forms = senderNameForms(senderName);
+  if (forms.length === 0) return null;
+  for (let i = lowest; i < last; i++) {
+    const prevBlank = i > 0 && (lines[i - 1] ?? '').trim() === '';
+    if (prevBlank && startsWithSenderName(lines[i] ?? '', forms) && hasContentBefore(lines, i) && isSignatureBlock(lines, i)) {
+      return i;
+    }
+  }
+  return null;
+}
