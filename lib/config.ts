@@ -83,10 +83,36 @@ const configSchema = z.object({
   ),
 
 
-  // Rate limits of the frontend API, per user. Upstash when its REST URL is set; Postgres otherwise.
+  // Rate limits of the frontend API (sliding windows). Upstash when its REST URL is set; Postgres otherwise.
+  /** Requests per user (token or API key) and minute. */
   RATE_LIMIT_PER_MINUTE: intIn(1, 100_000, 120),
+  /** Requests without valid credentials per client IP, in RATE_LIMIT_IP_WINDOW_S. */
+  RATE_LIMIT_IP_MAX: intIn(1, 1_000_000, 100),
+  RATE_LIMIT_IP_WINDOW_S: intIn(1, 86_400, 900),
+  /** Requests per organisation and hour, when the caller's token carries the claim RATE_LIMIT_ORG_CLAIM. */
+  RATE_LIMIT_ORG_PER_HOUR: intIn(1, 10_000_000, 1_000),
+  RATE_LIMIT_ORG_CLAIM: z.preprocess(
+    emptyToUndefined,
+    z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'expected a claim name such as org_id').optional(),
+  ),
   UPSTASH_REDIS_REST_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
   UPSTASH_REDIS_REST_TOKEN: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
+
+  /**
+   * Browser origins allowed to call the frontend API (CORS), comma-separated, e.g.
+   * `https://app.example.com,http://localhost:5173`; `*` allows any. Unset: none.
+   */
+  CORS_ORIGINS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+      .refine(
+        (origins) => origins.every((origin) => origin === '*' || isOrigin(origin)),
+        'expected origins (scheme://host[:port], no path) separated by commas, or *',
+      ),
+  ),
 
   // Operators: Bearer key for the admin endpoints (api/admin/*); they answer 401 while it is unset.
   ADMIN_API_KEY: z.preprocess(emptyToUndefined, z.string().min(24, 'expected at least 24 characters').optional()),
@@ -118,6 +144,16 @@ export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
+  }
+}
+
+/** `https://app.example.com` or `http://localhost:5173`: what a browser sends as Origin. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
   }
 }
 
