@@ -329,10 +329,14 @@ export const events = pgTable(
     dedupeKey: text('dedupe_key').notNull(),
     payload: jsonb('payload').notNull().default({}),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** When lib/automations matched the event against the user's units (null: not yet). */
+    matchedAt: timestamp('matched_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('events_dedupe_idx').on(t.dedupeKey),
     index('events_user_idx').on(t.userId, t.id),
+    // The matcher's read: a user's unmatched events in order; matched ones leave the index.
+    index('events_unmatched_idx').on(t.userId, t.id).where(sql`${t.matchedAt} IS NULL`),
   ],
 );
 
@@ -434,3 +438,98 @@ export const actions = pgTable(
 );
 
 export type Action = typeof actions.$inferSelect;
+
+export const unitStatuses = ['active', 'paused', 'disabled'] as const;
+export type UnitStatus = (typeof unitStatuses)[number];
+
+/** Automations: a user's prompt, compiled once (lib/automations/language); matching reads `compiled`. */
+export const units = pgTable(
+  'units',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: text('user_id').notNull(),
+    name: text('name').notNull(),
+    prompt: text('prompt').notNull(),
+    /** The compiled unit (CompiledUnit): trigger, CEL conditions, steps, providers. */
+    compiled: jsonb('compiled').notNull(),
+    status: text('status', { enum: unitStatuses }).notNull().default('active'),
+    /** A unit sees events that arrived after it was (re)activated, never older ones. */
+    activatedAt: timestamp('activated_at', { withTimezone: true }),
+    /** Why switchyard disabled it (a provider disconnected, ...), when it did. */
+    statusReason: text('status_reason'),
+    ...timestamps,
+  },
+  (t) => [
+    index('units_user_recent_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    // The matcher reads a user's active units for every batch of events.
+    index('units_user_active_idx').on(t.userId).where(sql`${t.status} = 'active'`),
+    check('units_status_check', sql`${t.status} IN ('active', 'paused', 'disabled')`),
+  ],
+);
+
+export type Unit = typeof units.$inferSelect;
+
+export const runStatuses = ['queued', 'running', 'completed', 'failed', 'skipped'] as const;
+export type RunStatus = (typeof runStatuses)[number];
+
+/** One unit matched by one event: the record a person reads (with its steps). */
+export const runs = pgTable(
+  'runs',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: text('user_id').notNull(),
+    unitId: bigint('unit_id', { mode: 'number' })
+      .notNull()
+      .references(() => units.id, { onDelete: 'cascade' }),
+    /** The event that matched; kept when retention prunes the event (the facts are copied here). */
+    eventId: bigint('event_id', { mode: 'number' }),
+    eventType: text('event_type').notNull(),
+    /** The trigger's facts as matched: what the steps' templates were filled from. */
+    facts: jsonb('facts').notNull(),
+    status: text('status', { enum: runStatuses }).notNull().default('queued'),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    // An event runs a unit once, however often the matcher sees it.
+    uniqueIndex('runs_unit_event_idx').on(t.unitId, t.eventId),
+    index('runs_user_recent_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    index('runs_unit_recent_idx').on(t.unitId, t.createdAt.desc(), t.id.desc()),
+    // The runs list's ETag: the newest change of a user's runs, without reading them.
+    index('runs_user_updated_idx').on(t.userId, t.updatedAt.desc()),
+    check('runs_status_check', sql`${t.status} IN ('queued', 'running', 'completed', 'failed', 'skipped')`),
+  ],
+);
+
+export type Run = typeof runs.$inferSelect;
+
+export const runStepStatuses = ['pending', 'running', 'succeeded', 'failed', 'skipped'] as const;
+export type RunStepStatus = (typeof runStepStatuses)[number];
+
+/** A run's steps in order: the tool, its input (templates filled), output, status, timing and error. */
+export const runSteps = pgTable(
+  'run_steps',
+  {
+    runId: bigint('run_id', { mode: 'number' })
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    index: integer('index').notNull(),
+    tool: text('tool').notNull(),
+    input: jsonb('input'),
+    output: jsonb('output'),
+    status: text('status', { enum: runStepStatuses }).notNull().default('pending'),
+    /** The action that performs the step (idempotency key run:<run>:<index>). */
+    actionId: bigint('action_id', { mode: 'number' }),
+    error: jsonb('error'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.index] }),
+    check('run_steps_status_check', sql`${t.status} IN ('pending', 'running', 'succeeded', 'failed', 'skipped')`),
+  ],
+);
+
+export type RunStep = typeof runSteps.$inferSelect;
