@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { queueStats, type QueueStats } from './jobs/queue';
+import { queueStats, type QueueStats } from './jobs';
 
 export interface HealthCheck {
   name: 'database' | 'queue_age';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { pruneFinishedJobs } from './jobs';
 
 export interface MaintenanceResult {
   jobs: number;
@@ -19,10 +20,7 @@ export async function pruneExpired(
 ): Promise<MaintenanceResult> {
   const deleted = async (statement: ReturnType<typeof sql>) => (await db.execute(statement)).rowCount ?? 0;
   return {
-    jobs: await deleted(sql`
-      DELETE FROM jobs
-      WHERE status IN ('succeeded', 'cancelled', 'failed')
-        AND finished_at < now() - make_interval(days => ${options.jobsRetentionDays})`),
+    jobs: await pruneFinishedJobs(db, options.jobsRetentionDays),
     webhookEvents: await deleted(sql`
       DELETE FROM webhook_events WHERE received_at < now() - make_interval(days => ${options.webhookEventsRetentionDays})`),
     rateLimitWindows: await deleted(sql`DELETE FROM rate_limit_windows WHERE window_start < now() - interval '10 minutes'`),

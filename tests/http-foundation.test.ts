@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { enqueue, getJob } from '../lib/jobs/queue';
+import { enqueue, getJob } from '../lib/jobs';
 import { ADMIN_API_KEY, CRON_SECRET, startTestApp, type TestApp } from './helpers/server';
 
 let app: TestApp;

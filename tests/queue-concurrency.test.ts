@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { enqueueMany } from '../lib/jobs/queue';
+import { enqueueMany } from '../lib/jobs';
 import { defineHandler } from '../lib/jobs/runner';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { slotDrift, testRunner } from './helpers/runner';

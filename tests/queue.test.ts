@@ -2,17 +2,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   cancel,
+  cancelMatching,
   claim,
   enqueue,
   enqueueMany,
   getJob,
+  getJobs,
   heartbeat,
+  pruneFinishedJobs,
   queueStats,
   reclaimExpired,
   retryJob,
   setProgress,
   settle,
-} from '../lib/jobs/queue';
+} from '../lib/jobs';
 import { JobStateError } from '../lib/jobs/errors';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { slotDrift } from './helpers/runner';
@@ -276,6 +279,90 @@ describe('cancel and retry', () => {
     await settle(database.db, 'r1', [{ id: job.id, attempt: 1, outcome: 'dead', error: 'x' }]);
     await enqueue(database.db, { kind: 'k', userId: 'u1', dedupeKey: 'd' });
     await expect(retryJob(database.db, job.id)).rejects.toMatchObject({ code: 'job_conflict' });
+  });
+});
+
+describe('what other modules ask of the queue', () => {
+  it('cancels the live jobs of a user that match a payload, a kind and dedupe keys', async () => {
+    const [a, b, other, elsewhere, keyed, otherKind] = (
+      await enqueueMany(database.db, [
+        { kind: 'sync', userId: 'u1', payload: { connectionId: 7, stream: 'a' } },
+        { kind: 'sync', userId: 'u1', payload: { connectionId: 7, stream: 'b' } },
+        { kind: 'sync', userId: 'u2', payload: { connectionId: 7 } },
+        { kind: 'sync', userId: 'u1', payload: { connectionId: 8 } },
+        { kind: 'sync', userId: 'u1', dedupeKey: 'sync:9:x' },
+        { kind: 'other', userId: 'u1', dedupeKey: 'sync:9:y' },
+      ])
+    ).map((r) => r.job);
+    await claim(database.db, { ...claimOptions, limit: 1 }); // a is running
+    expect(await cancelMatching(database.db, 'u1', { payload: { connectionId: 7 } })).toBe(2);
+    expect((await getJob(database.db, a!.id))!).toMatchObject({ status: 'running', cancelRequestedAt: expect.any(Date) });
+    expect((await getJob(database.db, b!.id))!).toMatchObject({ status: 'cancelled', finishedAt: expect.any(Date) });
+    expect((await getJob(database.db, other!.id))!.status).toBe('queued');
+    expect((await getJob(database.db, elsewhere!.id))!.status).toBe('queued');
+
+    expect(await cancelMatching(database.db, 'u1', { kind: 'sync', dedupeKeys: ['sync:9:x', 'sync:9:y'] })).toBe(1);
+    expect((await getJob(database.db, keyed!.id))!.status).toBe('cancelled');
+    expect((await getJob(database.db, otherKind!.id))!.status).toBe('queued');
+    // Finished jobs are not touched again: the count is of live jobs only.
+    expect(await cancelMatching(database.db, 'u1', { dedupeKeys: ['sync:9:x'] })).toBe(0);
+    await settle(database.db, 'r1', [{ id: a!.id, attempt: 1, outcome: 'succeeded' }]);
+    expect((await getJob(database.db, a!.id))!.status).toBe('cancelled');
+  });
+
+  it("lists a user's jobs by id, in id order, leaving out others' and unknown ids", async () => {
+    const [first, second, theirs] = (
+      await enqueueMany(database.db, [
+        { kind: 'k', userId: 'u1', payload: { n: 1 } },
+        { kind: 'k', userId: 'u1', payload: { n: 2 } },
+        { kind: 'k', userId: 'u2', payload: { n: 3 } },
+      ])
+    ).map((r) => r.job);
+    const mine = await getJobs(database.db, [second!.id, theirs!.id, first!.id, 999_999], 'u1');
+    expect(mine.map((job) => job.id)).toEqual([first!.id, second!.id]);
+    expect(mine[1]).toEqual(second);
+    expect((await getJobs(database.db, [theirs!.id, first!.id])).map((job) => job.id)).toEqual([first!.id, theirs!.id]);
+    expect(await getJobs(database.db, [])).toEqual([]);
+  });
+
+  it('prunes finished jobs past retention and keeps dead, live and recent ones', async () => {
+    const jobs = (
+      await enqueueMany(
+        database.db,
+        ['succeeded', 'cancelled', 'failed', 'dead', 'succeeded', 'queued'].map((status) => ({ kind: 'k', userId: 'u1', payload: { status } })),
+      )
+    ).map((r) => r.job);
+    const ages = [8, 9, 30, 30, 1];
+    for (const [k, days] of ages.entries()) {
+      await database.pool.query(`UPDATE jobs SET status = $2, finished_at = now() - make_interval(days => $3) WHERE id = $1`, [
+        jobs[k]!.id,
+        (jobs[k]!.payload as { status: string }).status,
+        days,
+      ]);
+    }
+    expect(await pruneFinishedJobs(database.db, 7)).toBe(3);
+    const left = await getJobs(database.db, jobs.map((job) => job.id));
+    expect(left.map((job) => job.status)).toEqual(['dead', 'succeeded', 'queued']);
+    expect(await pruneFinishedJobs(database.db, 7)).toBe(0);
+  });
+
+  it('counts jobs by status and reports the age of the oldest runnable one', async () => {
+    expect(await queueStats(database.db)).toEqual({ queued: 0, runnable: 0, running: 0, dead: 0, oldestRunnableAgeSeconds: null });
+    const now = Date.now();
+    await enqueueMany(database.db, [
+      { kind: 'k', userId: 'u1', runAt: new Date(now - 120_000) },
+      { kind: 'k', userId: 'u1', runAt: new Date(now - 1_000) },
+      { kind: 'k', userId: 'u2', runAt: new Date(now + 600_000) },
+      { kind: 'k', userId: 'u3', runAt: new Date(now - 60_000), maxAttempts: 1 },
+    ]);
+    const [oldest, dying] = await claim(database.db, { ...claimOptions, limit: 2 });
+    expect(oldest!.userId).toBe('u1');
+    expect(dying!.userId).toBe('u3');
+    await settle(database.db, 'r1', [{ id: dying!.id, attempt: 1, outcome: 'dead', error: 'x' }]);
+    const stats = await queueStats(database.db);
+    expect(stats).toMatchObject({ queued: 2, runnable: 1, running: 1, dead: 1 });
+    expect(stats.oldestRunnableAgeSeconds).toBeGreaterThan(0.5);
+    expect(stats.oldestRunnableAgeSeconds).toBeLessThan(60);
   });
 });
 

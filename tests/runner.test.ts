@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DeferJobError, PermanentJobError, RetryableJobError } from '../lib/jobs/errors';
-import { cancel, enqueue, enqueueMany, getJob } from '../lib/jobs/queue';
+import { cancel, enqueue, enqueueMany, getJob } from '../lib/jobs';
 import { defineHandler, type HandlerRegistry } from '../lib/jobs/runner';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { slotDrift, testRunner } from './helpers/runner';

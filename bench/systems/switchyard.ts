@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { createDatabase, type Database } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
 import { parseConfig } from '../../lib/config';
-import { enqueue, enqueueMany } from '../../lib/jobs/queue';
+import { enqueue, enqueueMany } from '../../lib/jobs';
 import { Runner, defineHandler, type HandlerRegistry } from '../../lib/jobs/runner';
 import { forkDoomedWorker } from './child';
 import { startClock, type QueueSystem, type RecoveryResult } from './types';

@@ -1,16 +1,13 @@
 import { and, eq, getTableColumns, ne, or, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import type { Db, DbOrTx } from '../../db/client';
 import { connections, type Connection } from '../../db/schema';
 import { DomainError } from '../errors';
-import { cancelMatching, enqueueMany, type DbOrTx } from '../jobs/queue';
+import { cancelMatching, enqueueMany } from '../jobs';
 import { getNangoConnection } from '../providers/nango';
 import { providerConfigKeys, streamsOf, type Provider } from '../sync/providers';
 import { streamStates } from '../sync/state';
 import { syncDedupeKey, syncJobKind, type SyncPayload } from '../sync/streams';
 import { decodeKeyset, keysetTime, toPage } from '../pagination';
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-type DbLike = Db | Tx;
 
 export interface ConnectionInput {
   userId: string;
@@ -23,7 +20,7 @@ export interface ConnectionInput {
  * Creates the connection, or revives it (re-authorised, or deleted earlier). Returns null when the
  * Nango connection already belongs to another user: a connection never changes hands silently.
  */
-export async function upsertConnection(db: DbLike, input: ConnectionInput): Promise<Connection | null> {
+export async function upsertConnection(db: DbOrTx, input: ConnectionInput): Promise<Connection | null> {
   const [row] = await db
     .insert(connections)
     .values({ ...input, status: 'active' })
@@ -163,7 +160,7 @@ export async function listConnections(
 }
 
 /** The caller's connection, or a not_found error (another tenant's is not found either). */
-export async function getOwnConnection(db: DbLike, userId: string, id: number): Promise<Connection> {
+export async function getOwnConnection(db: DbOrTx, userId: string, id: number): Promise<Connection> {
   const [row] = await db
     .select()
     .from(connections)
@@ -184,7 +181,7 @@ export async function deleteConnection(
 ): Promise<{ cancelledJobs: number; purged: boolean }> {
   return db.transaction(async (tx) => {
     await getOwnConnection(tx, userId, id);
-    const cancelledJobs = await cancelMatching(tx, userId, { connectionId: id });
+    const cancelledJobs = await cancelMatching(tx, userId, { payload: { connectionId: id } });
     if (options.purge) {
       await tx.delete(connections).where(and(eq(connections.id, id), eq(connections.userId, userId)));
     } else {
@@ -232,17 +229,11 @@ export async function pauseConnection(
       .returning();
     if (!row) throw new DomainError('not_found', 'no such connection');
     // Every sync job carries its stream's dedupe key while queued or running: jobs_dedupe_key_idx finds them.
-    const keys = streamsOf(row.provider).map((stream) => syncDedupeKey(row.id, stream));
-    const cancelled = await tx.execute(sql`
-      UPDATE jobs SET
-        status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
-        cancel_requested_at = coalesce(cancel_requested_at, now()),
-        finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
-        updated_at = now()
-      WHERE dedupe_key = ANY(${sql.param(keys)}::text[]) AND status IN ('queued', 'running')
-        AND user_id = ${userId} AND kind = ${syncJobKind(row.provider)}
-    `);
-    return { connection: summary(row), cancelledJobs: cancelled.rowCount ?? 0 };
+    const cancelledJobs = await cancelMatching(tx, userId, {
+      kind: syncJobKind(row.provider),
+      dedupeKeys: streamsOf(row.provider).map((stream) => syncDedupeKey(row.id, stream)),
+    });
+    return { connection: summary(row), cancelledJobs };
   });
 }
 

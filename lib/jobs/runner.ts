@@ -3,16 +3,10 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
 import { DeferJobError, PermanentJobError } from './errors';
-import {
-  claim,
-  heartbeat,
-  reclaimExpired,
-  setProgress,
-  settle,
-  type DbOrTx,
-  type QueuedJob,
-  type Settlement,
-} from './queue';
+import type { QueuedJob } from './job';
+import { claim } from './sql/claim';
+import { heartbeat, reclaimExpired, setProgress } from './sql/lease';
+import { settle, type Settlement } from './sql/settle';
 
 /** Why a handler's signal was aborted. */
 export type AbortReason = 'deadline' | 'cancelled' | 'lease_lost';

@@ -4,7 +4,7 @@ import type { Db } from '../../db/client';
 import { connections } from '../../db/schema';
 import { enqueueSyncs } from '../connections';
 import { DomainError } from '../errors';
-import { cancel, getJob, type QueuedJob } from '../jobs/queue';
+import { cancel, getJob, getJobs, type QueuedJob } from '../jobs';
 import { isoInstant } from '../read/query';
 import { providerNames, streamsOf, type Provider } from '../sync/providers';
 import type { SyncPayload } from '../sync/streams';
@@ -69,11 +69,13 @@ export async function requestSyncs(db: Db, userId: string, input: SyncRequest): 
         requested.push({ id, connectionId: connection.id, provider: connection.provider as Provider, stream: streamsOf(connection.provider)[k]! }),
       );
     }
-    const states = await tx.execute(sql`
-      SELECT id, status, payload->>'mode' AS mode FROM jobs WHERE id = ANY(${sql.param(requested.map((r) => r.id))}::bigint[])
-    `);
-    const byId = new Map((states.rows as { id: number; status: QueuedJob['status']; mode: SyncPayload['mode'] }[]).map((r) => [Number(r.id), r]));
-    return { jobs: requested.map((r) => ({ ...r, mode: byId.get(r.id)!.mode, status: byId.get(r.id)!.status })) };
+    const byId = new Map((await getJobs(tx, requested.map((r) => r.id), userId)).map((job) => [job.id, job]));
+    return {
+      jobs: requested.map((r) => {
+        const job = byId.get(r.id)!;
+        return { ...r, mode: (job.payload as SyncPayload).mode, status: job.status };
+      }),
+    };
   });
 }
 

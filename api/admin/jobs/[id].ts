@@ -3,7 +3,7 @@ import { notFound } from '../../../lib/http/errors';
 import { idParam } from '../../../lib/http/params';
 import { route } from '../../../lib/http/route';
 import { assertAdminRequest } from '../../../lib/http/secrets';
-import { getJob } from '../../../lib/jobs/queue';
+import { getJob } from '../../../lib/jobs';
 
 /** An operator's view of one job: status, attempts, last error, progress. */
 export const GET = route(async (request) => {

@@ -2,7 +2,7 @@ import { db } from '../../../../lib/database';
 import { idParam } from '../../../../lib/http/params';
 import { route } from '../../../../lib/http/route';
 import { assertAdminRequest } from '../../../../lib/http/secrets';
-import { retryJob } from '../../../../lib/jobs/queue';
+import { retryJob } from '../../../../lib/jobs';
 
 /** Puts a dead (or failed) job back in the queue with fresh attempts. */
 export const POST = route(async (request) => {

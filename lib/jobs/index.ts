@@ -1,0 +1,36 @@
+/**
+ * The Postgres job queue, a closed library: it owns the tables `jobs` and `job_users`, knows no job
+ * kind, and imports nothing of the app. Every operation is one SQL statement (under ./sql, one file
+ * per concern); functions take the database (or a transaction) as their first argument so callers
+ * can enqueue inside their own transaction.
+ *
+ * Invariants:
+ * - a job is `running` only while some runner holds its lease (`locked_by`, `locked_until`);
+ * - `attempts` is incremented by each claim and is the fencing token: settle, heartbeat and
+ *   progress change a row only if `locked_by` and `attempts` still match the caller's claim;
+ * - `job_users.running` equals the number of the user's `running` jobs, because every statement
+ *   that moves jobs into or out of `running` adjusts it in the same statement.
+ */
+export type { JobStatus, QueuedJob } from './job';
+export { enqueue, enqueueMany, type EnqueueInput, type EnqueueResult } from './sql/enqueue';
+export { claim, defaultQuantum, type ClaimOptions } from './sql/claim';
+export { settle, type Settlement, type SettledJob } from './sql/settle';
+export { heartbeat, reclaimExpired, setProgress, type LeaseState } from './sql/lease';
+export { cancel, cancelMatching, type JobMatch } from './sql/cancel';
+export { getJob, getJobs, retryJob } from './sql/admin';
+export { queueStats, type QueueStats } from './sql/stats';
+export { pruneFinishedJobs } from './sql/prune';
+export { DeferJobError, JobStateError, PermanentJobError, RetryableJobError } from './errors';
+export {
+  Runner,
+  defineHandler,
+  describeError,
+  type AbortReason,
+  type HandlerRegistry,
+  type HandlerResult,
+  type JobContext,
+  type JobHandler,
+  type PassOptions,
+  type RunnerOptions,
+  type RunSummary,
+} from './runner';

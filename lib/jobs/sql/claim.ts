@@ -1,0 +1,126 @@
+import { sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../../db/client';
+import { JOB_COLUMNS, toJob, type QueuedJob } from '../job';
+import { rows } from './result';
+
+export interface ClaimOptions {
+  runnerId: string;
+  limit: number;
+  leaseSeconds: number;
+  /** Running jobs allowed per user unless job_users.running_cap says otherwise. */
+  perUserCap: number;
+  /**
+   * How many of its jobs a user counts for when the claim decides how many users it needs to fill
+   * `limit` (a fair-queueing quantum). Default: ceil(limit / 10), so 1 (pure round-robin) for
+   * batches of up to 10. See `claim`.
+   */
+  quantum?: number;
+}
+
+/** Default quantum: pure round-robin for small batches; at most ~10 users per claim for big ones. */
+export function defaultQuantum(limit: number): number {
+  return Math.max(1, Math.ceil(limit / 10));
+}
+
+/**
+ * Claims up to `limit` runnable jobs in one statement.
+ *
+ * Fairness: users are taken in the order of their most urgent runnable job, and the batch is spread
+ * round-robin across the users taken (every taken user's first job before anyone's second). A claim
+ * takes only as many users as it needs: in that order, each user counting for up to `quantum` of its
+ * runnable jobs (and no more than its free slots), until `limit` is reached. A claimer therefore locks
+ * a few users, not every user with work, and concurrent runners claim (and settle) disjoint users
+ * instead of skipping each other's; a user that got its quantum goes back in line behind the users
+ * whose most urgent job is older.
+ * Cap: the user rows are locked FOR UPDATE SKIP LOCKED (in that order, skipping rows another
+ * claimer or a settlement holds); a locked row is re-read at its latest version, so `running` is
+ * exact even when many runners claim at once.
+ * Cost: only the chosen job rows are locked (FOR UPDATE SKIP LOCKED, re-checked at their latest
+ * version), not every candidate of every user.
+ */
+export async function claim(db: DbOrTx, options: ClaimOptions): Promise<QueuedJob[]> {
+  if (options.limit <= 0) return [];
+  const limit = Math.floor(options.limit);
+  const quantum = Math.max(1, Math.floor(options.quantum ?? defaultQuantum(limit)));
+  const cap = options.perUserCap;
+  const result = await db.execute(sql`
+    WITH heads AS (
+      SELECT u.user_id, head.priority, head.run_at, head.id,
+             coalesce(u.running_cap, ${cap}) - u.running AS free
+      FROM job_users u
+      CROSS JOIN LATERAL (
+        SELECT j.priority, j.run_at, j.id FROM jobs j
+        WHERE j.user_id = u.user_id AND j.status = 'queued' AND j.run_at <= now()
+        ORDER BY j.priority, j.run_at, j.id
+        LIMIT 1
+      ) head
+      WHERE u.running < coalesce(u.running_cap, ${cap})
+      ORDER BY head.priority, head.run_at, head.id
+      LIMIT ${limit}
+    ),
+    -- In line, each user counts for its runnable jobs up to the quantum (and its free slots): the
+    -- claim takes the users it needs to reach the limit (the stream stops there), and when they have
+    -- enough, the quantum of each suffices (the round-robin would not reach a deeper turn).
+    stream AS (
+      SELECT h.user_id
+      FROM heads h
+      CROSS JOIN LATERAL (
+        SELECT 1 FROM jobs j
+        WHERE j.user_id = h.user_id AND j.status = 'queued' AND j.run_at <= now()
+        ORDER BY j.priority, j.run_at, j.id
+        LIMIT least(h.free, ${quantum})
+      ) q
+      ORDER BY h.priority, h.run_at, h.id
+      LIMIT ${limit}
+    ),
+    need AS (
+      SELECT count(DISTINCT user_id) AS users, count(*) >= ${limit} AS enough FROM stream
+    ),
+    slots AS (
+      SELECT u.user_id, coalesce(u.running_cap, ${cap}) - u.running AS free
+      FROM job_users u JOIN heads h ON h.user_id = u.user_id
+      WHERE u.running < coalesce(u.running_cap, ${cap})
+      ORDER BY h.priority, h.run_at, h.id
+      LIMIT (SELECT users FROM need)
+      FOR UPDATE OF u SKIP LOCKED
+    ),
+    candidates AS (
+      SELECT c.id, c.priority, c.run_at,
+             row_number() OVER (PARTITION BY s.user_id ORDER BY c.priority, c.run_at, c.id) AS turn
+      FROM slots s
+      CROSS JOIN LATERAL (
+        SELECT j.id, j.priority, j.run_at FROM jobs j
+        WHERE j.user_id = s.user_id AND j.status = 'queued' AND j.run_at <= now()
+        ORDER BY j.priority, j.run_at, j.id
+        LIMIT least(s.free, CASE WHEN (SELECT enough FROM need) THEN ${quantum}::int ELSE ${limit}::int END)
+      ) c
+    ),
+    chosen AS (
+      SELECT id FROM candidates ORDER BY turn, priority, run_at, id LIMIT ${limit}
+    ),
+    locked AS (
+      SELECT j.id FROM jobs j
+      WHERE j.id = ANY (ARRAY(SELECT id FROM chosen)) AND j.status = 'queued' AND j.run_at <= now()
+      FOR UPDATE OF j SKIP LOCKED
+    ),
+    claimed AS (
+      UPDATE jobs j SET
+        status = 'running',
+        attempts = j.attempts + 1,
+        locked_by = ${options.runnerId},
+        locked_until = now() + make_interval(secs => ${options.leaseSeconds}),
+        started_at = now(),
+        updated_at = now()
+      FROM locked WHERE j.id = locked.id
+      RETURNING j.*
+    ),
+    counted AS (
+      UPDATE job_users u SET running = u.running + c.n, updated_at = now()
+      FROM (SELECT user_id, count(*)::int AS n FROM claimed GROUP BY user_id) c
+      WHERE u.user_id = c.user_id
+    )
+    SELECT ${JOB_COLUMNS} FROM claimed ORDER BY priority, run_at, id
+  `);
+  return rows(result).map(toJob);
+}
+

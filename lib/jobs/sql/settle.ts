@@ -1,0 +1,119 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../../../db/client';
+import type { JobStatus } from '../job';
+import { param, rows } from './result';
+
+export type Settlement =
+  | { id: number; attempt: number; outcome: 'succeeded'; result?: unknown }
+  /** Retry after `retryAt`, or `dead` when attempts are used up. */
+  | { id: number; attempt: number; outcome: 'retry'; error: string; retryAt: Date }
+  /** Runs again at `until` without spending the attempt. */
+  | { id: number; attempt: number; outcome: 'deferred'; until: Date; reason: string }
+  /** Ends the job: `failed` (retrying can't help) or `dead` (needs an operator). */
+  | { id: number; attempt: number; outcome: 'failed' | 'dead'; error: string };
+
+export interface SettledJob {
+  id: number;
+  userId: string;
+  status: JobStatus;
+}
+
+/** Where a settled job goes, from its outcome (`i`) and its row as it is now (`j`). */
+const NEXT_STATUS = sql.raw(`(CASE
+  WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
+  WHEN i.outcome = 'succeeded' AND j.rerun_requested_at IS NOT NULL THEN 'queued'
+  WHEN i.outcome = 'succeeded' THEN 'succeeded'
+  WHEN i.outcome = 'deferred' THEN 'queued'
+  WHEN i.outcome = 'retry' AND j.attempts >= j.max_attempts THEN 'dead'
+  WHEN i.outcome = 'retry' THEN 'queued'
+  ELSE i.outcome
+END)`);
+
+/**
+ * Settles a batch of jobs this runner holds, in one statement. Rows whose lease this runner no
+ * longer holds (lapsed and reclaimed, or cancelled and swept) are left alone and not returned.
+ */
+export async function settle(db: DbOrTx, runnerId: string, settlements: Settlement[]): Promise<SettledJob[]> {
+  if (settlements.length === 0) return [];
+  const result = await db.execute(sql`
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${param(settlements.map((s) => s.id))}::bigint[],
+        ${param(settlements.map((s) => s.attempt))}::int[],
+        ${param(settlements.map((s) => s.outcome))}::text[],
+        ${param(settlements.map((s) => runAtOf(s)))}::timestamptz[],
+        ${param(settlements.map((s) => messageOf(s)))}::text[],
+        ${param(settlements.map((s) => (s.outcome === 'succeeded' && s.result !== undefined ? JSON.stringify(s.result) : null)))}::jsonb[]
+      ) AS i(id, attempt, outcome, run_at, message, result)
+    ),
+    -- One UPDATE, no separate locking read: its SET is computed on the row's latest version (a
+    -- cancellation or rerun request that committed meanwhile is seen), and its WHERE is re-checked
+    -- there too, so a lease that lapsed and was taken over is left alone (fencing).
+    settled AS (
+      UPDATE jobs j SET
+        status = ${NEXT_STATUS},
+        run_at = CASE WHEN ${NEXT_STATUS} = 'queued' THEN coalesce(i.run_at, now()) ELSE j.run_at END,
+        attempts = CASE
+          WHEN i.outcome = 'deferred' THEN j.attempts - 1
+          WHEN i.outcome = 'succeeded' AND ${NEXT_STATUS} = 'queued' THEN 0
+          ELSE j.attempts END,
+        rerun_requested_at = CASE WHEN i.outcome = 'succeeded' THEN NULL ELSE j.rerun_requested_at END,
+        last_error = CASE
+          WHEN i.outcome = 'succeeded' THEN j.last_error
+          WHEN i.outcome = 'deferred' THEN 'deferred: ' || i.message
+          WHEN ${NEXT_STATUS} = 'dead' AND i.outcome = 'retry' THEN i.message || ' (gave up after ' || j.attempts || ' attempts)'
+          ELSE i.message END,
+        result = coalesce(i.result, j.result),
+        locked_by = NULL,
+        locked_until = NULL,
+        finished_at = CASE WHEN ${NEXT_STATUS} = 'queued' THEN NULL ELSE now() END,
+        updated_at = now()
+      FROM input i
+      WHERE j.id = i.id AND j.status = 'running' AND j.locked_by = ${runnerId} AND j.attempts = i.attempt
+      RETURNING j.id, j.user_id, j.status
+    ),
+    ${releaseSlots(sql`settled`)}
+    SELECT id, user_id, status FROM settled
+  `);
+  return rows(result).map(toSettledJob);
+}
+
+/** A row of `RETURNING id, user_id, status`. */
+export function toSettledJob(row: Record<string, unknown>): SettledJob {
+  return { id: Number(row.id), userId: row.user_id as string, status: row.status as JobStatus };
+}
+
+/**
+ * CTEs that decrement job_users.running for the rows of `left` (jobs that just left `running`).
+ * The user rows are locked in user_id order so two batches never deadlock on them.
+ */
+export function releaseSlots(left: SQL): SQL {
+  return sql`
+    released AS (
+      SELECT user_id, count(*)::int AS n FROM ${left} GROUP BY user_id
+    ),
+    slot_locks AS (
+      SELECT u.user_id FROM job_users u
+      WHERE u.user_id IN (SELECT user_id FROM released)
+      ORDER BY u.user_id
+      FOR UPDATE
+    ),
+    slots_released AS (
+      UPDATE job_users u SET running = u.running - r.n, updated_at = now()
+      FROM released r, slot_locks l
+      WHERE u.user_id = r.user_id AND l.user_id = r.user_id
+    )`;
+}
+
+function runAtOf(settlement: Settlement): string | null {
+  if (settlement.outcome === 'retry') return settlement.retryAt.toISOString();
+  if (settlement.outcome === 'deferred') return settlement.until.toISOString();
+  return null;
+}
+
+function messageOf(settlement: Settlement): string | null {
+  if (settlement.outcome === 'succeeded') return null;
+  if (settlement.outcome === 'deferred') return settlement.reason;
+  return settlement.error;
+}
+
