@@ -4,6 +4,7 @@ import {
   boolean,
   check,
   date,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -337,6 +338,8 @@ export const events = pgTable(
     index('events_user_idx').on(t.userId, t.id),
     // The matcher's read: a user's unmatched events in order; matched ones leave the index.
     index('events_unmatched_idx').on(t.userId, t.id).where(sql`${t.matchedAt} IS NULL`),
+    // Retention deletes by age (EVENTS_RETENTION_DAYS).
+    index('events_created_idx').on(t.createdAt),
   ],
 );
 
@@ -499,6 +502,10 @@ export const runs = pgTable(
     index('runs_unit_recent_idx').on(t.unitId, t.createdAt.desc(), t.id.desc()),
     // The runs list's ETag: the newest change of a user's runs, without reading them.
     index('runs_user_updated_idx').on(t.userId, t.updatedAt.desc()),
+    // Retention of finished runs, and the automation failure rate over the last minutes.
+    index('runs_finished_idx')
+      .on(t.finishedAt)
+      .where(sql`${t.status} IN ('completed', 'failed', 'skipped')`),
     check('runs_status_check', sql`${t.status} IN ('queued', 'running', 'completed', 'failed', 'skipped')`),
   ],
 );
@@ -533,3 +540,81 @@ export const runSteps = pgTable(
 );
 
 export type RunStep = typeof runSteps.$inferSelect;
+
+export const auditActorTypes = ['user', 'api_key', 'admin', 'system'] as const;
+
+/**
+ * Sensitive operations (lib/audit): connections created or deleted, units created, changed or
+ * deleted, API keys created or revoked, admin retries and cancels, exports, erasures. Who (actor),
+ * on whose data (user_id), from where (request id, IP), when. Append-only.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Whose data the operation touched; null when it is no one's. */
+    userId: text('user_id'),
+    actorType: text('actor_type', { enum: auditActorTypes }).notNull(),
+    actorId: text('actor_id'),
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    requestId: text('request_id'),
+    ip: text('ip'),
+    /** Identifiers and counts, never contents. */
+    details: jsonb('details').notNull().default({}),
+  },
+  (t) => [
+    index('audit_log_user_idx').on(t.userId, t.occurredAt.desc(), t.id.desc()),
+    index('audit_log_recent_idx').on(t.occurredAt.desc(), t.id.desc()),
+    check('audit_log_actor_type_check', sql`${t.actorType} IN ('user', 'api_key', 'admin', 'system')`),
+  ],
+);
+
+/**
+ * Alert incidents (lib/alerts): one open row per firing condition (`key`), closed when it clears.
+ * Each message to Slack is claimed (`*_notified_at`) before it is posted, so it is posted once.
+ */
+export const alertIncidents = pgTable(
+  'alert_incidents',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    key: text('key').notNull(),
+    alert: text('alert').notNull(),
+    summary: text('summary').notNull(),
+    value: doublePrecision('value'),
+    threshold: doublePrecision('threshold'),
+    openedAt: timestamp('opened_at', { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    openNotifiedAt: timestamp('open_notified_at', { withTimezone: true }),
+    resolveNotifiedAt: timestamp('resolve_notified_at', { withTimezone: true }),
+  },
+  (t) => [
+    // One open incident per condition, however many evaluations overlap.
+    uniqueIndex('alert_incidents_open_key_idx').on(t.key).where(sql`${t.resolvedAt} IS NULL`),
+    index('alert_incidents_resolved_idx').on(t.resolvedAt),
+  ],
+);
+
+/**
+ * Per-minute counters every function instance adds to (lib/observability/windows.ts): provider calls
+ * and errors, job outcomes, webhook latency buckets, breakers seen open, pool waits. What the alert
+ * rules read, since one instance's in-memory metrics see only that instance.
+ */
+export const opsMetricWindows = pgTable(
+  'ops_metric_windows',
+  {
+    metric: text('metric').notNull(),
+    label: text('label').notNull(),
+    windowStart: timestamp('window_start', { withTimezone: true }).notNull(),
+    count: bigint('count', { mode: 'number' }).notNull().default(0),
+    max: doublePrecision('max').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.metric, t.label, t.windowStart] }),
+    // The rules read the last minutes; retention deletes by age.
+    index('ops_metric_windows_start_idx').on(t.windowStart),
+  ],
+);
