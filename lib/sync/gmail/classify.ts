@@ -5,43 +5,61 @@
  * Signals (computed once per message, see `extractSignals`):
  * - text: the subject, and the new part of the body (`cleanBody`: no quoted history, no signature), so an
  *   old invoice quoted at the bottom of a support reply does not count. A forward (subject "Fwd:"/"FW:") is
- *   read in full (`bodyText`): the forwarded part is its content.
+ *   read in full (`bodyText`): the forwarded part is its content. All text is normalised first
+ *   (`normalizeForMatching`: NFKC, typographic apostrophes and quotes, dashes and non-breaking hyphens,
+ *   zero-width characters), so "we’ve received" and "sign‑in" match like their ASCII forms.
  * - headers: bulk = List-Unsubscribe, List-Id, Feedback-ID or Precedence bulk/list/junk; automated =
- *   Auto-Submitted other than "no", X-Auto-Response-Suppress, or a no-reply style local part.
+ *   Auto-Submitted other than "no", X-Auto-Response-Suppress, or a no-reply style local part. Gmail's own
+ *   tab (a CATEGORY_* label) is a signal too: CATEGORY_PROMOTIONS counts like bulk headers for rule 8.
  * - newsletter = a bulk message that calls itself one: "newsletter", "view in browser/on the web",
- *   "you are receiving this because you subscribed/signed up", "forward to a friend".
- * - sender: role local parts (security@, billing@, receipts@, support@, help@, newsletter@, deals@...),
- *   payment processors' domains (stripe, paypal, square, paddle...), helpdesk platforms' domains (zendesk,
- *   freshdesk, intercom, help scout...) in From, Reply-To or the Message-ID.
- * - keyword families per category (English plus common French, German, Spanish, Italian, Portuguese
+ *   "you are receiving this because you subscribed/signed up", "forward to a friend", "read in app", "5 min
+ *   read"; or a bulk send from a newsletter platform (Substack, beehiiv, Mailchimp...).
+ * - sender: role local parts (security@, infosec@, billing@, receipts@, support@, help@, tickets@,
+ *   newsletter@, deals@...), roles in the display name or the signature ("IT Security", "Customer Support
+ *   Specialist"), payment processors' domains (stripe, paypal, square, paddle...), helpdesk platforms'
+ *   domains (zendesk, freshdesk, intercom, help scout...) in From, Reply-To or the Message-ID; a personal
+ *   sender (a consumer mailbox, or a local part made of the display name: "Ben Carter" <ben.carter@...>).
+ * - keyword families per category (English plus common French, German, Spanish, Italian, Portuguese, Dutch
  *   forms), counted as distinct families hit in the subject and in the body; an amount with a currency.
  *
  * Rules, first match wins (the order is the precedence):
  *  1. calendar/structured: a text/calendar part or .ics file. Machine-readable invites are unambiguous.
- *  2. support/structured: a ticket or case id in the subject ("[Ticket #123]", "Case 00981234",
- *     "[#8812]"), a helpdesk platform as sender / reply-to / Message-ID host (not when the message is a
- *     bulk marketing send through that platform), or a helpdesk reply separator ("reply above this line").
+ *  2. support/structured: a ticket or case id in the subject ("[Ticket #123]", "Case 00981234", "[#8812]",
+ *     a tracker's key "[ITSD-4412]", "INC0012345", "request SR-20931"), a helpdesk platform as sender /
+ *     reply-to / Message-ID host, or a help desk's marks in the body (a reply separator in any of the common
+ *     languages, "##- ... -##", "Your request (12345)", a help-desk portal link); not when the message is a
+ *     bulk marketing send through that platform.
  *     A ticket is a conversation about a problem: its topic (a refund, a login failure) is secondary, so it
  *     outranks the topical rules below.
  *  3. calendar/subject: a calendar system's subject prefix ("Invitation:", "Updated invitation:",
  *     "Accepted:", "Declined:", "Canceled event:", "Notification:", localized) with a "@ <date>" in the
  *     subject or a calendar cue in the body.
- *  4. security: account-security wording (new sign-in, password reset/changed, verification/security code,
- *     2FA, suspicious/unusual activity, "if this wasn't you") in the subject; or in the body twice, or once
- *     from an automated or security sender. Bulk headers do not matter: a security alert sent through a bulk
+ *  4. security: account-security wording (new sign-in, password reset/changed/expiring, verification or
+ *     access code, 2FA/MFA, suspicious/unusual activity, "if this wasn't you", an account locked or its
+ *     recovery address changed) or threat wording (phishing, malware, a vulnerability, "compromised") in the
+ *     subject; or in the body twice, or once from an automated sender or one with a security role (security@,
+ *     "IT Security" in the name or the signature: a company's own IT staff warning its people). Bulk headers
+ *     do not matter: a security alert sent through a bulk
  *     platform with List-Unsubscribe is still a security alert. Checked before billing because an account
  *     event (e.g. PayPal's "password changed") matters more than who sent it.
  *  5. billing: invoice/receipt/payment/renewal/refund/order wording in the subject, backed by an amount with
  *     a currency, a billing sender, or more billing wording in the body; or a billing sender (billing@,
  *     receipts@, a payment processor) with billing wording or an amount; or two billing families plus an
- *     amount in the body. Transactional mail from a store that also carries List-Unsubscribe and a promo
- *     block is billing, not promotion: the transaction is why it was sent.
+ *     amount in the body (a card on file "Visa ••••4417" and a money transfer count as billing wording).
+ *     Transactional mail from a store that also carries List-Unsubscribe and a promo block is billing, not
+ *     promotion: the transaction is why it was sent. A person writing from their own mailbox (no bulk or
+ *     automated signal, nothing attached) only sends a bill with an instrument in it: an invoice number,
+ *     payment terms, an IBAN, "please find attached"; otherwise they are talking about bills.
  *  6. calendar/text: invites without a calendar part: two calendar cues (join links for Meet/Zoom/Teams,
- *     meeting id, "has invited you", RSVP, "add to calendar", appointment, "When:"), or one cue with an
- *     invitation/meeting/event word and a time in the subject.
+ *     meeting id, "has invited you", RSVP, "add to calendar", appointment, "When:", a scheduling poll), or
+ *     one cue with an invitation/meeting/event word and a time in the subject.
  *  7. support/keywords: support wording ("we've received your request", "case number", "thank you for
- *     contacting support", "customer care") twice, or once in the subject, or once from a support sender.
- *  8. promotion: a bulk message (headers) or one with an unsubscribe link in the body, that calls itself a
+ *     contacting support", "customer care") twice, or once in the subject, or once from a support sender
+ *     (support@, "Acme Support" as the name, "Customer Support Specialist" in the signature), or once with
+ *     an agent's reply wording ("thanks for your patience", "our engineers", "if the problem persists"); or
+ *     a support sender's reply, or agent wording from a support sender. Help desks answer without templates.
+ *  8. promotion: a bulk message (headers), one with an unsubscribe link in the body or one Gmail put in its
+ *     Promotions tab, that calls itself a
  *     newsletter or uses marketing phrasing (% off, sale, shop now, promo code, limited time, free shipping,
  *     what's new, webinar...); or three marketing families anywhere; or a marketing sender (newsletter@,
  *     deals@, offers@) on a bulk message. Bulk alone is not promotion (GitHub notifications, mailing lists),
@@ -57,6 +75,7 @@
  * replies, when it covers at least half of them; otherwise "other".
  */
 import type { NormalizedMessage } from './message';
+import { normalizeForMatching } from './text';
 
 export type EmailCategory = 'security' | 'billing' | 'calendar' | 'support' | 'promotion' | 'other';
 
@@ -76,30 +95,42 @@ const fam = (name: string, re: RegExp): Family => ({ name, re });
 const SECURITY: Family[] = [
   fam('new sign-in', /\bnew (?:sign[- ]?in|log[- ]?in|login|device sign[- ]?in)\b|\bnouvelle connexion\b|\bneue anmeldung\b|\bnuevo inicio de sesi[oó]n\b|\bnuovo accesso\b|\bnovo (?:login|acesso)\b/),
   fam('sign-in attempt', /\b(?:sign[- ]?in|log[- ]?in|login) attempt\b|\bused to sign in\b|\bintento de inicio de sesi[oó]n\b|\btentative de connexion\b|\banmeldeversuch\b/),
-  fam('password reset/change', /\bpassword (?:reset|recovery|change|was changed|has been changed|changed)\b|\b(?:reset|change|update) (?:your )?(?:\w+ )?password\b|\bmot de passe (?:a été )?(?:modifié|changé|réinitialisé)|\b(?:modifiez|réinitialisez|changez) (?:votre|immédiatement votre) mot de passe\b|\bpasswort (?:wurde )?(?:geändert|zurückgesetzt)|\bpasswort (?:ändern|zurücksetzen)\b|\b(?:cambi|restablec)\w* (?:tu |su )?contraseña\b|\bcontraseña (?:cambiada|restablecida)\b|\breimposta(?:re)? (?:la )?password\b/),
-  fam('verification code', /\b(?:verification|security|confirmation|login|sign-in|one[- ]time|authentication|access) code\b|\bone[- ]time pass(?:word|code)\b|\botp\b|\bcode de (?:vérification|sécurité|confirmation)\b|\b(?:bestätigungs|sicherheits|verifizierungs|anmelde)code\b|\bc[oó]digo de (?:verificaci[oó]n|seguridad|confirmaci[oó]n|verifica[cç][aã]o)\b|\bcodice di (?:verifica|sicurezza)\b/),
-  fam('2fa', /\b(?:2-step|two-step|2-factor|two-factor|multi-factor) (?:verification|authentication)\b|\b2fa\b|\bmfa\b|\bzwei-faktor|\bverificaci[oó]n en dos pasos\b|\bdouble authentification\b|\bautenticaci[oó]n de dos factores\b/),
-  fam('suspicious activity', /\b(?:suspicious|unusual|unrecognized) (?:activity|sign[- ]?in|log[- ]?in|login|device)\b|\bactivité (?:suspecte|inhabituelle)\b|\bverdächtige aktivität\b|\bungewöhnliche aktivität\b|\bactividad (?:sospechosa|inusual)\b|\battività sospetta\b/),
-  fam('security alert', /\bsecurity (?:alert|notice|warning|notification)\b|\balerte de sécurité\b|\bsicherheits(?:hinweis|warnung)\b|\balerta de seguridad\b|\bavviso di sicurezza\b/),
-  fam('was this you', /\b(?:was|is) this you\b|\bif this (?:wasn'?t|was not) you\b|\bif you did(?:n'?t| not) (?:make this change|change your password|attempt|sign in|request (?:this|a) (?:code|password))|\bsecure your account\b|\bsomeone (?:else )?may (?:be accessing|have accessed)\b|\bsi vous n'êtes pas à l'origine\b|\bwenn sie (?:das|dies) nicht waren\b|\bsi no (?:fuiste|has sido) tú\b/),
+  fam('password reset/change', /\bpassword (?:reset|recovery|change|was changed|has been changed|changed)\b|\bpassword (?:will )?expires?\b|\bpassword expir(?:y|ation|es|ing)\b|\bwachtwoord (?:wijzigen|gewijzigd|opnieuw instellen|herstellen)\b|\b(?:wijzig|herstel) (?:dan )?(?:direct )?(?:je|uw) wachtwoord\b|\bsenha (?:alterada|redefinida)\b|\b(?:redefinir|alterar) (?:a )?(?:sua )?senha\b|\b(?:reset|change|update) (?:your )?(?:\w+ )?password\b|\bmot de passe (?:a été )?(?:modifié|changé|réinitialisé)|\b(?:modifiez|réinitialisez|changez) (?:votre|immédiatement votre) mot de passe\b|\bpasswort (?:wurde )?(?:geändert|zurückgesetzt)|\bpasswort (?:ändern|zurücksetzen)\b|\b(?:cambi|restablec)\w* (?:tu |su )?contraseña\b|\bcontraseña (?:cambiada|restablecida)\b|\breimposta(?:re)? (?:la )?password\b/),
+  fam('verification code', /\b(?:verification|security|confirmation|login|sign-in|one[- ]time|authentication|access) code\b|\bone[- ]time pass(?:word|code)\b|\botp\b|\bcode de (?:vérification|sécurité|confirmation)\b|\b(?:bestätigungs|sicherheits|verifizierungs|anmelde)code\b|\bc[oó]digo de (?:verificaci[oó]n|seguridad|confirmaci[oó]n|verifica[cç][aã]o)\b|\bcodice di (?:verifica|sicurezza|accesso)\b|\bc[oó]digo de (?:acceso|acesso)\b|\bcode d'accès\b|\bzugangscode\b|\b(?:verificatie|beveiligings|inlog)code\b|\b(?:do not|don't|never) share (?:this|the|your) code\b|\bno (?:lo|la) compartas con nadie\b|\bnão compartilhe (?:o|este) código\b/),
+  fam('2fa', /\b(?:2-step|two-step|2-factor|two-factor|multi-factor) (?:verification|authentication|sign-?in|login)\b|\bmulti-?factor\b|\bokta verify\b|\bauthenticator app\b|\b2fa\b|\bmfa\b|\btweestapsverificatie\b|\bautentica[cç][aã]o de dois fatores\b|\bverifica in due passaggi\b|\bzwei-faktor|\bverificaci[oó]n en dos pasos\b|\bdouble authentification\b|\bautenticaci[oó]n de dos factores\b/),
+  fam('suspicious activity', /\b(?:suspicious|unusual|unrecognized) (?:activity|sign[- ]?in|log[- ]?in|login|device)\b|\bactivité (?:suspecte|inhabituelle)\b|\bverdächtige aktivität\b|\bungewöhnliche aktivität\b|\bactividad (?:sospechosa|inusual)\b|\battività sospetta\b|\bverdachte activiteit\b|\batividade suspeita\b|\bsomething unusual about (?:a |your )?(?:recent )?sign-?in\b/),
+  fam('security alert', /\bsecurity (?:alert|notice|warning|notification)\b|\balerte de sécurité\b|\bsicherheits(?:hinweis|warnung)\b|\balerta de seguridad\b|\bavviso di sicurezza\b|\bbeveiligings(?:melding|waarschuwing)\b|\balerta de segurança\b/),
+  fam('threat', /\bphishing\b|\bmalware\b|\bransomware\b|\btrojan\b|\bspyware\b|\bkeylogger\b|\bvirus (?:alert|detected|found)\b|\binfected\b|\bcompromised\b|\bvulnerabilit(?:y|ies)\b|\bcve-\d{4}-\d+\b|\bsecurity (?:patch|advisory|incident|breach)\b|\bdata breach\b|\bendpoint (?:protection|security)\b|\bhame[cç]onnage\b|\bschwachstelle|\bvulnérabilité|\bvulnerabilidad/),
+  fam('account locked or changed', /\baccount (?:has been |was |is )?(?:temporarily )?(?:locked|blocked)\b|\b(?:zugang|konto|account)\b.{0,40}\bgesperrt\b|\bcompte (?:a été )?(?:bloqué|verrouillé)\b|\bcuenta (?:ha sido )?bloqueada\b|\b(?:recovery|backup|secondary) (?:e-?mail|phone)(?: number| address)?\b.{0,40}\b(?:changed|added|removed|updated)\b|\b(?:e-?mail address|phone number) (?:on your account )?(?:was|has been) (?:changed|updated|removed)\b/),
+  fam('was this you', /\b(?:was|is) this you\b|\bif this (?:wasn'?t|was not) you\b|\bif you did(?:n'?t| not) (?:make this change|change your password|attempt|sign in|request (?:this|a) (?:code|password))|\bsecure your account\b|\bsomeone (?:else )?may (?:be accessing|have accessed)\b|\bsi vous n'êtes pas à l'origine\b|\bwenn sie (?:das|dies) nicht waren\b|\bwaren sie (?:das|dies) nicht\b|\bsi no (?:fuiste|has sido) tú\b|\bwas jij (?:dit|het)\b|\bnão foi você\b|\bnon sei stato tu\b/),
 ];
 
 const BILLING: Family[] = [
   fam('invoice', /\binvoices?\b|\brechnung\w*\b|\bfactur(?:e|a|as|es)\b|\bfattura\b|\bfatura\b|請求/),
   fam('receipt', /\breceipts?\b|\bquittung\b|\breçu\b|\brecibo\b|\bricevuta\b|領収/),
-  fam('payment', /\bpayments?\b|\bpaid\b|\bpaiement\b|\bzahlung\b|\bpago\b|\bpagamento\b|お支払い|支払/),
-  fam('amount due/total', /\b(?:amount|balance|total) (?:due|paid|charged|owed)\b|\bamount charged\b|\btotal:|\bsubtotal\b|\bmontant\b|\bbetrag\b|\bimporte\b|\bimporto\b|合計|ご請求額/),
+  fam('payment', /\bpayments?\b|\bpaid\b|\bpaiement\b|\bzahlung\b|\bpago\b|\bpagamento\b|\bbetaling\b|\bbetaald\b|お支払い|支払|代金/),
+  fam('amount due/total', /\b(?:amount|balance|total) (?:due|paid|charged|owed)\b|\bamount charged\b|\b(?:order |grand )?total\s*(?::|[$€£¥]|\d|us\$|usd|eur|gbp)|\bsubtotal\b|\bmontant\b|\b\w*betrag\b|\bimporte\b|\bimporto\b|\bvalor (?:da fatura|total)\b|\btotale\b|\bbedrag\b|合計|ご?請求(?:金)?額|ご利用金額/),
   fam('bill/statement', /\bbilling\b|\bbill (?:is ready|is available|for)\b|\byour (?:\w+ )?bill\b|\b(?:billing|account) statement\b|\bstatement (?:is )?(?:ready|available)\b/),
   fam('subscription renewal', /\b(?:subscription|plan|membership) (?:renews|will renew|renewal|has been renewed)\b|\brenews (?:on|in|soon)\b|\bauto-?renew|\brenouvellement\b|\bverlängerung\b|\brenovaci[oó]n\b/),
   fam('charge', /\b(?:will be|was|been|we'?ll|we will) charged?\b|\bcharge[ds]? (?:\S+ )?to your\b|\bcard (?:ending|declined)\b|\bdirect debit\b|\bprélèvement\b|\babgebucht\b|\blastschrift\b|\bcargo\b/),
+  fam('card on file', /\b(?:visa|mastercard|master card|amex|american express|discover|maestro|card|carte|karte|tarjeta|cartão|carta)\b[^\n]{0,25}?(?:ending(?: in)?|endet auf|terminant par|terminada en|final|•{2,}|\*{2,}|x{3,}|·{2,})\s*\d{4}\b/),
+  fam('money transfer', /\bmoney transfer\b|\b(?:bank|wire) transfer\b|\btransfer (?:of|to|from) [$€£]|\byou sent [$€£]?\d|\byour money(?:'s| is) on (?:its|the) way\b|\bpayouts?\b|\bvirement\b|\büberweisung\b|\btransferencia\b|\btransferência\b|\bbonifico\b|\boverboeking\b/),
   fam('refund', /\brefund(?:ed|s)?\b|\bremboursement\b|\berstattung\b|\breembolso\b|\brimborso\b/),
   fam('order confirmation', /\border (?:confirmation|confirmed|receipt|is confirmed)\b|\bthank(?:s| you) for your (?:order|purchase)\b|\byour order #|\bcommande confirmée\b|\bbestellbestätigung\b|\bconfirmaci[oó]n (?:de|del) pedido\b|注文/),
 ];
 
-const BILLING_SUBJECT_OK = new Set(['invoice', 'receipt', 'payment', 'bill/statement', 'subscription renewal', 'charge', 'refund', 'order confirmation', 'amount due/total']);
+const BILLING_SUBJECT_OK = new Set(['invoice', 'receipt', 'payment', 'bill/statement', 'subscription renewal', 'charge', 'refund', 'order confirmation', 'amount due/total', 'money transfer']);
+
+/**
+ * What makes a mail a bill rather than a mail about bills: a document, a number, terms, a card or a charge.
+ * Required when a person writes (no bulk or automated signal, no billing sender), so that "how do you make
+ * your invoices? I need to bill $500" stays personal while "attached is my invoice" is billing.
+ */
+const BILLING_INSTRUMENT =
+  /\b(?:invoice|rechnung|facture|factura|fattura|fatura|receipt|order)\s*(?:#|no\.?|nr\.?|number|n°|nº|num[eé]ro|nummer)\s*:?\s*[\w-]*\d|\binv-?\d|\b(?:please find|attached is|attached (?:you'll|you will) find|enclosed|anbei|ci-joint|en pièce jointe|adjunto|em anexo|in allegato|bijgaand)\b|\b(?:amount|balance|payment) due\b|\bdue (?:date|by|on)\b|\bpayment (?:within|by|terms)\b|\bnet \d{1,2}\b|\biban\b|\bbank details\b|\bzahlbar\b|\bfällig\b|\b[ée]ch[ée]ance\b|\bvencimiento\b|\bvencimento\b|\bscadenza\b/;
 
 const CURRENCY_AMOUNT =
-  /(?:[$€£¥₹￥]|\bus\$|\b(?:usd|eur|gbp|chf|cad|aud|jpy|inr|sek|nok|dkk)\b)\s?\d[\d,.]*|\b\d[\d.,]*\s?(?:€|£|\b(?:usd|eur|gbp|chf|cad|aud|jpy|sek|nok|dkk)\b|\bkr\b)/i;
+  /(?:[$€£¥₹￥₩₺₽]|\bus\$|\b(?:usd|eur|gbp|chf|cad|aud|jpy|inr|sek|nok|dkk|pln|brl|mxn)\b)\s?\d[\d,.]*|\b\d[\d.,]*\s?(?:€|£|円|\b(?:usd|eur|gbp|chf|cad|aud|jpy|sek|nok|dkk|pln|brl|mxn)\b|\bkr\b|\bzł)/i;
 
 const CALENDAR_CUES: Family[] = [
   fam('video meeting link', /\bjoin (?:with )?google meet\b|meet\.google\.com\/|\bjoin zoom meeting\b|zoom\.us\/j\/|\bmicrosoft teams meeting\b|teams\.microsoft\.com\/l\/meetup-join|\bwebex\.com\/meet/),
@@ -108,28 +139,48 @@ const CALENDAR_CUES: Family[] = [
   fam('invitation reply', /\b(?:has|have) (?:tentatively )?(?:accepted|declined) this invitation\b|\binvitation from google calendar\b|\bthis event has been (?:updated|canceled|cancelled|changed)\b|\bevent has been (?:scheduled|canceled|cancelled|rescheduled)\b|\bnew event has been scheduled\b/),
   fam('rsvp', /\brsvp\b|\byes\s*\/\s*no\s*\/\s*maybe\b|\bja\s*\/\s*nein\s*\/\s*vielleicht\b|\bs[ií]\s*\/\s*no\s*\/\s*quiz[aá]s\b|\boui\s*\/\s*non\s*\/\s*peut-être\b|\bgoing\?/),
   fam('add to calendar', /\badd to (?:your |my )?calendar\b|\bview (?:event|on google calendar)\b|\.ics\b|\bzum kalender hinzufügen\b|\bajouter (?:à|au) (?:mon |votre )?(?:agenda|calendrier)\b/),
-  fam('appointment', /\b(?:your |upcoming )?appointment\b|\brendez-vous\b|\btermin\b|\bcita\b/),
+  fam('appointment', /\b(?:your |upcoming )?appointment\b|\brendez-vous\b|\btermin\b|\bcita\b|\bafspraak\b|\bappuntamento\b|\bagendamento\b/),
+  fam('scheduling poll', /\bpoll\b[^\n]{0,80}\b(?:dates?|times?|slots?)\b|\b(?:choose|pick|select|vote (?:on|for)) (?:the |your |a )?(?:dates?|times?|slots?)\b|\bfind a (?:time|date) (?:that|to meet)\b|\bdoodle\.com\/|\bwhen2meet\.com\/|\brallly\.co\//),
   fam('when/where fields', /^(?:when|wann|cuándo|quand|quando|event date\/time|date\/time|time)\s*:/m),
   fam('event type', /\bevent type\b|\binvitee\b/),
 ];
 
 const CALENDAR_PREFIX =
-  /^(?:(?:updated )?invitation(?: with note)?|invitation updated|updated event|new event|event (?:canceled|cancelled|updated)|cancell?ed(?: event)?|(?:tentatively )?accepted|declined|tentative|notification|reminder|einladung|aktualisierte einladung|angenommen|abgelehnt|abgesagt|mit vorbehalt angenommen|invitation mise à jour|accepté|refusé|annulé|invitación(?: actualizada)?|aceptado|rechazado|cancelado|invito|invito aggiornato|accettato|rifiutato|convite)\s*:/i;
+  /^(?:(?:updated )?invitation(?: with note)?|invitation updated|updated event|new event|event (?:canceled|cancelled|updated)|cancell?ed(?: event)?|(?:tentatively )?accepted|declined|tentative|notification|reminder|einladung|aktualisierte einladung|angenommen|abgelehnt|abgesagt|mit vorbehalt angenommen|invitation mise à jour|accepté|refusé|annulé|invitación(?: actualizada)?|aceptado|rechazado|cancelado|invito|invito aggiornato|accettato|rifiutato|convite|rappel|erinnerung|recordatorio|promemoria|lembrete|herinnering|uitnodiging|bijgewerkte uitnodiging|geaccepteerd|afgewezen|geannuleerd|inbjudan|zaproszenie)\s*:/i;
 
 const SUBJECT_AT_DATE = /\s@\s.*\d/;
 
 const TIME_CUE =
   /\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b|\b\d{1,2}:\d{2}\b|\b\d{1,2}h\d{0,2}\b|\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,? (?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/i;
 
-const EVENT_WORD = /\b(?:invite|invitation|invited|meeting|appointment|event|call|einladung|termin|réunion|invitaci[oó]n|reuni[oó]n)\b/i;
+const EVENT_WORD = /\b(?:invite|invitation|invited|meeting|appointment|event|call|einladung|termin|besprechung|réunion|rendez-vous|invitaci[oó]n|reuni[oó]n|cita|reunião|riunione|appuntamento|afspraak|vergadering)\b/i;
 
 const SUPPORT: Family[] = [
   fam('request received', /\bwe(?:'ve| have) received your (?:request|message|inquiry|enquiry|email|ticket|case)\b|\breceived your request\b|\b(?:a )?ticket has been (?:created|opened)\b|\bvielen dank für ihre anfrage\b|\bnous avons (?:bien )?reçu votre (?:demande|message)\b|\bhemos recibido (?:tu|su) (?:solicitud|mensaje|consulta)\b/),
   fam('case/ticket number', /\b(?:ticket|case|request|incident) (?:number|no\.?|id|#)|\byour (?:case|ticket|request) (?:number |id )?(?:is|has been)\b|\bcase id\b|\bticketnummer\b|\bnuméro de (?:ticket|dossier|demande)\b|\bn[uú]mero de (?:caso|ticket|solicitud)\b/),
-  fam('contacting support', /\bthank(?:s| you) for (?:contacting|reaching out to) (?:\w+ ){0,3}(?:support|customer (?:care|service)|help|team|us)\b|\bthanks for reaching out\b|\bgracias por contactar\b|\bmerci d'avoir contacté\b/),
-  fam('support team', /\b(?:customer|technical|tech) (?:support|care|service)\b|\bsupport (?:team|agent|engineer|representative|request)\b|\bhelp ?desk\b|\bkundenservice\b|\bkundendienst\b|\bservice client\b|\batenci[oó]n al cliente\b|\bequipo de soporte\b/),
-  fam('resolution', /\bhas been (?:solved|resolved)\b|\bto reopen (?:this|the) (?:request|ticket)\b|\bmarked (?:as )?resolved\b/),
+  fam('contacting support', /\bthank(?:s| you) for (?:contacting|reaching out to) (?:\w+ ){0,3}(?:support|customer (?:care|service)|help|team|us)\b|\bthank(?:s| you) for (?:reaching out|getting in touch)\b|\bgracias por contactar\b|\bmerci d'avoir contacté\b|\bmerci de nous avoir contactés?\b|\bdanke,? dass sie (?:uns )?kontaktiert\b|\bobrigad[oa] por (?:entrar em contato|contatar)\b/),
+  fam('support team', /\b(?:customer|technical|tech) (?:support|care|service|success|happiness|experience)\b|\bsupport (?:team|agent|engineer|representative|request|specialist)\b|\bhelp ?desk\b|\bservice ?desk\b|\bkundenservice\b|\bkundendienst\b|\bservice client\b|\batenci[oó]n al cliente\b|\bequipo de soporte\b|\bklantenservice\b|\bservizio clienti\b|\batendimento ao cliente\b/),
+  fam('resolution', /\bhas been (?:solved|resolved)\b|\b(?:to |can )?re-?open (?:this|the|your) (?:request|ticket|case|incident)\b|\bmarked (?:as )?resolved\b/),
 ];
+
+/**
+ * What an agent writes when answering a problem, without the template wording: thanks for the patience, sorry
+ * for the trouble, "our engineers", "if the problem persists". Weak on its own (a colleague may say any of it):
+ * it counts with a support sender or with one of the stronger support families above.
+ */
+const AGENT_REPLY: Family[] = [
+  fam('patience/apology', /\bthanks? (?:you )?(?:for your patience|for bearing with us)\b|\b(?:sorry|apologi[sz]e) (?:for|about) (?:the|any) (?:inconvenience|trouble|delay|confusion)\b|\bmerci (?:pour|de) votre patience\b|\bvielen dank für ihre geduld\b|\bgracias por (?:tu|su) paciencia\b|\bobrigad[oa] pela (?:sua )?paci[eê]ncia\b|\bbedankt voor (?:je|uw) geduld\b/),
+  fam('team looked into it', /\bour (?:engineering|engineers|technical|tech|dev|development|product) (?:team|teams)?\b|\bnotre équipe (?:technique|support)\b|\bunser (?:technisches |support-)?team\b|\bnuestro equipo (?:técnico|de soporte)\b|\bi(?:'ve| have) (?:escalated|forwarded) (?:this|your)\b|\bi took a look on our side\b|\bwe(?:'ve| have) (?:identified|found|fixed|reproduced)\b/),
+  fam('follow-up', /\bif the (?:problem|issue|error) (?:persists|comes back|continues)\b|\bsi le problème persiste\b|\bsi el problema persiste\b|\bse o problema persistir\b|\bsollte (?:das|der) (?:problem|fehler) weiterhin\b|\blet (?:me|us) know if (?:that|this|it) (?:helps|works|sorts it|fixes it|solves it|resolves it)\b|\bcould you (?:try again|check) and let (?:me|us) know\b/),
+];
+
+/** A support role in a display name or in a signature ("Acme Support", "Customer Support Specialist"). */
+const SUPPORT_ROLE_TEXT =
+  /\bsupport\b|\bhelp ?desk\b|\bservice ?desk\b|\bcustomer (?:care|service|success|happiness|experience)\b|\bkundenservice\b|\bkundendienst\b|\bservice client\b|\bsupport client\b|\batenci[oó]n al cliente\b|\bsoporte\b|\bklantenservice\b|\bassistenza\b|\bservizio clienti\b|\batendimento\b/;
+
+/** A security role in a display name or in a signature ("IT Security", "Security Operations", "Infosec"). */
+const SECURITY_ROLE_TEXT =
+  /\b(?:it|information|cyber|account|corporate) ?security\b|\bsecurity (?:operations|team|office|department|desk)\b|\binfosec\b|\bsecurity\b$|^security\b|\bsécurité\b|\bsicherheit\b|\bseguridad\b|\bsegurança\b|\bsicurezza\b|\bbeveiliging\b/;
 
 const SUPPORT_SUBJECT_ID: RegExp[] = [
   /\[(?:ticket|case|request|incident|caso|cas|anfrage|solicitud|chamado)\s*[#:]?\s*[\w-]*\d{3,}[^\]]*\]/i,
@@ -137,7 +188,21 @@ const SUPPORT_SUBJECT_ID: RegExp[] = [
   /\[[^\]]*#\d{3,}\]/,
 ];
 
-const HELPDESK_REPLY_SEPARATOR = /(?:please )?(?:type|write|reply|add) (?:your (?:reply|response) )?above this line/i;
+const SUPPORT_SUBJECT_KEYED: RegExp[] = [
+  // an issue tracker's or help desk's project key and number in brackets: "[ITSD-4412]", "[SUP-20931]"
+  /\[(?!COVID)[A-Z][A-Z0-9]{1,9}-\d{2,7}\]/,
+  // ServiceNow-style numbers: INC0012345, RITM0012345, CS0012345
+  /\b(?:INC|RITM|REQ|SCTASK|CS|PRB)\d{6,10}\b/,
+  // a ticket word and a reference with letters: "request SR-20931", "Ticket: HD-55812"
+  /\b(?:ticket|case|request|incident|caso|anfrage|solicitud|chamado|demande|richiesta|melding|ärende)\s*(?:#|no\.?|number|nr\.?|id|n°|nº|ref\.?)?\s*:?\s*#?[A-Z]{1,6}-?\d{3,}\b/i,
+];
+
+/** A help desk's own marks in a body: reply separators (localized), "Your request (12345)", portal links. */
+const HELPDESK_BODY_MARKS: Family[] = [
+  fam('reply separator', /(?:please )?(?:type|write|reply|add|enter) (?:your (?:reply|response|answer) )?above this line|^#{2,}-.{5,120}-#{2,}$|\b(?:über|oberhalb) dieser zeile\b|\bau-dessus de cette ligne\b|\bpor encima de esta l[ií]nea\b|\bacima desta linha\b|\bsopra (?:questa|la presente) (?:linea|riga)\b|\bboven deze regel\b/im),
+  fam('request id in parentheses', /\b(?:your )?(?:request|ticket|case|anfrage|ihre anfrage|demande|votre demande|solicitud|su solicitud|richiesta|solicita[cç][aã]o|verzoek|aanvraag)\s*\(#?\d{3,}\)/i),
+  fam('help desk portal link', /\/servicedesk\/customer\/portal\/|\/hc\/[\w-]+\/requests\/\d|\/(?:helpdesk|support)\/tickets\/\d|service-now\.com\/\S*(?:ticket|incident)|\bpowered by (?:jira service (?:management|desk)|zendesk|freshdesk|help ?scout|zoho desk|gorgias|kayako|servicenow|hubspot service)/i),
+];
 
 const HELPDESK_DOMAINS = [
   'zendesk.com', 'freshdesk.com', 'freshservice.com', 'intercom-mail.com', 'intercom.io', 'helpscout.net',
@@ -164,15 +229,22 @@ const MARKETING: Family[] = [
 ];
 
 const NEWSLETTER_SELF_ID =
-  /\bnewsletter\b|\bview (?:this (?:e-?mail|post|message|issue) )?(?:in|on) (?:your |the |a )?(?:browser|web)\b|\bview (?:it )?online\b|\bread (?:it )?online\b|\bforward (?:it|this(?: email)?) to a friend\b|\byou(?:'re| are)? (?:receiving|received|getting|get) this (?:e-?mail |message )?because you(?:'ve| have)? (?:subscribed|signed up|opted in)\b|\bweekly digest\b|\bmonthly digest\b|\bdigest\b/;
+  /\bnewsletter\b|\bview (?:this (?:e-?mail|post|message|issue) )?(?:in|on) (?:your |the |a )?(?:browser|web)\b|\bview (?:it )?online\b|\bread (?:it )?online\b|\bforward (?:it|this(?: email)?) to a friend\b|\byou(?:'re| are)? (?:receiving|received|getting|get) this (?:e-?mail |message )?because you(?:'ve| have)? (?:subscribed|signed up|opted in)\b|\bweekly digest\b|\bmonthly digest\b|\bread in (?:the )?app\b|\b\d+ min(?:ute)? read\b|\bread the full (?:story|post|article|issue)\b|\byou(?:'re| are) (?:on|subscribed to) the (?:free|paid) list\b/;
+
+/** Newsletter platforms: a bulk send from one of them is a newsletter whatever it says. */
+const NEWSLETTER_DOMAINS = [
+  'substack.com', 'beehiiv.com', 'buttondown.email', 'ghost.io', 'mcsv.net', 'mcdlv.net', 'list-manage.com',
+  'convertkit-mail.com', 'convertkit-mail2.com', 'ck.page', 'mailerlite.com', 'mlsend.com', 'revue.email',
+  'sendibt3.com', 'sendinblue.com', 'campaign-archive.com', 'cmail19.com', 'cmail20.com', 'createsend.com',
+];
 
 const UNSUBSCRIBE_TEXT =
   /\bunsubscribe\b|\bopt[- ]out\b|\bdésinscri|\bdésabonner\b|\babmelden\b|\babbestellen\b|\bdar(?:te|se)? de baja\b|\bdisiscriviti\b|\bcancelar (?:la )?suscripci[oó]n\b|\bemail preferences\b/;
 
 const NOREPLY_LOCAL = /^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|noreply|notifications?|notify|alerts?|mailer|auto[-_.]?confirm|automated)(?:[-_.+].*)?$|(?:^|[-_.])no[-_.]?reply(?:[-_.+]|$)/;
-const SECURITY_LOCAL = /(?:^|[-_.+])(?:security|secure|account[-_.]?security|accountprotection|verify|verification|securite|sicherheit|seguridad)(?:[-_.+]|$)/;
-const BILLING_LOCAL = /^(?:billing|invoices?|invoicing|receipts?|payments?|accounts?[-_.]?(?:payable|receivable)|ar|ap|ebilling|e-billing|statements?|rechnung(?:en)?|facture|factures|facturation|factura|facturacion|fatture|orders?|auto-confirm)(?:[-_.+].*)?$/;
-const SUPPORT_LOCAL = /^(?:support|help|helpdesk|care|customer[-_.]?care|customer[-_.]?service|customerservice|service[-_.]?desk|servicedesk|it[-_.]?help|soporte|kundenservice|kundendienst|assistance|hilfe|ayuda|supporto)(?:[-_.+].*)?$/;
+const SECURITY_LOCAL = /(?:^|[-_.+])(?:security|secure|account[-_.]?security|accountprotection|verify|verification|securite|sicherheit|seguridad|infosec|itsec|it[-_.]?security|cybersecurity|soc|csirt|cert)(?:[-_.+]|$)/;
+const BILLING_LOCAL = /(?:^|[-_.+])(?:billing|invoices?|invoicing|receipts?|payments?|accounts?[-_.]?(?:payable|receivable)|ebilling|e-billing|statements?|rechnung(?:en)?|facture|factures|facturation|factura|facturacion|fatture|orders?|auto-confirm)(?:[-_.+]|$)|^(?:ar|ap)(?:[-_.+].*)?$/;
+const SUPPORT_LOCAL = /^(?:support|help|helpdesk|care|customer[-_.]?care|customer[-_.]?service|customerservice|service[-_.]?desk|servicedesk|it[-_.]?help|soporte|kundenservice|kundendienst|klantenservice|assistance|hilfe|ayuda|supporto|atendimento|atencion|tickets?|sav|service[-_.]?client)(?:[-_.+].*)?$/;
 const MARKETING_LOCAL = /^(?:newsletters?|news|marketing|offers?|deals|promo|promos|promotions?|ofertas|angebote|sales|store-news|shop)(?:[-_.+].*)?$/;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -181,15 +253,26 @@ const MARKETING_LOCAL = /^(?:newsletters?|news|marketing|offers?|deals|promo|pro
 
 interface Signals {
   subject: string;
+  /** The subject as written (reply prefixes stripped, lookalikes normalised, case kept): ids are case-sensitive. */
+  subjectCased: string;
   body: string;
+  /** The signature, or the last lines of the body when none was split: where a sender states their role. */
+  closing: string;
   fromLocal: string;
   fromDomain: string;
+  fromName: string;
   hostDomains: { where: string; domain: string }[];
   bulk: string[];
   automated: string[];
+  /** Gmail's own tab for the message (CATEGORY_PROMOTIONS...), lowercased without the prefix; null when absent. */
+  gmailCategory: string | null;
   newsletter: boolean;
   unsubscribeText: boolean;
   amount: string | null;
+  isReply: boolean;
+  documentAttached: boolean;
+  /** Sent by a person from their own mailbox, not by an organisation's system (see `isPersonalSender`). */
+  personalSender: boolean;
 }
 
 function domainOf(address: string): string {
@@ -216,13 +299,52 @@ function isForward(subject: string): boolean {
   return /^(?:(?:re|aw)\s*:\s*)*(?:fw|fwd|wg|tr|rv|enc)\s*:/i.test(subject.trim());
 }
 
+function isReplySubject(subject: string): boolean {
+  return /^(?:re|aw|sv|vs|antw|res|r)\s*(?:\[\d+\])?\s*:/i.test(subject.trim());
+}
+
+const CONSUMER_MAIL_DOMAINS = [
+  'gmail.com', 'googlemail.com', 'yahoo.com', 'yahoo.co.uk', 'yahoo.fr', 'yahoo.es', 'ymail.com', 'outlook.com',
+  'hotmail.com', 'hotmail.co.uk', 'hotmail.fr', 'live.com', 'msn.com', 'icloud.com', 'me.com', 'mac.com', 'aol.com',
+  'proton.me', 'protonmail.com', 'pm.me', 'gmx.de', 'gmx.net', 'gmx.at', 'web.de', 't-online.de', 'orange.fr',
+  'free.fr', 'laposte.net', 'sfr.fr', 'libero.it', 'virgilio.it', 'btinternet.com', 'sky.com', 'ziggo.nl', 'kpnmail.nl',
+  'telenet.be', 'bluewin.ch', 'seznam.cz', 'wp.pl', 'o2.pl', 'mail.ru', 'yandex.ru', 'uol.com.br', 'bol.com.br',
+  'terra.com.br', 'qq.com', '163.com', 'naver.com', 'fastmail.com', 'zoho.com', 'hey.com', 'tutanota.com',
+];
+
+/**
+ * A person's own mailbox: a consumer mail domain, or a local part made of the display name's words
+ * ("Ben Carter" <ben.carter@...>, "Jane Doe" <jdoe@...>). A brand's one-word name ("Venmo" <venmo@...>) is not.
+ */
+function isPersonalSender(fromLocal: string, fromDomain: string, fromName: string): boolean {
+  if (matchesDomain(fromDomain, CONSUMER_MAIL_DOMAINS)) return !NOREPLY_LOCAL.test(fromLocal);
+  const nameWords = fromName.split(/[\s,]+/).filter((w) => /^\p{L}{2,}$/u.test(w));
+  if (nameWords.length < 2 || nameWords.length > 4) return false;
+  const local = fromLocal.replace(/[-_.+\d]/g, '');
+  const [first, last] = [nameWords[0] ?? '', nameWords[nameWords.length - 1] ?? ''];
+  return local.includes(last) && (local.includes(first) || local.startsWith(first[0] ?? ''));
+}
+
+const DOCUMENT_TYPES = /^application\/(?:pdf|msword|vnd\.openxmlformats|vnd\.oasis|vnd\.ms-excel)|^text\/csv/;
+
+function lastLines(text: string, n: number): string {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-n)
+    .join('\n');
+}
+
 function extractSignals(m: NormalizedMessage): Signals {
-  const subject = stripReplyPrefixes(m.subject ?? '').toLowerCase();
-  const rawBody = isForward(m.subject ?? '') ? m.bodyText : m.cleanBody;
-  const body = (rawBody ?? '').toLowerCase();
+  const subjectCased = normalizeForMatching(stripReplyPrefixes(m.subject ?? ''));
+  const subject = subjectCased.toLowerCase();
+  const rawBody = normalizeForMatching((isForward(m.subject ?? '') ? m.bodyText : m.cleanBody) ?? '');
+  const body = rawBody.toLowerCase();
+  const signature = normalizeForMatching(m.signature ?? '').toLowerCase();
   const fromAddr = m.from?.address ?? '';
   const fromLocal = fromAddr.slice(0, Math.max(0, fromAddr.lastIndexOf('@'))).toLowerCase();
   const fromDomain = domainOf(fromAddr);
+  const fromName = normalizeForMatching(m.from?.name ?? '').toLowerCase();
 
   const hostDomains: { where: string; domain: string }[] = [];
   if (fromDomain) hostDomains.push({ where: 'from', domain: fromDomain });
@@ -241,22 +363,35 @@ function extractSignals(m: NormalizedMessage): Signals {
   if (h.autoResponseSuppress) automated.push('X-Auto-Response-Suppress');
   if (NOREPLY_LOCAL.test(fromLocal)) automated.push(`no-reply sender ${fromLocal}@`);
 
-  const fullText = `${subject}\n${body}`;
+  const gmailLabel = (m.labelIds ?? []).find((l) => /^CATEGORY_(?:PROMOTIONS|SOCIAL|UPDATES|FORUMS|PERSONAL)$/.test(l));
+  const gmailCategory = gmailLabel ? gmailLabel.slice('CATEGORY_'.length).toLowerCase() : null;
+
+  // footers are sometimes split off as a signature; an unsubscribe line there still counts
+  const fullText = `${subject}\n${body}\n${signature}`;
   const unsubscribeText = UNSUBSCRIBE_TEXT.test(fullText);
-  const newsletter = (bulk.length > 0 || unsubscribeText) && NEWSLETTER_SELF_ID.test(fullText);
-  const amountMatch = CURRENCY_AMOUNT.exec(`${m.subject ?? ''}\n${rawBody ?? ''}`);
+  const listId = (h.listId ?? '').toLowerCase();
+  const platform = [fromDomain, domainOf(listId.replace(/[<>]/g, '').replace(/^[^.]*\./, '@'))].some((d) => matchesDomain(d, NEWSLETTER_DOMAINS));
+  const newsletter = (bulk.length > 0 || unsubscribeText) && (NEWSLETTER_SELF_ID.test(fullText) || platform);
+  const amountMatch = CURRENCY_AMOUNT.exec(`${subjectCased}\n${rawBody}`);
 
   return {
     subject,
+    subjectCased,
     body,
+    closing: signature !== '' ? signature : lastLines(body, 3),
     fromLocal,
     fromDomain,
+    fromName,
     hostDomains,
     bulk,
     automated,
+    gmailCategory,
     newsletter,
     unsubscribeText,
     amount: amountMatch ? amountMatch[0].trim() : null,
+    isReply: m.inReplyTo !== null || isReplySubject(m.subject ?? ''),
+    documentAttached: m.attachments.some((a) => DOCUMENT_TYPES.test(a.mimeType) || /\.(?:pdf|docx?|xlsx?|odt|csv)$/i.test(a.filename)),
+    personalSender: isPersonalSender(fromLocal, fromDomain, fromName),
   };
 }
 
@@ -284,6 +419,7 @@ function evaluate(m: NormalizedMessage): RuleResult {
   const context: string[] = [];
   if (s.bulk.length > 0) context.push(`bulk headers: ${list(s.bulk)}`);
   if (s.newsletter) context.push('self-identified newsletter');
+  if (s.gmailCategory) context.push(`Gmail category: ${s.gmailCategory}`);
 
   // 1. calendar/structured
   if (m.hasCalendarInvite) {
@@ -291,21 +427,20 @@ function evaluate(m: NormalizedMessage): RuleResult {
   }
 
   // 2. support/structured
-  const subjectId = SUPPORT_SUBJECT_ID.map((re) => re.exec(m.subject ?? '')).find((x) => x !== null);
+  const subjectId = [...SUPPORT_SUBJECT_ID, ...SUPPORT_SUBJECT_KEYED].map((re) => re.exec(s.subjectCased)).find((x) => x !== null);
   if (subjectId) {
     return result('support', '2 support/structured', true, [`ticket/case id in subject: "${subjectId[0]}"`]);
   }
   const marketingAll = hits(MARKETING, `${s.subject}\n${s.body}`);
   const bulkMarketing = s.newsletter || (s.bulk.length > 0 && marketingAll.length > 0);
   const supportHitsAll = hits(SUPPORT, `${s.subject}\n${s.body}`);
-  for (const { where, domain } of s.hostDomains) {
-    const platform = matchesDomain(domain, HELPDESK_DOMAINS);
-    if (platform && (!bulkMarketing || supportHitsAll.length > 0)) {
-      return result('support', '2 support/structured', true, [`helpdesk platform ${platform} (${where})`]);
+  if (!bulkMarketing || supportHitsAll.length > 0) {
+    for (const { where, domain } of s.hostDomains) {
+      const platform = matchesDomain(domain, HELPDESK_DOMAINS);
+      if (platform) return result('support', '2 support/structured', true, [`helpdesk platform ${platform} (${where})`]);
     }
-  }
-  if (HELPDESK_REPLY_SEPARATOR.test(s.body)) {
-    return result('support', '2 support/structured', true, ['helpdesk reply separator ("reply above this line")']);
+    const marks = hits(HELPDESK_BODY_MARKS, s.body);
+    if (marks.length > 0) return result('support', '2 support/structured', true, [`helpdesk marks in body: ${list(marks)}`]);
   }
 
   const calendarCues = hits(CALENDAR_CUES, s.body);
@@ -317,8 +452,14 @@ function evaluate(m: NormalizedMessage): RuleResult {
   }
 
   // 4. security
-  const securityRole = SECURITY_LOCAL.test(s.fromLocal) || /^(?:accounts?|accountprotection|security)\./.test(s.fromDomain);
-  if (!s.newsletter || securityRole) {
+  const securityWho = SECURITY_LOCAL.test(s.fromLocal) || /^(?:accounts?|accountprotection|security)\./.test(s.fromDomain)
+    ? `security sender ${s.fromLocal}@${s.fromDomain}`
+    : SECURITY_ROLE_TEXT.test(s.fromName)
+      ? `security role in sender name "${s.fromName}"`
+      : SECURITY_ROLE_TEXT.test(s.closing)
+        ? 'security role in signature'
+        : null;
+  if (!s.newsletter || securityWho) {
     const subj = hits(SECURITY, s.subject);
     if (subj.length > 0) {
       return result('security', '4 security', false, [`security wording in subject: ${list(subj)}`, ...context]);
@@ -327,16 +468,18 @@ function evaluate(m: NormalizedMessage): RuleResult {
     if (body.length >= 2) {
       return result('security', '4 security', false, [`security wording in body: ${list(body)}`, ...context]);
     }
-    if (body.length === 1 && (securityRole || s.automated.length > 0)) {
-      const who = securityRole ? `security sender ${s.fromLocal}@${s.fromDomain}` : list(s.automated);
-      return result('security', '4 security', false, [`security wording in body: ${list(body)}`, `from ${who}`, ...context]);
+    if (body.length === 1 && (securityWho || s.automated.length > 0)) {
+      return result('security', '4 security', false, [`security wording in body: ${list(body)}`, `from ${securityWho ?? list(s.automated)}`, ...context]);
     }
   }
 
   // 5. billing
   const payment = matchesDomain(s.fromDomain, PAYMENT_DOMAINS) ?? (/^paypal\./.test(s.fromDomain) || /\.paypal\./.test(s.fromDomain) ? 'paypal' : null);
   const billingRole = BILLING_LOCAL.test(s.fromLocal) || payment !== null;
-  if (!s.newsletter || billingRole) {
+  // a person writing (a personal mailbox, no bulk or automated signal, nothing attached) may talk about bills
+  const personal = s.personalSender && s.bulk.length === 0 && s.automated.length === 0 && !billingRole && !s.documentAttached;
+  const instrument = !personal || BILLING_INSTRUMENT.test(s.body) || hits(BILLING, s.body).some((n) => n === 'card on file' || n === 'charge');
+  if ((!s.newsletter || billingRole) && instrument) {
     const subj = hits(BILLING, s.subject).filter((n) => BILLING_SUBJECT_OK.has(n));
     const body = hits(BILLING, s.body);
     const amount = s.amount ? [`amount ${s.amount}`] : [];
@@ -363,22 +506,35 @@ function evaluate(m: NormalizedMessage): RuleResult {
   }
 
   // 7. support/keywords
-  const supportRole = SUPPORT_LOCAL.test(s.fromLocal);
-  if (!s.newsletter || supportRole) {
+  const supportWho = SUPPORT_LOCAL.test(s.fromLocal)
+    ? `support sender ${s.fromLocal}@`
+    : SUPPORT_ROLE_TEXT.test(s.fromName)
+      ? `support role in sender name "${s.fromName}"`
+      : SUPPORT_ROLE_TEXT.test(s.closing)
+        ? 'support role in signature'
+        : null;
+  if (!s.newsletter || supportWho) {
     const subj = hits(SUPPORT, s.subject);
     const all = supportHitsAll;
-    if (all.length >= 2 || subj.length > 0 || (supportRole && all.length > 0)) {
-      return result('support', '7 support/keywords', false, [
-        `support wording: ${list(all)}`,
-        ...(supportRole ? [`support sender ${s.fromLocal}@`] : []),
-      ]);
+    const agent = hits(AGENT_REPLY, s.body);
+    const who = supportWho ? [supportWho] : [];
+    if (all.length >= 2 || subj.length > 0 || (supportWho && all.length > 0)) {
+      return result('support', '7 support/keywords', false, [`support wording: ${list(all)}`, ...who]);
+    }
+    if (all.length === 1 && agent.length > 0) {
+      return result('support', '7 support/keywords', false, [`support wording: ${list(all)}`, `agent reply: ${list(agent)}`]);
+    }
+    if (supportWho && (agent.length > 0 || (s.isReply && s.bulk.length === 0))) {
+      const why = agent.length > 0 ? `agent reply: ${list(agent)}` : 'a reply';
+      return result('support', '7 support/keywords', false, [why, ...who]);
     }
   }
 
   // 8. promotion
   const marketingRole = MARKETING_LOCAL.test(s.fromLocal);
-  if ((s.bulk.length > 0 || s.unsubscribeText) && (s.newsletter || marketingAll.length > 0)) {
-    const why = s.bulk.length > 0 ? `bulk headers: ${list(s.bulk)}` : 'unsubscribe link in body';
+  const promotionsTab = s.gmailCategory === 'promotions';
+  if ((s.bulk.length > 0 || s.unsubscribeText || promotionsTab) && (s.newsletter || marketingAll.length > 0)) {
+    const why = s.bulk.length > 0 ? `bulk headers: ${list(s.bulk)}` : s.unsubscribeText ? 'unsubscribe link in body' : 'Gmail category: promotions';
     return result('promotion', '8 promotion', false, [
       why,
       ...(s.newsletter ? ['self-identified newsletter'] : []),
@@ -396,6 +552,7 @@ function evaluate(m: NormalizedMessage): RuleResult {
   const reasons = ['no rule matched'];
   if (s.bulk.length > 0) reasons.push(`bulk headers without marketing wording: ${list(s.bulk)}`);
   if (s.automated.length > 0) reasons.push(`automated: ${list(s.automated)}`);
+  if (s.gmailCategory) reasons.push(`Gmail category: ${s.gmailCategory}`);
   return result('other', '9 other', false, reasons);
 }
 
