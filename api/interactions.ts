@@ -1,6 +1,9 @@
 import { db } from '../lib/database';
-import { authedRoute, queryParams } from '../lib/http/route';
+import { queryParams } from '../lib/http/params';
+import { authedRoute, preflight } from '../lib/http/route';
 import { interactionListQuery, listInteractions } from '../lib/read/interactions';
+
+export const OPTIONS = preflight('GET');
 
 /** The unified timeline (emails, meetings, CRM changes), newest first. Filters: source, after, before. */
 export const GET = authedRoute(async (request, { caller }) => {

@@ -1,13 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { Cron } from 'croner';
+import { HttpError, badRequest, methodNotAllowed, notFound, toHttpError } from '../lib/http/errors';
+import { errorResponse, requestIdOf } from '../lib/http/route';
 
 /**
  * Serves api/ as Vercel does: one file per endpoint at its path, `[param]` segments passed as query
  * parameters appended to request.url, one export per HTTP method and 405 with Allow for the rest.
+ * Its own answers (no endpoint, 405, a malformed path) are the API's error envelope with a request id.
  * Fires the crons of vercel.json on their schedules with the CRON_SECRET bearer.
  */
 
@@ -51,7 +55,9 @@ export function discoverRoutes(apiDir = join(ROOT, 'api')): ApiRoute[] {
   return routes.sort((a, b) => Number(a.dynamic) - Number(b.dynamic) || b.file.length - a.file.length);
 }
 
-export function createApiHandler(routes: ApiRoute[] = discoverRoutes()): (request: Request) => Promise<Response> {
+export function createApiHandler(
+  routes: ApiRoute[] = discoverRoutes(),
+): (request: Request, clientAddress?: string) => Promise<Response> {
   const modules = new Map<string, Promise<ApiModule>>();
   const load = (file: string) => {
     let module = modules.get(file);
@@ -62,7 +68,7 @@ export function createApiHandler(routes: ApiRoute[] = discoverRoutes()): (reques
     return module;
   };
 
-  return async (request) => {
+  return async (request, clientAddress = '127.0.0.1') => {
     const url = new URL(request.url);
     for (const route of routes) {
       const match = route.pattern.exec(url.pathname);
@@ -70,23 +76,40 @@ export function createApiHandler(routes: ApiRoute[] = discoverRoutes()): (reques
       const module = await load(route.file);
       const allowed = METHODS.filter((method) => typeof module[method] === 'function');
       const handler = module[request.method as (typeof METHODS)[number]];
-      if (!handler) {
-        // As Vercel answers (an empty 405), plus the Allow header HTTP asks for.
-        return new Response(null, { status: 405, headers: { Allow: allowed.join(', ') } });
+      if (!handler) return localError(request, methodNotAllowed(allowed));
+      // As Vercel does: each [param] segment, decoded, appended to the query after the client's own
+      // parameters (an api/ handler refuses a name that then appears twice).
+      for (const [index, name] of route.params.entries()) {
+        let value: string;
+        try {
+          value = decodeURIComponent(match[index + 1]!);
+        } catch {
+          return localError(request, badRequest(`the path segment for ${name} is not valid percent-encoding`));
+        }
+        url.searchParams.append(name, value);
       }
-      route.params.forEach((name, index) => url.searchParams.append(name, decodeURIComponent(match[index + 1]!)));
       const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+      // The client's address as Vercel reports it: what a client sends in these headers itself is
+      // overwritten, so it cannot pick its own rate-limit budget.
+      const headers = new Headers(request.headers);
+      headers.set('x-real-ip', clientAddress);
+      headers.set('x-forwarded-for', clientAddress);
       const forwarded = new Request(url, {
         method: request.method,
-        headers: request.headers,
+        headers,
         body: hasBody ? request.body : undefined,
         signal: request.signal,
         ...(hasBody ? { duplex: 'half' } : {}),
       } as RequestInit);
       return handler(forwarded);
     }
-    return Response.json({ error: { code: 'not_found', message: `no endpoint at ${url.pathname}` } }, { status: 404 });
+    return localError(request, notFound(`no endpoint at ${url.pathname}`));
   };
+}
+
+/** An answer of the server itself (no endpoint, method not exported, bad path): the API's error envelope. */
+function localError(request: Request, error: HttpError): Response {
+  return errorResponse(requestIdOf(request), error);
 }
 
 export interface CronEntry {
@@ -115,10 +138,10 @@ export interface ServerOptions {
 export async function startServer(options: ServerOptions = {}): Promise<LocalServer> {
   const handler = createApiHandler();
   const server = createServer(
-    getRequestListener(handler, {
-      errorHandler: () =>
-        Response.json({ error: { code: 'internal_error', message: 'an unexpected error occurred' } }, { status: 500 }),
-    }),
+    getRequestListener(
+      (request, env) => handler(request, env.incoming.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown'),
+      { errorHandler: () => errorResponse(randomUUID(), toHttpError(new Error('unhandled'))) },
+    ),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,9 @@
 import { db } from '../../lib/database';
-import { authedRoute, queryParams } from '../../lib/http/route';
+import { queryParams } from '../../lib/http/params';
+import { authedRoute, preflight } from '../../lib/http/route';
 import { calendarListQuery, listEvents } from '../../lib/read/calendar';
+
+export const OPTIONS = preflight('GET');
 
 /**
  * The caller's calendar events overlapping [from, to) (from defaults to now), soonest first.

@@ -1,13 +1,18 @@
 import { db } from '../../lib/database';
-import { authedRoute, queryParams } from '../../lib/http/route';
-import { crmListQueries, crmObjectParam, listCrmRecords } from '../../lib/read/crm';
+import { pathChoice, queryParams } from '../../lib/http/params';
+import { authedRoute, preflight } from '../../lib/http/route';
+import { CRM_PATH_OBJECTS, crmListQueries, listCrmRecords } from '../../lib/read/crm';
+
+export const OPTIONS = preflight('GET');
+
+const objects = Object.keys(CRM_PATH_OBJECTS);
 
 /**
  * The caller's Salesforce records of one object (lead, contact, account, opportunity; any other is
  * 404), most recently modified first, with that object's filters; limit and cursor.
  */
 export const GET = authedRoute(async (request, { caller }) => {
-  const object = crmObjectParam(new URL(request.url).searchParams.get('object'));
-  const query = queryParams(request, crmListQueries[object]);
+  const object = CRM_PATH_OBJECTS[pathChoice(request, 'object', objects)]!;
+  const query = queryParams(request, crmListQueries[object], { path: ['object'] });
   return Response.json(await listCrmRecords(db(), caller.userId, object, query));
 });

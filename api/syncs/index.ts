@@ -1,13 +1,23 @@
+import { waitUntil } from '@vercel/functions';
+import { config } from '../../lib/config';
 import { db } from '../../lib/database';
 import { jsonBody } from '../../lib/http/body';
-import { authedRoute } from '../../lib/http/route';
+import { noQuery } from '../../lib/http/params';
+import { authedRoute, preflight } from '../../lib/http/route';
 import { requestSyncs, syncRequestSchema } from '../../lib/syncs';
+import { kick } from '../../lib/worker/runner';
+
+export const OPTIONS = preflight('POST');
 
 /**
  * Starts syncs: every stream of each of the caller's active connections of `providers`, in `mode`
- * (incremental | full | date_range with startDate and endDate). 202 with the jobs; 422 when none match.
+ * (incremental | full | date_range with startDate and endDate). 202 with the jobs, started at once;
+ * 422 when none match.
  */
 export const POST = authedRoute(async (request, { caller }) => {
+  noQuery(request);
   const input = await jsonBody(request, syncRequestSchema, 16 * 1024);
-  return Response.json(await requestSyncs(db(), caller.userId, input), { status: 202 });
+  const result = await requestSyncs(db(), caller.userId, input);
+  if (result.jobs.length > 0 && config().WEBHOOK_KICK_RUNNER) waitUntil(kick());
+  return Response.json(result, { status: 202 });
 });

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
-import { HttpError, badRequest, payloadTooLarge } from './errors';
+import { DomainError, parseInput } from '../errors';
+import { payloadTooLarge, unsupportedMediaType } from './errors';
+import { parseJsonInput } from './input';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -24,25 +26,21 @@ export async function readRawBody(request: Request, limitBytes = DEFAULT_BODY_LI
   return Buffer.concat(chunks);
 }
 
-export function parseJson(raw: Buffer | string): unknown {
-  try {
-    return JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'bad_request', 'the body is not valid JSON');
-  }
+/** `application/json`, or a `+json` type, with any parameters (charset). */
+export function isJsonContentType(header: string | null): boolean {
+  if (!header) return false;
+  const type = header.split(';')[0]!.trim().toLowerCase();
+  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
-/** Validates with zod, answering 400 with each failing field named. */
-export function validate<T>(schema: z.ZodType<T>, value: unknown, what = 'the request body'): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw badRequest(
-    `${what} is invalid: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-  );
-}
-
-/** Reads, parses and validates a JSON body. */
+/**
+ * Reads, parses and validates a JSON body: 415 when it is not declared JSON, 413 past the limit,
+ * 400 for text that is not JSON, nests too deep, carries text Postgres cannot store, or does not
+ * match the schema (each field named).
+ */
 export async function jsonBody<T>(request: Request, schema: z.ZodType<T>, limitBytes = DEFAULT_BODY_LIMIT): Promise<T> {
-  return validate(schema, parseJson(await readRawBody(request, limitBytes)));
+  if (!isJsonContentType(request.headers.get('content-type'))) throw unsupportedMediaType('application/json');
+  const raw = await readRawBody(request, limitBytes);
+  if (raw.length === 0) throw new DomainError('bad_request', 'the request body is required (JSON)');
+  return parseInput(schema, parseJsonInput(raw), 'the request body');
 }

@@ -1,10 +1,99 @@
-import { badRequest } from './errors';
+import type { z } from 'zod';
+import { parseInput } from '../errors';
+import { badRequest, notFound } from './errors';
+import { printable, textProblem } from './input';
 
-/** A positive integer id from the query (Vercel passes `[id]` as `?id=`). */
+/**
+ * Path and query parameters. Vercel (and dev/server.ts, which serves api/ as Vercel does) passes a
+ * `[id]` path segment as the query parameter `id`, appended after the query the client sent. So the
+ * path's value is always there, and a client that adds `?id=` of its own makes it appear twice: that
+ * is refused (400), never resolved in favour of either.
+ */
+
+/** The value of the `[name]` path segment: exactly one, or 400. */
+export function pathParam(request: Request, name: string): string {
+  const values = new URL(request.url).searchParams.getAll(name);
+  if (values.length > 1) {
+    throw badRequest(`${name} is given by the path; a query parameter of the same name is not allowed`, [
+      { path: name, message: 'given in the query as well as the path' },
+    ]);
+  }
+  const value = values[0];
+  // Only a misrouted request lacks it: dev/server.ts and Vercel always append it.
+  if (value === undefined) throw notFound(`no ${name} in the path`);
+  return value;
+}
+
+/** A positive integer id from the `[id]` path segment. */
 export function idParam(request: Request, name = 'id'): number {
-  const raw = new URL(request.url).searchParams.get(name);
-  if (!raw || !/^\d{1,15}$/.test(raw) || Number(raw) < 1) {
+  const raw = pathParam(request, name);
+  if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) {
     throw badRequest(`${name} must be a positive integer`, [{ path: name, message: 'expected a positive integer' }]);
   }
   return Number(raw);
+}
+
+/**
+ * The path segment as one of `allowed` (anything else is an unknown resource: 404). A lookup in a
+ * list, never an object's properties, so `constructor` or `__proto__` name nothing.
+ */
+export function pathChoice<T extends string>(request: Request, name: string, allowed: readonly T[]): T {
+  const value = pathParam(request, name);
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw notFound(`no ${name} "${printable(value)}"; expected ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+export interface QueryOptions {
+  /** Parameters that may be given more than once; they arrive as arrays. */
+  repeatable?: readonly string[];
+  /** Path segments (`[id]`), appended to the query by the platform: validated by pathParam, skipped here. */
+  path?: readonly string[];
+}
+
+/**
+ * The query string validated with a zod object. A parameter the endpoint does not know, one given
+ * twice (unless repeatable), or a value Postgres cannot store (a NUL) is a 400 naming it.
+ */
+export function queryParams<S extends z.ZodObject>(request: Request, schema: S, options: QueryOptions = {}): z.infer<S> {
+  const { repeatable = [], path = [] } = options;
+  const params = new URL(request.url).searchParams;
+  const known = new Set(Object.keys(schema.shape));
+  const input: Record<string, string | string[]> = {};
+  for (const key of new Set(params.keys())) {
+    if (path.includes(key)) {
+      const value = pathParam(request, key);
+      if (known.has(key)) input[key] = value;
+      continue;
+    }
+    if (!known.has(key)) {
+      throw badRequest(`the query is invalid: ${printable(key)}: not a parameter of this endpoint`, [
+        { path: printable(key), message: 'not a parameter of this endpoint' },
+      ]);
+    }
+    const values = params.getAll(key);
+    if (values.length > 1 && !repeatable.includes(key)) {
+      throw badRequest(`the query is invalid: ${key}: given more than once`, [{ path: key, message: 'given more than once' }]);
+    }
+    for (const value of values) {
+      const problem = textProblem(value);
+      if (problem) throw badRequest(`the query is invalid: ${key}: ${problem}`, [{ path: key, message: problem }]);
+    }
+    input[key] = repeatable.includes(key) ? values : values[0]!;
+  }
+  return parseInput(schema, input, 'the query') as z.infer<S>;
+}
+
+/** An endpoint that takes no query parameters (beyond its path segments): any other is a 400. */
+export function noQuery(request: Request, path: readonly string[] = []): void {
+  const params = new URL(request.url).searchParams;
+  for (const key of new Set(params.keys())) {
+    if (path.includes(key)) pathParam(request, key);
+    else {
+      throw badRequest(`the query is invalid: ${printable(key)}: not a parameter of this endpoint`, [
+        { path: printable(key), message: 'not a parameter of this endpoint' },
+      ]);
+    }
+  }
 }

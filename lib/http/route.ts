@@ -1,82 +1,61 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { ConfigError } from '../config';
-import { DomainError, type DomainErrorCode } from '../errors';
-import { JobStateError } from '../jobs/errors';
+import { config } from '../config';
 import { logger, type Logger } from '../observability/logger';
 import { authenticate, type Caller } from './auth';
-import { validate } from './body';
-import { enforceRateLimit } from './rate-limit';
-import { HttpError, badRequest, type ErrorCode } from './errors';
+import { allowedOrigin, applyCors, preflightHeaders } from './cors';
+import { HttpError, forbidden, methodNotAllowed, toHttpError } from './errors';
+import { RateLimitStatus, enforceRateLimit, policy } from './rate-limit';
 
 export interface RequestContext {
   requestId: string;
   logger: Logger;
+  /** Headers every response of this request carries, success or error (rate-limit status, …). */
+  responseHeaders: Headers;
 }
 
 export type RouteHandler = (request: Request, context: RequestContext) => Promise<Response>;
 
+export interface RouteOptions {
+  /** Browsers on the origins of CORS_ORIGINS may call it (the frontend API); off for webhooks, crons, admin. */
+  cors?: boolean;
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** The caller's request id when it is well-formed, a fresh one otherwise. */
+export function requestIdOf(request: Request): string {
+  const incoming = request.headers.get('x-request-id');
+  return incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
 
 /**
  * Wraps an api/ handler: a request id on the response and every log line, and every failure turned
  * into the error envelope (no stack trace ever leaves).
  */
-export function route(handler: RouteHandler): (request: Request) => Promise<Response> {
+export function route(handler: RouteHandler, options: RouteOptions = {}): (request: Request) => Promise<Response> {
   return async (request) => {
-    const incoming = request.headers.get('x-request-id');
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    let log: Logger;
+    const requestId = requestIdOf(request);
+    const responseHeaders = new Headers();
+    let response: Response;
+    let log: Logger | undefined;
     try {
       log = logger().child({ requestId, method: request.method, path: new URL(request.url).pathname });
+      response = await handler(request, { requestId, logger: log, responseHeaders });
     } catch (error) {
-      return errorResponse(requestId, toHttpError(error));
-    }
-    let response: Response;
-    try {
-      response = await handler(request, { requestId, logger: log });
-    } catch (error) {
-      const httpError = toHttpError(error);
-      if (httpError.status >= 500) log.error({ err: error }, 'request failed');
-      else log.info({ code: httpError.code, status: httpError.status }, 'request rejected');
+      let httpError = toHttpError(error);
+      if (httpError.status === 401) httpError = await chargeUnauthenticated(request, httpError, responseHeaders);
+      if (httpError.status >= 500) log?.error({ err: error }, 'request failed');
+      else log?.info({ code: httpError.code, status: httpError.status }, 'request rejected');
       response = errorResponse(requestId, httpError);
     }
-    response.headers.set('x-request-id', requestId);
+    responseHeaders.set('x-request-id', requestId);
+    response = withHeaders(response, responseHeaders);
+    if (options.cors) applyCors(request, response.headers);
     return response;
   };
 }
 
-const DOMAIN_STATUS: Record<DomainErrorCode, [number, ErrorCode]> = {
-  invalid_signature: [401, 'unauthenticated'],
-  validation_failed: [400, 'validation_failed'],
-  unknown_provider: [422, 'unprocessable'],
-  not_found: [404, 'not_found'],
-  conflict: [409, 'conflict'],
-  unprocessable: [422, 'unprocessable'],
-  dependency_unavailable: [503, 'dependency_unavailable'],
-};
-
-export function toHttpError(error: unknown): HttpError {
-  if (error instanceof HttpError) return error;
-  if (error instanceof z.ZodError) {
-    return badRequest(
-      'the request is invalid',
-      error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-    );
-  }
-  if (error instanceof DomainError) {
-    const [status, code] = DOMAIN_STATUS[error.code];
-    return new HttpError(status, code, error.message, error.details, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : undefined);
-  }
-  if (error instanceof JobStateError) {
-    return new HttpError(error.code === 'job_not_found' ? 404 : 409, error.code === 'job_not_found' ? 'not_found' : 'conflict', error.message);
-  }
-  if (error instanceof ConfigError) {
-    return new HttpError(503, 'dependency_unavailable', 'the service is misconfigured; see the server logs');
-  }
-  return new HttpError(500, 'internal_error', 'an unexpected error occurred');
-}
-
+/** The error envelope: `{ error: { code, message, details?, requestId } }` with the code's status. */
 export function errorResponse(requestId: string, error: HttpError): Response {
   const body = {
     error: {
@@ -89,44 +68,106 @@ export function errorResponse(requestId: string, error: HttpError): Response {
   return Response.json(body, { status: error.status, headers: { ...error.headers, 'x-request-id': requestId } });
 }
 
-export function json(body: unknown, init?: ResponseInit): Response {
-  return Response.json(body, init);
+/** The response with `headers` added (a response whose headers are immutable, e.g. a fetch()'s, is copied). */
+function withHeaders(response: Response, headers: Headers): Response {
+  try {
+    headers.forEach((value, name) => response.headers.set(name, value));
+    return response;
+  } catch {
+    const copy = new Response(response.body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    headers.forEach((value, name) => copy.headers.set(name, value));
+    return copy;
+  }
 }
 
-/** A frontend API route: the caller authenticated (Firebase ID token) before the handler runs. */
-export function authedRoute(
-  handler: (request: Request, context: RequestContext & { caller: Caller }) => Promise<Response>,
-): (request: Request) => Promise<Response> {
-  return route(async (request, context) => {
-    const caller = await authenticate(request);
-    await enforceRateLimit(`user:${caller.userId}`);
-    return handler(request, { ...context, caller, logger: context.logger.child({ userId: caller.userId }) });
-  });
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface AuthedOptions {
+  /** Only a Firebase ID token is accepted (API keys cannot manage API keys). */
+  firebaseOnly?: boolean;
 }
 
 /**
- * The query string validated with a zod object. Parameters named in `repeatable` arrive as arrays;
- * any other parameter given twice, or one the endpoint does not know, is a 400 naming it.
+ * A frontend API route: CORS for the allowed origins; the caller authenticated (a Firebase ID token or
+ * an API key, the `write` scope needed for anything but reads) and rate-limited (per user, and per
+ * organisation when the token names one) before the handler runs.
  */
-export function queryParams<S extends z.ZodObject>(
-  request: Request,
-  schema: S,
-  repeatable: readonly string[] = [],
-): z.infer<S> {
-  const params = new URL(request.url).searchParams;
-  const known = new Set(Object.keys(schema.shape));
-  const input: Record<string, string | string[]> = {};
-  for (const key of new Set(params.keys())) {
-    if (!known.has(key)) {
-      throw badRequest(`the query is invalid: ${key}: not a parameter of this endpoint`, [
-        { path: key, message: 'not a parameter of this endpoint' },
-      ]);
-    }
-    const values = params.getAll(key);
-    if (values.length > 1 && !repeatable.includes(key)) {
-      throw badRequest(`the query is invalid: ${key}: given more than once`, [{ path: key, message: 'given more than once' }]);
-    }
-    input[key] = repeatable.includes(key) ? values : values[0]!;
+export function authedRoute(
+  handler: (request: Request, context: RequestContext & { caller: Caller }) => Promise<Response>,
+  options: AuthedOptions = {},
+): (request: Request) => Promise<Response> {
+  return route(
+    async (request, context) => {
+      const caller = await authenticate(request);
+      if (options.firebaseOnly && caller.via !== 'firebase') {
+        throw forbidden('API keys cannot manage API keys: use a Firebase ID token');
+      }
+      if (!READ_METHODS.has(request.method) && !caller.scopes.includes('write')) {
+        throw forbidden('this API key has no write scope', {
+          'WWW-Authenticate': 'Bearer error="insufficient_scope", scope="write"',
+        });
+      }
+      const status = new RateLimitStatus();
+      try {
+        await enforceRateLimit(status, policy('user'), `user:${caller.userId}`);
+        if (caller.orgId && config().RATE_LIMIT_ORG_CLAIM) await enforceRateLimit(status, policy('org'), `org:${caller.orgId}`);
+      } finally {
+        setAll(context.responseHeaders, status.headers());
+      }
+      return handler(request, { ...context, caller, logger: context.logger.child({ userId: caller.userId, via: caller.via }) });
+    },
+    { cors: true },
+  );
+}
+
+/**
+ * A request without valid credentials (any route's 401) is charged to its client IP: past the budget
+ * it is answered 429 instead, so guessing tokens, keys or secrets is slow. Either way it carries the
+ * IP policy's RateLimit headers.
+ */
+async function chargeUnauthenticated(request: Request, refusal: HttpError, responseHeaders: Headers): Promise<HttpError> {
+  const status = new RateLimitStatus();
+  try {
+    await enforceRateLimit(status, policy('ip'), `ip:${clientIp(request)}`);
+    return refusal;
+  } catch (error) {
+    return toHttpError(error);
+  } finally {
+    setAll(responseHeaders, status.headers());
   }
-  return validate(schema, input, 'the query') as z.infer<S>;
+}
+
+function setAll(target: Headers, headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) target.set(name, value);
+}
+
+/**
+ * The client's address as the platform reports it: Vercel sets x-real-ip and x-forwarded-for itself
+ * (a client's own values are overwritten), and so does dev/server.ts.
+ */
+export function clientIp(request: Request): string {
+  const candidate = request.headers.get('x-real-ip') ?? request.headers.get('x-forwarded-for')?.split(',')[0];
+  const ip = candidate?.trim() ?? '';
+  return /^[0-9A-Fa-f:.]{2,64}$/.test(ip) ? ip : 'unknown';
+}
+
+/**
+ * The OPTIONS export of a frontend route: answers a CORS preflight from an allowed origin (204 with
+ * the methods and headers it may use), refuses one from any other origin (403), and answers a plain
+ * OPTIONS with Allow.
+ */
+export function preflight(...methods: string[]): (request: Request) => Promise<Response> {
+  const allowed = [...methods, 'OPTIONS'];
+  return route(
+    async (request) => {
+      const isPreflight = request.headers.has('origin') && request.headers.has('access-control-request-method');
+      if (!isPreflight) return new Response(null, { status: 204, headers: { Allow: allowed.join(', ') } });
+      const origin = allowedOrigin(request);
+      if (!origin) throw forbidden(`origin ${request.headers.get('origin')} is not allowed (CORS_ORIGINS)`);
+      const method = request.headers.get('access-control-request-method')!.toUpperCase();
+      if (!allowed.includes(method)) throw methodNotAllowed(allowed);
+      return new Response(null, { status: 204, headers: preflightHeaders(origin, allowed) });
+    },
+    { cors: false },
+  );
 }

@@ -1,12 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { config } from '../config';
+import { bearerCredential } from './auth';
 import { unauthenticated } from './errors';
 
 /** Compares a bearer token with a secret in constant time (over digests, so length does not leak). */
 export function bearerMatches(request: Request, secret: string | undefined): boolean {
-  const header = request.headers.get('authorization') ?? '';
-  if (!secret || !header.startsWith('Bearer ')) return false;
-  const given = createHash('sha256').update(header.slice('Bearer '.length)).digest();
+  const credential = bearerCredential(request);
+  if (!secret || credential === null) return false;
+  const given = createHash('sha256').update(credential).digest();
   const expected = createHash('sha256').update(secret).digest();
   return timingSafeEqual(given, expected);
 }

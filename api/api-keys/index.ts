@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { db } from '../../lib/database';
+import { apiKeyScopes, createApiKey, listApiKeys } from '../../lib/http/api-keys';
+import { jsonBody } from '../../lib/http/body';
+import { safeText } from '../../lib/http/input';
+import { noQuery } from '../../lib/http/params';
+import { authedRoute, preflight } from '../../lib/http/route';
+
+export const OPTIONS = preflight('GET', 'POST');
+
+/** The caller's API keys (never their secrets): prefix, name, scopes, created, last used, expiry. */
+export const GET = authedRoute(
+  async (request, { caller }) => {
+    noQuery(request);
+    return Response.json({ data: await listApiKeys(db(), caller.userId) });
+  },
+  { firebaseOnly: true },
+);
+
+const createSchema = z.strictObject({
+  name: safeText().trim().min(1).max(100),
+  scopes: z.array(z.enum(apiKeyScopes)).min(1).max(apiKeyScopes.length).default(['read']),
+  /** Days until the key stops working; none: until revoked. */
+  expiresInDays: z.number().int().min(1).max(3_650).optional(),
+});
+
+/** Creates an API key (201). Its secret is in this answer only: store it now. */
+export const POST = authedRoute(
+  async (request, { caller }) => {
+    noQuery(request);
+    const input = await jsonBody(request, createSchema, 4 * 1024);
+    const { key, apiKey } = await createApiKey(db(), {
+      userId: caller.userId,
+      orgId: caller.orgId,
+      name: input.name,
+      scopes: input.scopes,
+      ...(input.expiresInDays !== undefined ? { expiresInDays: input.expiresInDays } : {}),
+    });
+    return Response.json({ key, apiKey }, { status: 201, headers: { 'cache-control': 'no-store' } });
+  },
+  { firebaseOnly: true },
+);
