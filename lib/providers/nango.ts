@@ -1,4 +1,5 @@
 import { Nango } from '@nangohq/node';
+import { z } from 'zod';
 import { config } from '../config';
 import { DomainError } from '../errors';
 
@@ -25,6 +26,27 @@ export function resetNangoForTests(): void {
   client = undefined;
 }
 
+/**
+ * A Nango connection id: the characters Nango's API accepts for one (its server validates
+ * `[a-zA-Z0-9,.;:=+~[]|@${}"'\\/_ -]`, up to 255), minus the two ids that are path segments of their
+ * own (`.` and `..`: a URL resolves them away whatever their encoding). The id goes into the path of
+ * Nango's URL percent-encoded (nangoPathSegment), so `/`, `?` or `#` in it address nothing else.
+ */
+export const nangoConnectionId = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9,.;:=+~[\]|@${}"'\\/_ -]+$/, 'expected a Nango connection id (letters, digits and ,.;:=+~[]|@${}"\'\\/_- or space)')
+  .refine((id) => id !== '.' && id !== '..', 'expected a Nango connection id, not a dot segment');
+
+/** The id as one path segment of a Nango URL. */
+export function nangoPathSegment(connectionId: string): string {
+  if (!nangoConnectionId.safeParse(connectionId).success) {
+    throw new DomainError('validation_failed', 'not a Nango connection id', [{ path: 'connectionId', message: 'not a Nango connection id' }]);
+  }
+  return encodeURIComponent(connectionId);
+}
+
 export interface NangoConnectionInfo {
   accessToken: string | null;
   /** Salesforce's instance URL, from the connection config. */
@@ -41,8 +63,10 @@ export async function getNangoConnection(
   connectionId: string,
   options: { forceRefresh?: boolean } = {},
 ): Promise<NangoConnectionInfo> {
+  // The Node client puts the id into the URL's path as given: it must arrive encoded.
+  const segment = nangoPathSegment(connectionId);
   try {
-    const connection = (await nango().getConnection(providerConfigKey, connectionId, options.forceRefresh)) as {
+    const connection = (await nango().getConnection(providerConfigKey, segment, options.forceRefresh)) as {
       credentials?: { access_token?: string };
       connection_config?: { instance_url?: string };
       end_user?: { id?: string } | null;
