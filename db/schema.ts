@@ -618,3 +618,31 @@ export const opsMetricWindows = pgTable(
     index('ops_metric_windows_start_idx').on(t.windowStart),
   ],
 );
+
+/**
+ * API keys (lib/http/api-keys.ts): a user's second way in, for scripts and the frontend's server. Only
+ * the key's SHA-256 is kept; `prefix` (its first characters) tells keys apart in a list.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    userId: text('user_id').notNull(),
+    /** The organisation the creating token named (RATE_LIMIT_ORG_CLAIM): the key shares its rate limit. */
+    orgId: text('org_id'),
+    name: text('name').notNull(),
+    prefix: text('prefix').notNull(),
+    keyHash: text('key_hash').notNull(),
+    scopes: text('scopes').array().notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // Every authenticated request looks its key up by hash.
+    uniqueIndex('api_keys_hash_idx').on(t.keyHash),
+    index('api_keys_user_idx').on(t.userId, t.createdAt.desc()),
+    check('api_keys_scopes_check', sql`cardinality(${t.scopes}) > 0 AND ${t.scopes} <@ ARRAY['read', 'write']::text[]`),
+  ],
+);
