@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import jsforce from 'jsforce';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { SfRecord } from '../dev/sandbox/salesforce';
+import type { SfRecord } from '../dev/sandbox/salesforce/schema';
 import { enqueueSyncs } from '../lib/connections';
 import { db } from '../lib/database';
 import { DeferJobError } from '../lib/jobs/errors';

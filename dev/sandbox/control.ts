@@ -7,7 +7,7 @@ import type { FaultController } from './faults';
 import { GmailError } from './gmail/store';
 import { SYNCS, authPayload, salesforceObjectName, syncPayloadFor } from './nango';
 import { PROVIDER_CONFIG_KEYS, NANGO_PROVIDERS, CONNECTION_KINDS, type ConnectionKind } from './tokens';
-import type { Sandbox } from './index';
+import type { Sandbox } from './types';
 
 const notify = z.object({ url: z.string().url() }).optional();
 

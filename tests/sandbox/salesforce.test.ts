@@ -3,7 +3,9 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import jsforce, { type Connection } from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SalesforceStore, formatSfDatetime, salesforceRoutes } from '../../dev/sandbox/salesforce';
+import { salesforceRoutes } from '../../dev/sandbox/salesforce/routes';
+import { formatSfDatetime } from '../../dev/sandbox/salesforce/soql';
+import { SalesforceStore } from '../../dev/sandbox/salesforce/store';
 
 const ACCOUNT = 'user-1';
 const store = new SalesforceStore(99);

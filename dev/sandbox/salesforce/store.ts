@@ -1,26 +1,22 @@
 /**
- * Salesforce REST sandbox: an in-memory, per-account org with Lead / Contact / Account / Opportunity,
+ * Salesforce REST sandbox store: an in-memory, per-account org with Lead / Contact / Account / Opportunity,
  * a SOQL subset (query, queryAll, nextRecordsUrl paging), sobject CRUD, composite collections,
  * getDeleted / getUpdated, describe, and Salesforce's error bodies ([{message, errorCode, fields}]).
- *
- * Mounted by the sandbox core after its auth/quota/fault middleware, which sets the Hono variable `account`.
  */
-import { Hono, type Context } from 'hono';
+import { generateData, newGenContext, nextId, type GenContext } from './generator';
 import {
   OBJECTS,
   OBJECTS_BY_LOWER,
   OBJECT_BY_PREFIX,
+  SF_ID_PATTERN,
   applyDerived,
-  generateData,
+  describeObject,
   makeSfId,
-  nextId,
-  seededRandom,
   stageProbability,
-  type GenContext,
   type SfFieldDef,
   type SfObjectDef,
   type SfRecord,
-} from './salesforce-schema';
+} from './schema';
 import {
   SoqlError,
   compileQuery,
@@ -32,9 +28,6 @@ import {
   type FieldRef,
   type ResolvedField,
 } from './soql';
-
-export { formatSfDatetime } from './soql';
-export type { SfRecord } from './salesforce-schema';
 
 export const SF_DEFAULT_VERSION = '59.0';
 const CURSOR_IDLE_MS = 15 * 60_000;
@@ -60,9 +53,9 @@ export class SalesforceApiError extends Error {
   }
 }
 
-const sfErr = (status: number, errorCode: string, message: string, fields?: string[], extra: Record<string, unknown> = {}) =>
+export const sfErr = (status: number, errorCode: string, message: string, fields?: string[], extra: Record<string, unknown> = {}) =>
   new SalesforceApiError(status, [{ message, errorCode, ...(fields ? { fields } : {}), ...extra }]);
-const notFound = () => sfErr(404, 'NOT_FOUND', 'The requested resource does not exist');
+export const notFound = () => sfErr(404, 'NOT_FOUND', 'The requested resource does not exist');
 
 export interface SalesforceAccountOptions {
   leads?: number;
@@ -220,13 +213,8 @@ export class SalesforceStore {
   /** Creates the account's org with deterministic data from (seed, account); later calls are no-ops. */
   ensureAccount(account: string, opts: SalesforceAccountOptions = {}): void {
     if (this.orgs.has(account)) return;
-    const rand = seededRandom(`sf|${this.seed}|${account}`);
-    const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-    const pod = B62[1 + Math.floor(rand() * 9)]! + B62[10 + Math.floor(rand() * 26)]!;
-    const counters = new Map<string, number>();
-    for (const name of OBJECTS.keys()) counters.set(name, 62 ** 4 + Math.floor(rand() * 62 ** 5));
     const now = this.now();
-    const gen: GenContext = { rand, now, pod, counters, ownerId: makeSfId('005', pod, 62 ** 4 + Math.floor(rand() * 62 ** 4)) };
+    const gen = newGenContext(this.seed, account, now);
     const data = generateData(gen, {
       leads: opts.leads ?? 200,
       contacts: opts.contacts ?? 150,
@@ -376,7 +364,7 @@ export class SalesforceStore {
   }
 
   private live(t: Table, rawId: string): SfRecord {
-    const id = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(rawId) ? sfId18(rawId) : '';
+    const id = SF_ID_PATTERN.test(rawId) ? sfId18(rawId) : '';
     const rec = id ? t.byId.get(id) : undefined;
     if (!rec) throw notFound();
     if (rec.IsDeleted) throw sfErr(404, 'ENTITY_IS_DELETED', 'entity is deleted', []);
@@ -508,7 +496,7 @@ export class SalesforceStore {
       }
       if (f.type === 'reference') {
         const id = String(v);
-        if (!/^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(id)) {
+        if (!SF_ID_PATTERN.test(id)) {
           throw sfErr(400, 'MALFORMED_ID', `${f.label}: id value of incorrect type: ${id}`, [f.name]);
         }
         const id18 = sfId18(id);
@@ -727,7 +715,7 @@ export class SalesforceStore {
     const resolve = makeResolver(org, t.obj, fields.join(', '));
     const project = makeProjector(org, t.obj, fields.map((f) => resolve({ path: f.split('.'), pos: 0 })));
     return ids.map((id) => {
-      const rec = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(id) ? t.byId.get(sfId18(id)) : undefined;
+      const rec = SF_ID_PATTERN.test(id) ? t.byId.get(sfId18(id)) : undefined;
       return rec && !rec.IsDeleted ? project(rec, version) : null;
     });
   }
@@ -775,7 +763,7 @@ function isBlank(v: unknown): boolean {
   return v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
 }
 
-function asObject(v: unknown): Record<string, unknown> {
+export function asObject(v: unknown): Record<string, unknown> {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw sfErr(400, 'JSON_PARSER_ERROR', 'Cannot deserialize instance of SObject from non-object value', []);
   return v as Record<string, unknown>;
 }
@@ -796,12 +784,6 @@ function checkReplicationWindow(start: number, end: number, now: number): void {
 function clampBatch(n: number | undefined): number {
   if (n === undefined || !Number.isFinite(n)) return 2000;
   return Math.max(200, Math.min(2000, Math.floor(n)));
-}
-
-/** `Sforce-Query-Options: batchSize=500` */
-export function parseQueryOptions(header: string | undefined): { batchSize?: number } {
-  const m = header ? /batchSize\s*=\s*(\d+)/i.exec(header) : null;
-  return m ? { batchSize: Number(m[1]) } : {};
 }
 
 function coerce(f: SfFieldDef, v: unknown): unknown {
@@ -853,8 +835,6 @@ function toApi(obj: SfObjectDef, rec: SfRecord, version: string): SfRecord {
   for (const f of obj.fields) out[f.name] = formatValue(f, rec[f.name]);
   return out;
 }
-
-const ID_LIKE = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
 
 function makeResolver(org: Org, obj: SfObjectDef, soql: string): (ref: FieldRef) => ResolvedField {
   const invalidField = (ref: FieldRef, name: string, entity: string) =>
@@ -936,261 +916,4 @@ function indexOrder(order: { field: ResolvedField; desc: boolean; nullsFirst: bo
   if (a!.field.path.length !== 1 || !(INDEXED_FIELDS as readonly string[]).includes(a!.field.path[0]!)) return null;
   if (b && (b.field.path.length !== 1 || b.field.path[0] !== 'Id' || b.desc !== a!.desc)) return null;
   return { field: a!.field.path[0]!, desc: a!.desc };
-}
-
-function describeObject(obj: SfObjectDef, version: string): Record<string, unknown> {
-  const base = `/services/data/v${version}/sobjects/${obj.name}`;
-  return {
-    name: obj.name,
-    label: obj.label,
-    labelPlural: obj.labelPlural,
-    keyPrefix: obj.keyPrefix,
-    custom: false,
-    createable: true,
-    updateable: true,
-    deletable: true,
-    queryable: true,
-    retrieveable: true,
-    searchable: true,
-    replicateable: true,
-    fields: obj.fields.map((f) => ({
-      name: f.name,
-      label: f.label,
-      type: f.type,
-      length: f.type === 'id' ? 18 : (f.length ?? 0),
-      nillable: f.nillable,
-      createable: f.createable,
-      updateable: f.updateable,
-      defaultedOnCreate: !!f.defaultedOnCreate,
-      filterable: f.filterable !== false,
-      sortable: f.sortable !== false,
-      custom: false,
-      referenceTo: f.referenceTo ? [f.referenceTo] : [],
-      relationshipName: f.relationshipName ?? null,
-      picklistValues: (f.picklist ?? []).map((v, i) => ({ active: true, defaultValue: obj.name === 'Lead' && f.name === 'Status' && i === 0, label: v, value: v })),
-      restrictedPicklist: !!f.restricted,
-    })),
-    urls: { sobject: base, describe: `${base}/describe`, rowTemplate: `${base}/{ID}` },
-  };
-}
-
-function globalEntry(obj: SfObjectDef, version: string) {
-  const base = `/services/data/v${version}/sobjects/${obj.name}`;
-  return {
-    name: obj.name,
-    label: obj.label,
-    labelPlural: obj.labelPlural,
-    keyPrefix: obj.keyPrefix,
-    custom: false,
-    createable: true,
-    updateable: true,
-    deletable: true,
-    queryable: true,
-    urls: { sobject: base, describe: `${base}/describe`, rowTemplate: `${base}/{ID}` },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Routes
-
-type Env = { Variables: { account: string } };
-
-export function salesforceRoutes(store: SalesforceStore): Hono<Env> {
-  const app = new Hono<Env>();
-
-  const fail = (c: Context<Env>, e: unknown) => {
-    if (e instanceof SalesforceApiError) return c.json(e.errors, e.status as 400);
-    if (e instanceof SoqlError) return c.json([{ message: e.message, errorCode: e.errorCode }], 400);
-    throw e;
-  };
-  const handle =
-    (fn: (c: Context<Env>, version: string) => Response | Promise<Response>) =>
-    async (c: Context<Env>): Promise<Response> => {
-      const v = c.req.param('version') ?? '';
-      const m = /^v(\d{2,3}\.0)$/.exec(v);
-      if (!m) return c.json([{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }], 404);
-      try {
-        return await fn(c, m[1]!);
-      } catch (e) {
-        return fail(c, e);
-      }
-    };
-  const body = async (c: Context<Env>): Promise<unknown> => {
-    const text = await c.req.text();
-    try {
-      return text ? JSON.parse(text) : {};
-    } catch (e) {
-      throw sfErr(400, 'JSON_PARSER_ERROR', `Unexpected character: ${(e as Error).message} at [line:1, column:1]`);
-    }
-  };
-  const account = (c: Context<Env>) => {
-    const a = c.get('account');
-    store.ensureAccount(a);
-    return a;
-  };
-  const dateParam = (c: Context<Env>, name: string): number => {
-    const v = c.req.query(name);
-    if (!v) throw sfErr(400, 'MISSING_ARGUMENT', `${name} parameter not specified`);
-    const ms = Date.parse(v.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-    if (!Number.isFinite(ms)) throw sfErr(400, 'INVALID_REPLICATION_DATE', `${name} is not a valid dateTime: ${v}`);
-    return ms;
-  };
-
-  app.get('/services/data', (c) =>
-    c.json(['57.0', '58.0', '59.0', '60.0', '61.0', '62.0'].map((v) => ({ label: `API v${v}`, url: `/services/data/v${v}`, version: v }))),
-  );
-  app.get('/services/data/', (c) => c.redirect('/services/data', 301));
-  app.get(
-    '/services/data/:version',
-    handle((c, v) =>
-      c.json({
-        sobjects: `/services/data/v${v}/sobjects`,
-        query: `/services/data/v${v}/query`,
-        queryAll: `/services/data/v${v}/queryAll`,
-        composite: `/services/data/v${v}/composite`,
-        limits: `/services/data/v${v}/limits`,
-      }),
-    ),
-  );
-
-  // --- SOQL
-  const runQuery = (all: boolean) =>
-    handle((c, v) => {
-      const q = c.req.query('q');
-      if (q === undefined) throw sfErr(400, 'MALFORMED_QUERY', 'A query string has to be specified');
-      const { batchSize } = parseQueryOptions(c.req.header('Sforce-Query-Options'));
-      return c.json(store.query(account(c), q, { all, batchSize, version: v }));
-    });
-  const more = handle((c, v) => {
-    const { batchSize } = parseQueryOptions(c.req.header('Sforce-Query-Options'));
-    return c.json(store.queryMore(account(c), c.req.param('locator') ?? '', { batchSize, version: v }));
-  });
-  for (const p of ['query', 'queryAll']) {
-    app.get(`/services/data/:version/${p}`, runQuery(p === 'queryAll'));
-    app.get(`/services/data/:version/${p}/`, runQuery(p === 'queryAll'));
-    app.get(`/services/data/:version/${p}/:locator`, more);
-  }
-
-  // --- sobjects
-  app.get(
-    '/services/data/:version/sobjects',
-    handle((c, v) => c.json({ encoding: 'UTF-8', maxBatchSize: 200, sobjects: [...OBJECTS.values()].map((o) => globalEntry(o, v)) })),
-  );
-  const objOf = (c: Context<Env>): SfObjectDef => {
-    const o = OBJECTS_BY_LOWER.get((c.req.param('object') ?? '').toLowerCase());
-    if (!o) throw notFound();
-    return o;
-  };
-  const describe = handle((c, v) => c.json(describeObject(objOf(c), v)));
-  app.get('/services/data/:version/sobjects/:object/describe', describe);
-  app.get('/services/data/:version/sobjects/:object/describe/', describe);
-  const deleted = handle((c) => {
-    const o = objOf(c);
-    return c.json(store.getDeleted(account(c), o.name, dateParam(c, 'start'), dateParam(c, 'end')));
-  });
-  app.get('/services/data/:version/sobjects/:object/deleted', deleted);
-  app.get('/services/data/:version/sobjects/:object/deleted/', deleted);
-  const updated = handle((c) => {
-    const o = objOf(c);
-    return c.json(store.getUpdated(account(c), o.name, dateParam(c, 'start'), dateParam(c, 'end')));
-  });
-  app.get('/services/data/:version/sobjects/:object/updated', updated);
-  app.get('/services/data/:version/sobjects/:object/updated/', updated);
-
-  app.get(
-    '/services/data/:version/sobjects/:object',
-    handle((c, v) => c.json({ objectDescribe: globalEntry(objOf(c), v), recentItems: [] })),
-  );
-  app.post(
-    '/services/data/:version/sobjects/:object',
-    handle(async (c, v) => {
-      const o = objOf(c);
-      const b = await body(c);
-      const rec = store.createRecord(account(c), o.name, asObject(b), { version: v });
-      return c.json({ id: rec.Id, success: true, errors: [] }, 201);
-    }),
-  );
-  app.get(
-    '/services/data/:version/sobjects/:object/:id',
-    handle((c, v) => {
-      const o = objOf(c);
-      const id = c.req.param('id') ?? '';
-      if (!ID_LIKE.test(id) || OBJECT_BY_PREFIX.get(sfId18(id).slice(0, 3)) !== o) throw notFound();
-      const rec = store.getRecord(account(c), o.name, id, { version: v });
-      if (!rec) throw notFound();
-      const fields = c.req.query('fields');
-      if (!fields) return c.json(rec);
-      const out: SfRecord = { attributes: rec.attributes };
-      for (const name of fields.split(',').map((s) => s.trim()).filter(Boolean)) {
-        const f = o.byLower.get(name.toLowerCase());
-        if (!f) throw sfErr(400, 'INVALID_FIELD', `No such column '${name}' on entity '${o.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`);
-        out[f.name] = rec[f.name];
-      }
-      return c.json(out);
-    }),
-  );
-  app.patch(
-    '/services/data/:version/sobjects/:object/:id',
-    handle(async (c, v) => {
-      const o = objOf(c);
-      const id = c.req.param('id') ?? '';
-      if (!ID_LIKE.test(id) || OBJECT_BY_PREFIX.get(sfId18(id).slice(0, 3)) !== o) throw notFound();
-      const b = await body(c);
-      store.updateRecord(account(c), o.name, id, asObject(b), { version: v });
-      return c.body(null, 204);
-    }),
-  );
-  app.delete(
-    '/services/data/:version/sobjects/:object/:id',
-    handle((c) => {
-      const o = objOf(c);
-      const id = c.req.param('id') ?? '';
-      if (!ID_LIKE.test(id) || OBJECT_BY_PREFIX.get(sfId18(id).slice(0, 3)) !== o) throw notFound();
-      store.deleteRecord(account(c), o.name, id);
-      return c.body(null, 204);
-    }),
-  );
-
-  // --- composite collections
-  const collectionBody = async (c: Context<Env>) => {
-    const b = asObject(await body(c));
-    if (!Array.isArray(b.records)) throw sfErr(400, 'JSON_PARSER_ERROR', 'records is required and must be an array');
-    return { records: b.records as unknown[], allOrNone: b.allOrNone === true };
-  };
-  app.post(
-    '/services/data/:version/composite/sobjects',
-    handle(async (c, v) => {
-      const { records, allOrNone } = await collectionBody(c);
-      return c.json(store.compositeCreate(account(c), records, allOrNone, v));
-    }),
-  );
-  app.patch(
-    '/services/data/:version/composite/sobjects',
-    handle(async (c, v) => {
-      const { records, allOrNone } = await collectionBody(c);
-      return c.json(store.compositeUpdate(account(c), records, allOrNone, v));
-    }),
-  );
-  app.delete(
-    '/services/data/:version/composite/sobjects',
-    handle((c) => {
-      const ids = (c.req.query('ids') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-      if (!ids.length) throw sfErr(400, 'MISSING_ARGUMENT', 'ids parameter not specified');
-      return c.json(store.compositeDelete(account(c), ids, c.req.query('allOrNone') === 'true'));
-    }),
-  );
-  app.post(
-    '/services/data/:version/composite/sobjects/:object',
-    handle(async (c, v) => {
-      const o = objOf(c);
-      const b = asObject(await body(c));
-      const ids = Array.isArray(b.ids) ? b.ids.map(String) : [];
-      const fields = Array.isArray(b.fields) ? b.fields.map(String) : [];
-      if (!ids.length || !fields.length) throw sfErr(400, 'MISSING_ARGUMENT', 'ids and fields are required');
-      if (ids.length > 2000) throw sfErr(400, 'EXCEEDED_ID_LIMIT', 'record limit reached. cannot submit more than 2000 records into this call');
-      return c.json(store.retrieveMany(account(c), o.name, ids, fields, v));
-    }),
-  );
-
-  return app;
 }
