@@ -1,0 +1,116 @@
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client';
+import { auditLog } from '../../db/schema';
+import { decodeKeyset, keysetTime, toPage } from '../pagination';
+
+/**
+ * The audit log of sensitive operations: who (actor), on whose data (user), what (action, target),
+ * from where (request id, IP) and when. Append-only; the one writer is `recordAudit`, called in the
+ * same transaction as the operation where there is one, so an operation and its entry commit together.
+ */
+
+export const AUDIT_ACTIONS = [
+  'connection.created',
+  'connection.deleted',
+  'unit.created',
+  'unit.updated',
+  'unit.deleted',
+  'api_key.created',
+  'api_key.revoked',
+  'admin.job_retried',
+  'admin.job_cancelled',
+  'user.exported',
+  'user.erased',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export type ActorType = 'user' | 'api_key' | 'admin' | 'system';
+
+export interface AuditOrigin {
+  requestId: string | null;
+  ip: string | null;
+}
+
+export interface AuditEntry extends Partial<AuditOrigin> {
+  action: AuditAction;
+  /** Whose data the operation touched; null when it is no one's. */
+  userId: string | null;
+  actor: { type: ActorType; id?: string | null };
+  target?: { type: string; id: string | number };
+  /** Identifiers and counts only: never contents, tokens or addresses. */
+  details?: Record<string, unknown>;
+}
+
+/** Records one entry. Pass the transaction of the operation it records. */
+export async function recordAudit(db: DbOrTx, entry: AuditEntry): Promise<void> {
+  await db.insert(auditLog).values({
+    userId: entry.userId,
+    actorType: entry.actor.type,
+    actorId: entry.actor.id ?? null,
+    action: entry.action,
+    targetType: entry.target?.type ?? null,
+    targetId: entry.target === undefined ? null : String(entry.target.id),
+    requestId: entry.requestId ?? null,
+    ip: entry.ip ?? null,
+    details: entry.details ?? {},
+  });
+}
+
+/**
+ * Where a request came from: its request id and the client's address, as the platform reports it
+ * (Vercel, and dev/server.ts, set x-real-ip and x-forwarded-for themselves, over a client's own).
+ */
+export function auditOrigin(request: Request, requestId: string): AuditOrigin {
+  const reported = request.headers.get('x-real-ip') ?? request.headers.get('x-forwarded-for')?.split(',')[0];
+  const ip = reported?.trim() || null;
+  return { requestId, ip: ip && /^[0-9A-Fa-f:.]{2,45}$/.test(ip) ? ip : null };
+}
+
+export interface AuditView {
+  id: number;
+  occurredAt: Date;
+  userId: string | null;
+  actorType: string;
+  actorId: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  requestId: string | null;
+  ip: string | null;
+  details: unknown;
+}
+
+/**
+ * Entries newest first: one user's (`userId`), or everyone's (admins). `action` narrows to one kind.
+ */
+export async function listAudit(
+  db: DbOrTx,
+  query: { userId?: string; action?: AuditAction; limit: number; cursor?: string },
+): Promise<{ data: AuditView[]; nextCursor: string | null }> {
+  const position = query.cursor ? decodeKeyset(query.cursor) : null;
+  const conditions: (SQL | undefined)[] = [
+    query.userId === undefined ? undefined : eq(auditLog.userId, query.userId),
+    query.action === undefined ? undefined : eq(auditLog.action, query.action),
+    position ? sql`(${auditLog.occurredAt}, ${auditLog.id}) < (${position.t}::timestamptz, ${position.i})` : undefined,
+  ];
+  const rows = await db
+    .select({
+      id: auditLog.id,
+      occurredAt: auditLog.occurredAt,
+      userId: auditLog.userId,
+      actorType: auditLog.actorType,
+      actorId: auditLog.actorId,
+      action: auditLog.action,
+      targetType: auditLog.targetType,
+      targetId: auditLog.targetId,
+      requestId: auditLog.requestId,
+      ip: auditLog.ip,
+      details: auditLog.details,
+      keysetTime: keysetTime(auditLog.occurredAt),
+    })
+    .from(auditLog)
+    .where(and(...conditions))
+    .orderBy(desc(auditLog.occurredAt), desc(auditLog.id))
+    .limit(query.limit + 1);
+  return toPage(rows, query.limit, ({ keysetTime: _position, ...view }) => view);
+}
