@@ -18,12 +18,18 @@ const postgresUrl = z
 const intIn = (min: number, max: number, fallback: number) =>
   z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
 
+/** A fraction in (0, 1], e.g. 0.05 for 5%. */
+const fractionIn = (fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().gt(0).max(1).default(fallback));
+
 const configSchema = z.object({
   NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'test', 'production']).default('development')),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   ),
+  /** json: one JSON object a line (what log drains read); pretty: coloured lines for a terminal. */
+  LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(['json', 'pretty']).optional()),
 
   // Database
   DATABASE_URL: z.preprocess(emptyToUndefined, postgresUrl.optional()),
@@ -75,6 +81,30 @@ const configSchema = z.object({
   /** The safety-net cron enqueues an incremental sync of any active connection idle longer than this. */
   SYNC_STALE_AFTER_MINUTES: intIn(1, 10_080, 60),
 
+  // Actions (send mail, write events and CRM records)
+  /** How long a write request waits for its action before answering 202 with the action's id. */
+  ACTIONS_WAIT_MS: intIn(0, 50_000, 10_000),
+  /** A write request starts a runner pass at once (waitUntil), instead of waiting for the next cron tick. */
+  ACTIONS_KICK_RUNNER: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('true').transform((v) => v === 'true')),
+  /** Emails a user may send a minute (Gmail's own limits are per day; this stops a runaway loop). */
+  GMAIL_SENDS_PER_MINUTE: intIn(1, 10_000, 50),
+  /**
+   * Per Salesforce object, an External ID field to upsert by (`Lead=Switchyard_Key__c,Contact=...`):
+   * creates of those objects are then exactly once by Salesforce's own upsert.
+   */
+  SALESFORCE_EXTERNAL_ID_FIELDS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(
+        /^(Lead|Contact|Account|Opportunity)=[A-Za-z][A-Za-z0-9_]*(,(Lead|Contact|Account|Opportunity)=[A-Za-z][A-Za-z0-9_]*)*$/,
+        'expected Object=Field pairs separated by commas, e.g. Lead=Switchyard_Key__c,Contact=Switchyard_Key__c',
+      )
+      .optional(),
+  ),
+  /** Actions (and so their Idempotency-Keys) are kept this long; at least a day. */
+  ACTIONS_RETENTION_DAYS: intIn(1, 3_650, 30),
+
   // Firebase Authentication: callers of the frontend API present an ID token
   FIREBASE_PROJECT_ID: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
   FIREBASE_JWKS_URL: z.preprocess(
@@ -125,6 +155,69 @@ const configSchema = z.object({
   HEALTH_MAX_QUEUE_AGE_S: intIn(1, 86_400, 900),
   HEALTH_DB_TIMEOUT_MS: intIn(50, 30_000, 2_000),
 
+  // Automations: units compiled from prompts, matched against synced events
+  AUTOMATIONS_MAX_UNITS_PER_USER: intIn(1, 10_000, 100),
+  AUTOMATIONS_MAX_PROMPT_LENGTH: intIn(20, 20_000, 2_000),
+  AUTOMATIONS_MAX_STEPS: intIn(1, 50, 10),
+  /** A unit that ran this often in the last hour makes skipped runs (a loop guard). */
+  AUTOMATIONS_MAX_RUNS_PER_UNIT_PER_HOUR: intIn(1, 100_000, 60),
+  /** Synced items a preview evaluates a prompt against, by default (at most 100 per request). */
+  AUTOMATIONS_PREVIEW_ITEMS: intIn(1, 100, 20),
+  /** Events one matcher job reads per statement (per user). */
+  AUTOMATIONS_MATCH_BATCH: intIn(1, 5_000, 500),
+  /** Optional: an OpenAI-compatible chat endpoint that turns free prose into the unit language (off while unset). */
+  AUTOMATIONS_LLM_BASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  AUTOMATIONS_LLM_API_KEY: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
+  AUTOMATIONS_LLM_MODEL: z.preprocess(emptyToUndefined, z.string().min(1).default('llama-3.3-70b-versatile')),
+  AUTOMATIONS_LLM_TIMEOUT_MS: intIn(500, 60_000, 10_000),
+
+  // Errors to Sentry (off while SENTRY_DSN is unset)
+  SENTRY_DSN: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  /** Tags every event; defaults to VERCEL_ENV, then NODE_ENV. */
+  SENTRY_ENVIRONMENT: z.preprocess(emptyToUndefined, z.string().min(1).max(64).optional()),
+  /** Tags every event; defaults to VERCEL_GIT_COMMIT_SHA, then switchyard@<package version>. */
+  SENTRY_RELEASE: z.preprocess(emptyToUndefined, z.string().min(1).max(200).optional()),
+  /** How long a function waits for its events to reach Sentry before it returns. */
+  SENTRY_FLUSH_TIMEOUT_MS: intIn(0, 10_000, 2_000),
+  /** Set by Vercel on every deployment; read only as the Sentry defaults above. */
+  VERCEL_ENV: z.preprocess(emptyToUndefined, z.string().optional()),
+  VERCEL_GIT_COMMIT_SHA: z.preprocess(emptyToUndefined, z.string().optional()),
+
+  // Metrics: GET /api/metrics answers 401 while this bearer is unset
+  METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'expected at least 16 characters').optional()),
+
+  // Alerts to Slack (api/cron/alerts, every 5 minutes): an incoming webhook, or a bot token and a channel
+  SLACK_WEBHOOK_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  SLACK_BOT_TOKEN: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
+  SLACK_CHANNEL: z.preprocess(emptyToUndefined, z.string().min(1).max(80).optional()),
+  SLACK_API_URL: z.preprocess(emptyToUndefined, z.string().url().default('https://slack.com/api')),
+  /** Rates and percentiles are computed over this many minutes. */
+  ALERT_WINDOW_MINUTES: intIn(1, 1_440, 15),
+  /** A rate alerts only over at least this many calls, syncs or runs in the window. */
+  ALERT_MIN_SAMPLES: intIn(1, 1_000_000, 20),
+  ALERT_QUEUE_DEPTH_PER_USER: intIn(1, 10_000_000, 1_000),
+  ALERT_PROVIDER_ERROR_RATE: fractionIn(0.05),
+  ALERT_SYNC_FAILURE_RATE: fractionIn(0.1),
+  ALERT_AUTOMATION_FAILURE_RATE: fractionIn(0.1),
+  ALERT_WEBHOOK_P95_MS: intIn(1, 600_000, 500),
+  /** Pool exhaustion: the server's connections in use over max_connections, or any client left waiting. */
+  ALERT_DB_CONNECTIONS_RATIO: fractionIn(0.9),
+
+  // Provider switches: providers turned off (webhooks recorded and ignored; syncs and actions refused)
+  PROVIDERS_DISABLED: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^\s*(gmail|calendar|salesforce)\s*(,\s*(gmail|calendar|salesforce)\s*)*$/, 'expected a comma-separated list of gmail, calendar, salesforce')
+      .optional()
+      .transform((value) => (value ? [...new Set(value.split(',').map((name) => name.trim()))] : []) as ('gmail' | 'calendar' | 'salesforce')[]),
+  ),
+
+  // Privacy: retention of raw provider events and finished runs (the maintenance cron)
+  EVENTS_RETENTION_DAYS: intIn(1, 3_650, 180),
+  /** Finished automation runs (completed, failed, skipped) and their steps. */
+  RUNS_RETENTION_DAYS: intIn(1, 3_650, 90),
+
   // Local development
   PORT: intIn(1, 65_535, 3000),
   EMBEDDED_POSTGRES_PORT: intIn(1, 65_535, 54_329),
@@ -134,9 +227,17 @@ const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 
 function checkPairs(config: Config): string[] {
-  return config.UPSTASH_REDIS_REST_URL && !config.UPSTASH_REDIS_REST_TOKEN
-    ? ['UPSTASH_REDIS_REST_TOKEN: required when UPSTASH_REDIS_REST_URL is set']
-    : [];
+  const problems: string[] = [];
+  if (config.UPSTASH_REDIS_REST_URL && !config.UPSTASH_REDIS_REST_TOKEN) {
+    problems.push('UPSTASH_REDIS_REST_TOKEN: required when UPSTASH_REDIS_REST_URL is set');
+  }
+  if (config.SLACK_BOT_TOKEN && !config.SLACK_CHANNEL) problems.push('SLACK_CHANNEL: required when SLACK_BOT_TOKEN is set');
+  return problems;
+}
+
+/** The provider switch: false when PROVIDERS_DISABLED names it. */
+export function providerEnabled(provider: string, settings: Config = config()): boolean {
+  return !(settings.PROVIDERS_DISABLED as string[]).includes(provider);
 }
 
 export class ConfigError extends Error {

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { z } from 'zod';
-import { RetryableJobError } from '../jobs/errors';
-import type { Db, Tx } from '../../db/client';
+import type { Tx } from '../../db/client';
+import { enqueueMatching } from '../automations/matcher';
 
 export type { Tx };
 
@@ -19,23 +18,37 @@ export interface EventInput {
 /**
  * Emits events once: a replayed page (after a crash or a retry) inserts nothing new. One statement with
  * array parameters, whatever the page size (a VALUES list of thousands of rows costs more to build and
- * plan than to run).
+ * plan than to run). An event of a user with an active automation unit is left unmatched and the
+ * user's matcher job is enqueued in the same transaction (so a committed event is always matched);
+ * anyone else's is born matched, and costs automations nothing.
  */
 export async function emitEvents(tx: Tx, inputs: EventInput[]): Promise<number> {
   if (inputs.length === 0) return 0;
-  const result = await tx.execute(sql`
-    INSERT INTO events (user_id, connection_id, type, provider_id, dedupe_key, payload)
-    SELECT * FROM unnest(
-      ${sql.param(inputs.map((e) => e.userId))}::text[],
-      ${sql.param(inputs.map((e) => e.connectionId))}::bigint[],
-      ${sql.param(inputs.map((e) => e.type))}::text[],
-      ${sql.param(inputs.map((e) => e.providerId))}::text[],
-      ${sql.param(inputs.map((e) => `${e.connectionId}:${e.type}:${e.providerId}:${e.version}`))}::text[],
-      ${sql.param(inputs.map((e) => JSON.stringify(e.payload)))}::jsonb[]
+  const result = await tx.execute<{ user_id: string; unmatched: boolean }>(sql`
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${sql.param(inputs.map((e) => e.userId))}::text[],
+        ${sql.param(inputs.map((e) => e.connectionId))}::bigint[],
+        ${sql.param(inputs.map((e) => e.type))}::text[],
+        ${sql.param(inputs.map((e) => e.providerId))}::text[],
+        ${sql.param(inputs.map((e) => `${e.connectionId}:${e.type}:${e.providerId}:${e.version}`))}::text[],
+        ${sql.param(inputs.map((e) => JSON.stringify(e.payload)))}::jsonb[]
+      ) AS i(user_id, connection_id, type, provider_id, dedupe_key, payload)
+    ),
+    automated AS (
+      SELECT DISTINCT user_id FROM units WHERE status = 'active' AND user_id IN (SELECT user_id FROM input)
     )
+    INSERT INTO events (user_id, connection_id, type, provider_id, dedupe_key, payload, matched_at)
+    SELECT i.user_id, i.connection_id, i.type, i.provider_id, i.dedupe_key, i.payload,
+           CASE WHEN i.user_id IN (SELECT user_id FROM automated) THEN NULL ELSE now() END
+    FROM input i
     ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING user_id, matched_at IS NULL AS unmatched
   `);
-  return result.rowCount ?? 0;
+  const rows = result.rows as { user_id: string; unmatched: boolean }[];
+  const toMatch = new Set(rows.filter((row) => row.unmatched).map((row) => row.user_id));
+  if (toMatch.size > 0) await enqueueMatching(tx, toMatch);
+  return rows.length;
 }
 
 export interface InteractionInput {
@@ -82,51 +95,4 @@ export async function upsertInteractions(tx: Tx, inputs: InteractionInput[]): Pr
       deleted_at = CASE WHEN excluded.deleted_at IS NULL THEN NULL ELSE coalesce(interactions.deleted_at, excluded.deleted_at) END,
       updated_at = now()
   `);
-}
-
-/** Another run moved the stream's cursor since this run read it: this run's page is rolled back. */
-export class CursorConflictError extends RetryableJobError {
-  constructor(connectionId: number, stream: string) {
-    super(`the cursor of connection ${connectionId} stream ${stream} was moved by another run`);
-    this.name = 'CursorConflictError';
-  }
-}
-
-export interface StoredCursor<C> {
-  /** Exactly what is stored, for the compare-and-set (null before the first save). */
-  raw: unknown;
-  /** The document; null before the first sync or when the stored one is unreadable. */
-  cursor: C | null;
-  unreadable: boolean;
-}
-
-/** Reads a stream's cursor document and validates it with the provider's schema. */
-export async function loadCursor<C>(db: Db | Tx, connectionId: number, stream: string, schema: z.ZodType<C>): Promise<StoredCursor<C>> {
-  const result = await db.execute(sql`SELECT cursor FROM sync_states WHERE connection_id = ${connectionId} AND stream = ${stream}`);
-  const raw = (result.rows as { cursor: unknown }[])[0]?.cursor ?? null;
-  if (raw === null) return { raw, cursor: null, unreadable: false };
-  const parsed = schema.safeParse(raw);
-  return { raw, cursor: parsed.success ? parsed.data : null, unreadable: !parsed.success };
-}
-
-/**
- * Saves the cursor only if the stored one is still `expected` (what this run last read or wrote), in
- * the transaction of the records it covers: a runner whose lease lapsed while another took over cannot
- * move the cursor back or sideways. One statement; a conflict throws, rolling the records back with it.
- */
-export async function saveCursorIfUnchanged(
-  tx: Db | Tx,
-  connectionId: number,
-  stream: string,
-  expected: unknown,
-  next: unknown,
-): Promise<void> {
-  const result = await tx.execute(sql`
-    INSERT INTO sync_states (connection_id, stream, cursor)
-    VALUES (${connectionId}, ${stream}, ${JSON.stringify(next)}::jsonb)
-    ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = now()
-      WHERE sync_states.cursor IS NOT DISTINCT FROM ${expected === null ? null : JSON.stringify(expected)}::jsonb
-    RETURNING 1 AS saved
-  `);
-  if (result.rows.length === 0) throw new CursorConflictError(connectionId, stream);
 }

@@ -25,7 +25,9 @@ interface RemovedRow {
   /** ISO 8601 (to_json), whatever the driver's timestamp parsing. */
   start_at: string;
   summary: string;
+  organizer: unknown;
   attendees: unknown[];
+  location: string | null;
   recurring_event_id: string | null;
 }
 
@@ -82,7 +84,7 @@ export async function storePage(tx: Tx, write: PageWrite): Promise<PageResult> {
       WHERE connection_id = ${connection.id}
         AND provider_event_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(cancelledIds)}::jsonb))
         AND deleted_at IS NULL
-      RETURNING provider_event_id, to_json(start_at) #>> '{}' AS start_at, summary, attendees, recurring_event_id
+      RETURNING provider_event_id, to_json(start_at) #>> '{}' AS start_at, summary, organizer, attendees, location, recurring_event_id
     `);
     for (const row of removed.rows as unknown as RemovedRow[]) {
       result.cancelled += 1;
@@ -108,7 +110,7 @@ export async function storePage(tx: Tx, write: PageWrite): Promise<PageResult> {
                AND end_at > ${write.sweep.timeMin}::timestamptz + interval '14 hours'
               ELSE start_at < ${write.sweep.timeMax}::timestamptz AND end_at > ${write.sweep.timeMin}::timestamptz
             END
-      RETURNING provider_event_id, to_json(start_at) #>> '{}' AS start_at, summary, attendees, recurring_event_id
+      RETURNING provider_event_id, to_json(start_at) #>> '{}' AS start_at, summary, organizer, attendees, location, recurring_event_id
     `);
     for (const row of swept.rows as unknown as RemovedRow[]) {
       result.swept += 1;
@@ -239,6 +241,10 @@ function pushRemoval(
       status: 'cancelled',
       reason,
       summary: row.summary,
+      // Who and where, as the event last was: automations match cancellations by organizer or attendee.
+      organizer: row.organizer,
+      attendees: row.attendees,
+      location: row.location,
       startAt: startAt.toISOString(),
       recurringEventId: row.recurring_event_id,
     },

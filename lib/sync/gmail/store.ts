@@ -206,7 +206,12 @@ export async function storeThreads(
             threadId: thread.id,
             messageId: m.providerMessageId,
             from: m.from ? cleanAddress(m.from) : null,
+            // What automations' conditions read (lib/automations/facts.ts): matching needs no other table.
+            to: m.to.map(cleanAddress),
+            cc: m.cc.map(cleanAddress),
             subject: clean(m.subject),
+            snippet: clean(m.snippet),
+            hasAttachment: m.attachments.length > 0,
             category,
             threadCategory: thread.classification.category,
             labelIds: sortedUnique(m.labelIds),

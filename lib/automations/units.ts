@@ -1,0 +1,195 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db, DbOrTx } from '../../db/client';
+import { connections, unitStatuses, units, type Unit, type UnitStatus } from '../../db/schema';
+import { config } from '../config';
+import { DomainError } from '../errors';
+import { safeText } from '../http/input';
+import { decodeKeyset, keysetTime, pageQuerySchema, toPage } from '../pagination';
+import { CompileError, compilePrompt, type CompiledUnit } from './language/compile';
+import { proposePrompt } from './llm';
+
+/** What a frontend sends to create a unit, or to change one (PATCH: either field). */
+export const unitInputSchema = z.object({
+  name: safeText().trim().min(1).max(200),
+  prompt: safeText().trim().min(1).max(20_000),
+});
+export const unitPatchSchema = unitInputSchema.partial().refine((v) => v.name !== undefined || v.prompt !== undefined, {
+  message: 'give a name or a prompt to change',
+});
+export const unitStatusSchema = z.object({ status: z.enum(unitStatuses) });
+export type UnitInput = z.infer<typeof unitInputSchema>;
+export type UnitPatch = z.infer<typeof unitPatchSchema>;
+
+export const unitListQuery = pageQuerySchema.extend({ status: z.enum(unitStatuses).optional() });
+export type UnitListQuery = z.infer<typeof unitListQuery>;
+
+export interface UnitView {
+  id: number;
+  name: string;
+  prompt: string;
+  status: UnitStatus;
+  statusReason: string | null;
+  /** What the prompt compiled to: the trigger, conditions and steps matching and runs use. */
+  compiled: CompiledUnit;
+  /** Since when the unit sees events (null while it was never active). */
+  activatedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function unitView(unit: Unit): UnitView {
+  return {
+    id: unit.id,
+    name: unit.name,
+    prompt: unit.prompt,
+    status: unit.status,
+    statusReason: unit.statusReason,
+    compiled: unit.compiled as CompiledUnit,
+    activatedAt: unit.activatedAt,
+    createdAt: unit.createdAt,
+    updatedAt: unit.updatedAt,
+  };
+}
+
+function compileOptions() {
+  const settings = config();
+  return { maxPromptLength: settings.AUTOMATIONS_MAX_PROMPT_LENGTH, maxSteps: settings.AUTOMATIONS_MAX_STEPS };
+}
+
+/**
+ * Compiles a prompt, `unprocessable` with "Invalid compilation: <what> at <line:column>" when it does
+ * not. A prompt that is not in the language (no `when`) goes to the configured LLM first, whose
+ * proposal must pass the same compiler; without one it is refused like any other invalid prompt.
+ */
+export async function compileUnitPrompt(prompt: string): Promise<{ prompt: string; compiled: CompiledUnit }> {
+  const options = compileOptions();
+  const inLanguage = /^\s*when\b/i.test(prompt);
+  let source = prompt;
+  if (!inLanguage && prompt.length <= options.maxPromptLength) {
+    const proposed = await proposePrompt(prompt);
+    if (proposed !== null) source = proposed;
+  }
+  try {
+    return { prompt: source, compiled: compilePrompt(source, options) };
+  } catch (error) {
+    if (error instanceof CompileError) {
+      const detail = source === prompt ? error.message : `${error.message} (in the LLM's proposal ${JSON.stringify(source)})`;
+      throw new DomainError('unprocessable', detail, [{ path: 'prompt', message: detail }]);
+    }
+    throw error;
+  }
+}
+
+/** 422 "No connection found for provider <p>" for the first provider the unit needs and the user lacks. */
+async function requireConnections(db: DbOrTx, userId: string, compiled: CompiledUnit): Promise<void> {
+  const rows = await db
+    .selectDistinct({ provider: connections.provider })
+    .from(connections)
+    .where(and(eq(connections.userId, userId), inArray(connections.provider, compiled.providers), eq(connections.status, 'active')));
+  const connected = new Set(rows.map((row) => row.provider as string));
+  const missing = compiled.providers.find((provider) => !connected.has(provider));
+  if (missing) {
+    throw new DomainError('unprocessable', `No connection found for provider ${missing}`, [
+      { path: 'prompt', message: `connect ${missing} first (POST /api/connections)` },
+    ]);
+  }
+}
+
+export async function createUnit(db: Db, userId: string, input: UnitInput): Promise<UnitView> {
+  const { prompt, compiled } = await compileUnitPrompt(input.prompt);
+  await requireConnections(db, userId, compiled);
+  const limit = config().AUTOMATIONS_MAX_UNITS_PER_USER;
+  // The count and the insert in one statement; concurrent creates may pass the bound by a few at most,
+  // so the transaction-level advisory lock on the user makes it exact.
+  const created = await db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`units:${userId}`}, 0))`);
+    const [{ count }] = (await tx.execute<{ count: number }>(sql`SELECT count(*)::int AS count FROM units WHERE user_id = ${userId}`)).rows as [
+      { count: number },
+    ];
+    if (count >= limit) {
+      throw new DomainError('unprocessable', `you have ${count} units; at most ${limit} are allowed (AUTOMATIONS_MAX_UNITS_PER_USER)`, [
+        { path: '', message: 'delete a unit first' },
+      ]);
+    }
+    const [row] = await tx
+      .insert(units)
+      .values({ userId, name: input.name, prompt, compiled, status: 'active', activatedAt: sql`now()` })
+      .returning();
+    return row!;
+  });
+  return unitView(created);
+}
+
+export async function getUnit(db: DbOrTx, userId: string, id: number): Promise<Unit> {
+  const [unit] = await db.select().from(units).where(and(eq(units.id, id), eq(units.userId, userId)));
+  if (!unit) throw new DomainError('not_found', `unit ${id} not found`);
+  return unit;
+}
+
+export async function listUnits(db: Db, userId: string, query: UnitListQuery) {
+  const position = query.cursor ? decodeKeyset(query.cursor) : null;
+  const rows = await db
+    .select({ unit: units, id: units.id, keysetTime: keysetTime(units.createdAt) })
+    .from(units)
+    .where(
+      and(
+        eq(units.userId, userId),
+        query.status ? eq(units.status, query.status) : undefined,
+        position ? sql`(${units.createdAt}, ${units.id}) < (${position.t}::timestamptz, ${position.i})` : undefined,
+      ),
+    )
+    .orderBy(sql`${units.createdAt} DESC NULLS LAST`, sql`${units.id} DESC NULLS LAST`)
+    .limit(query.limit + 1);
+  return toPage(rows, query.limit, (row) => unitView(row.unit));
+}
+
+/** Renames a unit or gives it a new prompt (compiled and checked as on create). */
+export async function updateUnit(db: Db, userId: string, id: number, input: UnitPatch): Promise<UnitView> {
+  await getUnit(db, userId, id);
+  const changes: Partial<typeof units.$inferInsert> = {};
+  if (input.name !== undefined) changes.name = input.name;
+  if (input.prompt !== undefined) {
+    const { prompt, compiled } = await compileUnitPrompt(input.prompt);
+    await requireConnections(db, userId, compiled);
+    changes.prompt = prompt;
+    changes.compiled = compiled;
+  }
+  const [row] = await db
+    .update(units)
+    .set({ ...changes, updatedAt: sql`now()` })
+    .where(and(eq(units.id, id), eq(units.userId, userId)))
+    .returning();
+  if (!row) throw new DomainError('not_found', `unit ${id} not found`);
+  return unitView(row);
+}
+
+/**
+ * Pauses, resumes or disables a unit. (Re)activating starts its window: it sees events that arrive from
+ * now on, not those that came while it was paused.
+ */
+export async function setUnitStatus(db: Db, userId: string, id: number, status: UnitStatus): Promise<UnitView> {
+  const [row] = await db
+    .update(units)
+    .set({
+      status,
+      statusReason: null,
+      activatedAt: status === 'active' ? sql`CASE WHEN ${units.status} = 'active' THEN ${units.activatedAt} ELSE now() END` : sql`${units.activatedAt}`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(units.id, id), eq(units.userId, userId)))
+    .returning();
+  if (!row) throw new DomainError('not_found', `unit ${id} not found`);
+  return unitView(row);
+}
+
+/** Deletes a unit with its runs and steps (cascade). Repeating it is 404. */
+export async function deleteUnit(db: Db, userId: string, id: number): Promise<void> {
+  const deleted = await db.delete(units).where(and(eq(units.id, id), eq(units.userId, userId))).returning({ id: units.id });
+  if (deleted.length === 0) throw new DomainError('not_found', `unit ${id} not found`);
+}
+
+/** A user's active units, for the matcher. */
+export async function activeUnits(db: DbOrTx, userId: string): Promise<Unit[]> {
+  return db.select().from(units).where(and(eq(units.userId, userId), eq(units.status, 'active')));
+}
