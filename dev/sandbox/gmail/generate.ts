@@ -39,27 +39,34 @@ const FIRST = ['Alice', 'Ben', 'Chloé', 'Daniel', 'Elena', 'François', 'Grace'
 const LAST = ['Anderson', 'Bauer', 'Chen', 'Dubois', 'Evans', 'Fischer', 'García', 'Hughes', 'Ito', 'Jensen', 'Kowalski', 'Lefèvre', 'Müller', 'Nakamura', 'Okafor', 'Patel', 'Quinn', 'Rossi', 'Schmidt', 'Tanaka', 'Usman', 'Varga', 'Walsh', 'Young', 'Zhang', 'Ødegaard', 'Martín', 'Novak'];
 const PERSONAL_DOMAINS = ['gmail.com', 'outlook.com', 'yahoo.fr', 'gmx.de', 'icloud.com', 'proton.me', 'hotmail.co.uk', 'web.de'];
 
+/** The organisations that send mail: publications send newsletters, vendors receipts, invites and support replies. */
 interface Org {
+  role: 'publication' | 'vendor';
   name: string;
   domain: string;
 }
-const PUBLICATIONS: Org[] = [
-  { name: 'The Stack Weekly', domain: 'stackweekly.dev' },
-  { name: 'Morning Ledger', domain: 'morningledger.news' },
-  { name: 'Trailhead Outdoor Co.', domain: 'trailhead-outdoor.shop' },
-  { name: 'Hacker Dispatch', domain: 'hackerdispatch.io' },
-  { name: 'Bloom & Barrow', domain: 'bloomandbarrow.co.uk' },
-  { name: 'Product Notes', domain: 'productnotes.substack.example' },
-  { name: 'Cartwheel Deals', domain: 'cartwheel-deals.com' },
-  { name: 'Le Petit Gourmet', domain: 'lepetitgourmet.fr' },
+const ORGS: Org[] = [
+  { role: 'publication', name: 'The Stack Weekly', domain: 'stackweekly.dev' },
+  { role: 'publication', name: 'Morning Ledger', domain: 'morningledger.news' },
+  { role: 'publication', name: 'Trailhead Outdoor Co.', domain: 'trailhead-outdoor.shop' },
+  { role: 'publication', name: 'Hacker Dispatch', domain: 'hackerdispatch.io' },
+  { role: 'publication', name: 'Bloom & Barrow', domain: 'bloomandbarrow.co.uk' },
+  { role: 'publication', name: 'Product Notes', domain: 'productnotes.substack.example' },
+  { role: 'publication', name: 'Cartwheel Deals', domain: 'cartwheel-deals.com' },
+  { role: 'publication', name: 'Le Petit Gourmet', domain: 'lepetitgourmet.fr' },
+  { role: 'vendor', name: 'Northwind Cloud', domain: 'northwindcloud.io' },
+  { role: 'vendor', name: 'Fabrikam Air', domain: 'fabrikam-air.com' },
+  { role: 'vendor', name: 'Contoso Books', domain: 'contosobooks.com' },
+  { role: 'vendor', name: 'Lumen Energy', domain: 'lumen-energy.de' },
+  { role: 'vendor', name: 'Tailspin Rides', domain: 'tailspinrides.app' },
+  { role: 'vendor', name: 'Wingtip Hosting', domain: 'wingtiphosting.net' },
 ];
-const VENDORS: Org[] = [
-  { name: 'Northwind Cloud', domain: 'northwindcloud.io' },
-  { name: 'Fabrikam Air', domain: 'fabrikam-air.com' },
-  { name: 'Contoso Books', domain: 'contosobooks.com' },
-  { name: 'Lumen Energy', domain: 'lumen-energy.de' },
-  { name: 'Tailspin Rides', domain: 'tailspinrides.app' },
-  { name: 'Wingtip Hosting', domain: 'wingtiphosting.net' },
+const PUBLICATIONS = ORGS.filter((o) => o.role === 'publication');
+const VENDORS = ORGS.filter((o) => o.role === 'vendor');
+const SECURITY_ALERTS: { sender: Person; subject: string }[] = [
+  { sender: { name: 'Google', email: 'no-reply@accounts.google.com' }, subject: 'Security alert' },
+  { sender: { name: 'GitHub', email: 'noreply@github.com' }, subject: '[GitHub] A new SSH authentication public key was added to your account' },
+  { sender: { name: 'Northwind Cloud Security', email: 'security@northwindcloud.io' }, subject: 'Unusual sign-in attempt blocked' },
 ];
 const HEADLINES = [
   'Five patterns for idempotent webhooks',
@@ -190,19 +197,9 @@ export function planThread(seed: number, owner: Person, lastAt: number): ThreadP
       break;
     }
     case 'security': {
-      const which = prng.int(0, 2);
-      counterpart =
-        which === 0
-          ? { name: 'Google', email: 'no-reply@accounts.google.com' }
-          : which === 1
-            ? { name: 'GitHub', email: 'noreply@github.com' }
-            : { name: 'Northwind Cloud Security', email: 'security@northwindcloud.io' };
-      subject =
-        which === 0
-          ? 'Security alert'
-          : which === 1
-            ? '[GitHub] A new SSH authentication public key was added to your account'
-            : 'Unusual sign-in attempt blocked';
+      const alert = prng.pick(SECURITY_ALERTS);
+      counterpart = { ...alert.sender };
+      subject = alert.subject;
       important = true;
       break;
     }
@@ -267,21 +264,20 @@ function eventStart(seed: number, sentAt: number): number {
   return day + prng.int(8, 17) * 3_600_000 + prng.pick([0, 30]) * 60_000;
 }
 
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 function inviteDate(ms: number): string {
   const d = new Date(ms);
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   const h = d.getUTCHours();
   const hh = (x: number) => `${x % 12 === 0 ? 12 : x % 12}${d.getUTCMinutes() ? `:${String(d.getUTCMinutes()).padStart(2, '0')}` : ''}${x < 12 ? 'am' : 'pm'}`;
-  return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()} ${hh(h)} - ${hh(h + 1)} (UTC)`;
+  return `${WEEKDAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()} ${hh(h)} - ${hh(h + 1)} (UTC)`;
 }
 
 function gmailAttribution(ms: number, who: Person): string {
   const d = new Date(ms);
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   const t = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
-  return `On ${days[d.getUTCDay()]}, ${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} at ${t}, ${who.name} <${who.email}> wrote:`;
+  return `On ${WEEKDAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} at ${t}, ${who.name} <${who.email}> wrote:`;
 }
 
 function quote(text: string): string {
