@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
+import { ASYNC_COMMIT, executePrepared } from './prepared';
 import { param, rowCount, rows } from './result';
 import { releaseSlots, toSettledJob, type SettledJob } from './settle';
 
@@ -16,9 +17,10 @@ export async function heartbeat(
   leaseSeconds: number,
 ): Promise<LeaseState[]> {
   if (held.length === 0) return [];
-  const result = await db.execute(sql`
+  const result = await executePrepared(db, 'heartbeat', sql`
     UPDATE jobs j SET locked_until = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
-    FROM unnest(${param(held.map((h) => h.id))}::bigint[], ${param(held.map((h) => h.attempt))}::int[]) AS h(id, attempt)
+    FROM unnest(${param(held.map((h) => h.id))}::bigint[], ${param(held.map((h) => h.attempt))}::int[]) AS h(id, attempt),
+      ${ASYNC_COMMIT}
     WHERE j.id = h.id AND j.attempts = h.attempt AND j.locked_by = ${runnerId} AND j.status = 'running'
     RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested
   `);
@@ -44,7 +46,7 @@ export async function setProgress(
  * used its last attempt is dead; one whose cancellation was requested is cancelled.
  */
 export async function reclaimExpired(db: DbOrTx, limit = 500): Promise<SettledJob[]> {
-  const result = await db.execute(sql`
+  const result = await executePrepared(db, 'reclaim', sql`
     WITH expired AS (
       SELECT id FROM jobs
       WHERE status = 'running' AND locked_until < now()
@@ -68,7 +70,7 @@ export async function reclaimExpired(db: DbOrTx, limit = 500): Promise<SettledJo
       RETURNING j.id, j.user_id, j.status
     ),
     ${releaseSlots(sql`reclaimed`)}
-    SELECT id, user_id, status FROM reclaimed
+    SELECT id, user_id, status FROM reclaimed, ${ASYNC_COMMIT}
   `);
   return rows(result).map(toSettledJob);
 }

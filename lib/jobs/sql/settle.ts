@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
 import type { JobStatus } from '../job';
+import { ASYNC_COMMIT, executePrepared } from './prepared';
 import { param, rows } from './result';
 
 export type Settlement =
@@ -32,10 +33,11 @@ END)`);
 /**
  * Settles a batch of jobs this runner holds, in one statement. Rows whose lease this runner no
  * longer holds (lapsed and reclaimed, or cancelled and swept) are left alone and not returned.
+ * Prepared once per connection; commits without waiting for the WAL flush (see `prepared.ts`).
  */
 export async function settle(db: DbOrTx, runnerId: string, settlements: Settlement[]): Promise<SettledJob[]> {
   if (settlements.length === 0) return [];
-  const result = await db.execute(sql`
+  const result = await executePrepared(db, 'settle', sql`
     WITH input AS (
       SELECT * FROM unnest(
         ${param(settlements.map((s) => s.id))}::bigint[],
@@ -73,7 +75,7 @@ export async function settle(db: DbOrTx, runnerId: string, settlements: Settleme
       RETURNING j.id, j.user_id, j.status
     ),
     ${releaseSlots(sql`settled`)}
-    SELECT id, user_id, status FROM settled
+    SELECT id, user_id, status FROM settled, ${ASYNC_COMMIT}
   `);
   return rows(result).map(toSettledJob);
 }
