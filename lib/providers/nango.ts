@@ -87,3 +87,21 @@ export async function getNangoConnection(
     throw new DomainError('dependency_unavailable', 'Nango could not be reached');
   }
 }
+
+/**
+ * Deletes a connection at Nango, and so the tokens it holds (a user's erasure). Resolves false when
+ * Nango no longer has it, so an erasure that is repeated goes through; anything else Nango answers
+ * is 'dependency_unavailable'.
+ */
+export async function deleteNangoConnection(providerConfigKey: string, connectionId: string): Promise<boolean> {
+  try {
+    await nango().deleteConnection(providerConfigKey, nangoPathSegment(connectionId));
+    return true;
+  } catch (error) {
+    const status = (error as { response?: { status?: number }; status?: number }).response?.status ??
+      (error as { status?: number }).status;
+    if (status === 404) return false;
+    if (error instanceof DomainError) throw error;
+    throw new DomainError('dependency_unavailable', 'Nango could not be reached to delete the connection');
+  }
+}
