@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { config } from '../config';
 import { logger, type Logger } from '../observability/logger';
+import { performance, requestFinished } from '../observability/request';
 import { authenticate, type Caller } from './auth';
 import { allowedOrigin, applyCors, preflightHeaders } from './cors';
 import { HttpError, forbidden, methodNotAllowed, toHttpError } from './errors';
@@ -34,10 +35,12 @@ export function requestIdOf(request: Request): string {
  */
 export function route(handler: RouteHandler, options: RouteOptions = {}): (request: Request) => Promise<Response> {
   return async (request) => {
+    const startedAt = performance.now();
     const requestId = requestIdOf(request);
     const responseHeaders = new Headers();
     let response: Response;
     let log: Logger | undefined;
+    let unhandled: unknown;
     try {
       log = logger().child({ requestId, method: request.method, path: new URL(request.url).pathname });
       response = await handler(request, { requestId, logger: log, responseHeaders });
@@ -45,12 +48,15 @@ export function route(handler: RouteHandler, options: RouteOptions = {}): (reque
       let httpError = toHttpError(error);
       if (httpError.status === 401) httpError = await chargeUnauthenticated(request, httpError, responseHeaders);
       if (httpError.status >= 500) log?.error({ err: error }, 'request failed');
+      if (httpError.status === 500) unhandled = error;
       else log?.info({ code: httpError.code, status: httpError.status }, 'request rejected');
       response = errorResponse(requestId, httpError);
     }
     responseHeaders.set('x-request-id', requestId);
     response = withHeaders(response, responseHeaders);
     if (options.cors) applyCors(request, response.headers);
+    // One log line, the metrics, and an unhandled error's Sentry event flushed before returning.
+    if (log) await requestFinished({ request, requestId, logger: log, status: response.status, startedAt, error: unhandled });
     return response;
   };
 }
