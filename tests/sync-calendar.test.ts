@@ -12,7 +12,7 @@ import { createCalendarSync } from '../lib/sync/calendar';
 import { syncHandler } from '../lib/sync/handlers';
 import { testRunner } from './helpers/runner';
 import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
-import { CRON_SECRET } from './helpers/server';
+import { syncHarness } from './helpers/sync';
 
 /**
  * The Google Calendar sync end to end: the real googleapis client against the provider sandbox, the
@@ -41,39 +41,12 @@ afterEach(() => {
 
 const DAY = 86_400_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const q = async <T = Record<string, any>>(text: string, values: unknown[] = []) => (await app.database.pool.query(text, values)).rows as T[];
+const sync = syncHarness(() => app);
+const { query: q, cronPass, drain } = sync;
 
 /** The connection, created as the frontend creates it (which enqueues the initial backfill). */
-async function connect(userId: string, calendarEvents?: number): Promise<number> {
-  app.sandbox.ensureUser(userId, calendarEvents === undefined ? {} : { calendarEvents });
-  const response = await fetch(`${app.url}/api/connections`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${await app.token(userId)}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ provider: 'calendar', connectionId: `calendar-${userId}` }),
-  });
-  expect(response.status).toBe(201);
-  return (await response.json()).connection.id as number;
-}
-
-async function cronPass(): Promise<void> {
-  const response = await fetch(`${app.url}/api/cron/run-jobs`, { headers: { authorization: `Bearer ${CRON_SECRET}` } });
-  expect(response.status).toBe(200);
-}
-
-/** Runs passes until no job is queued or running (waiting for deferred or retried jobs); returns the pass count. */
-async function drain(pass: () => Promise<unknown> = cronPass, timeoutMs = 90_000): Promise<number> {
-  const started = Date.now();
-  for (let passes = 1; ; passes++) {
-    await pass();
-    const [state] = await q<{ open: number; next_at: string | null }>(`
-      SELECT count(*) FILTER (WHERE status IN ('queued', 'running'))::int AS open,
-             (extract(epoch FROM min(run_at) FILTER (WHERE status = 'queued')) * 1000)::text AS next_at
-      FROM jobs`);
-    if (state!.open === 0) return passes;
-    if (Date.now() - started > timeoutMs) throw new Error(`jobs still open after ${timeoutMs} ms`);
-    await sleep(state!.next_at ? Math.min(2_000, Math.max(20, Number(state!.next_at) - Date.now())) : 200);
-  }
-}
+const connect = async (userId: string, calendarEvents?: number) =>
+  (await sync.connect('calendar', userId, calendarEvents === undefined ? {} : { calendarEvents })).id;
 
 /** The registry the cron uses, but with smaller pages, so that a sync spans many requests. */
 const smallPages = (pageSize: number) => ({ 'sync.calendar': syncHandler('calendar', createCalendarSync({ pageSize })) });
@@ -82,10 +55,7 @@ const jobsOf = (connectionId: number) =>
   q(`SELECT id, status, attempts, payload->>'mode' AS mode, progress, result, last_error FROM jobs
      WHERE (payload->>'connectionId')::bigint = $1 ORDER BY id`, [connectionId]);
 
-async function cursorOf(connectionId: number): Promise<any> {
-  const [row] = await q(`SELECT cursor FROM sync_states WHERE connection_id = $1 AND stream = 'events'`, [connectionId]);
-  return row?.cursor ?? null;
-}
+const cursorOf = (connectionId: number) => sync.cursorOf(connectionId, 'events');
 
 /** The configured window as the sync computes it: whole UTC days, 30 back and 90 ahead of today. */
 function configuredWindow() {

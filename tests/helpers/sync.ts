@@ -1,0 +1,79 @@
+import { expect } from 'vitest';
+import { authPayload, PROVIDER_CONFIG_KEYS, type SandboxSizes } from '../../dev/sandbox/index';
+import type { SandboxedApp } from './sandbox-app';
+import { CRON_SECRET } from './server';
+
+export type SyncedProvider = 'gmail' | 'calendar' | 'salesforce';
+
+export interface SyncHarnessOptions {
+  /** How long drain() waits for the queue to empty by default; default 90 s. */
+  drainTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What every end-to-end sync test does against a sandboxed app: connect a sandbox user the way the
+ * product does, run the cron, run passes until the queue is empty, read the database. `app` is a getter
+ * because the app starts in beforeAll, after the harness is made.
+ */
+export function syncHarness(app: () => SandboxedApp, options: SyncHarnessOptions = {}) {
+  const query = async <T = any>(text: string, values: unknown[] = []) =>
+    (await app().database.pool.query(text, values)).rows as T[];
+
+  /** The connection, created as the frontend creates it (which enqueues the initial backfill). */
+  async function connect(provider: SyncedProvider, userId: string, sizes: SandboxSizes = {}): Promise<{ id: number; jobIds: number[] }> {
+    app().sandbox.ensureUser(userId, sizes);
+    const response = await fetch(`${app().url}/api/connections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await app().token(userId)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ provider, connectionId: `${provider}-${userId}` }),
+    });
+    expect(response.status).toBe(201);
+    const body = await response.json();
+    return { id: body.connection.id as number, jobIds: body.jobIds as number[] };
+  }
+
+  /** The connection, recorded from Nango's auth webhook (which enqueues the initial backfill); its id. */
+  async function connectByWebhook(provider: SyncedProvider, userId: string, sizes: SandboxSizes = {}): Promise<number> {
+    app().sandbox.ensureUser(userId, sizes);
+    const connectionId = `${provider}-${userId}`;
+    const response = await app().webhook(authPayload({ connectionId, providerConfigKey: PROVIDER_CONFIG_KEYS[provider], endUser: { endUserId: userId } }));
+    expect(response.status).toBe(202);
+    const [row] = await query<{ id: number }>(`SELECT id FROM connections WHERE nango_connection_id = $1`, [connectionId]);
+    return Number(row!.id);
+  }
+
+  /** One call of the cron endpoint, as Vercel Cron makes it. */
+  async function cronPass(): Promise<Response> {
+    const response = await fetch(`${app().url}/api/cron/run-jobs`, { headers: { authorization: `Bearer ${CRON_SECRET}` } });
+    expect(response.status).toBe(200);
+    return response;
+  }
+
+  /** Runs passes until no job is queued or running (waiting for deferred or retried jobs); returns the pass count. */
+  async function drain(pass: () => Promise<unknown> = cronPass, timeoutMs = options.drainTimeoutMs ?? 90_000): Promise<number> {
+    const started = Date.now();
+    for (let passes = 1; ; passes++) {
+      await pass();
+      const [state] = await query<{ open: number; next_at: string | null }>(`
+        SELECT count(*) FILTER (WHERE status IN ('queued', 'running'))::int AS open,
+               (extract(epoch FROM min(run_at) FILTER (WHERE status = 'queued')) * 1000)::text AS next_at
+        FROM jobs`);
+      if (state!.open === 0) return passes;
+      if (Date.now() - started > timeoutMs) {
+        const open = await query(`SELECT id, kind, status, run_at, last_error FROM jobs WHERE status IN ('queued', 'running') ORDER BY id`);
+        throw new Error(`jobs still open after ${timeoutMs} ms: ${JSON.stringify(open)}`);
+      }
+      await sleep(state!.next_at ? Math.min(2_000, Math.max(20, Number(state!.next_at) - Date.now())) : 200);
+    }
+  }
+
+  /** The sync cursor stored for a connection's stream, or null. */
+  async function cursorOf(connectionId: number, stream: string): Promise<any> {
+    const [row] = await query(`SELECT cursor FROM sync_states WHERE connection_id = $1 AND stream = $2`, [connectionId, stream]);
+    return row?.cursor ?? null;
+  }
+
+  return { query, connect, connectByWebhook, cronPass, drain, cursorOf };
+}
