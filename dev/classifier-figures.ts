@@ -1,12 +1,21 @@
 /**
  * Print the mail-understanding figures the README reports: classification accuracy on the labelled set the
  * rules and the model are tuned on, and on the held-out set; and the share of signatures split correctly on
- * held-out mail. Misses are listed with the classifier's reasons.
+ * held-out mail. Misses are listed with the classifier's reasons. Then the rules without the fallback model,
+ * and the model alone, on both sets.
  *
  *   npx tsx dev/classifier-figures.ts           figures and misses
  *   npx tsx dev/classifier-figures.ts --brief   figures only
  */
-import { classificationAccuracy, formatAccuracy, formatSignatures, signatureShare } from '../tests/fixtures/gmail-evaluate';
+import type { ModelWeights } from '../lib/sync/gmail/classifier-model';
+import weights from '../lib/sync/gmail/classifier-weights.json' with { type: 'json' };
+import {
+  classificationAccuracy,
+  formatAccuracy,
+  formatSignatures,
+  modelAloneAccuracy,
+  signatureShare,
+} from '../tests/fixtures/gmail-evaluate';
 import { heldOutMessages } from '../tests/fixtures/gmail-heldout';
 import { labelledMessages } from '../tests/fixtures/gmail-labelled';
 
@@ -16,3 +25,14 @@ const firstLine = (s: string) => (brief ? (s.split('\n')[0] ?? '') : s);
 console.log(firstLine(formatAccuracy('tuned set (tests/fixtures/gmail-labelled.ts)', classificationAccuracy(labelledMessages))));
 console.log(firstLine(formatAccuracy('held-out set (tests/fixtures/gmail-heldout.ts)', classificationAccuracy(heldOutMessages))));
 console.log(firstLine(formatSignatures(signatureShare(heldOutMessages))));
+
+const rulesAlone = (label: string, set: typeof labelledMessages) => {
+  const a = classificationAccuracy(set, { model: null });
+  return `${label} ${a.accuracy.toFixed(2)} (${a.correct}/${a.total})`;
+};
+const modelAlone = (label: string, set: typeof labelledMessages) => {
+  const a = modelAloneAccuracy(set, weights as ModelWeights);
+  return `${label} ${a.accuracy.toFixed(2)} (${a.correct}/${a.total})`;
+};
+console.log(`rules without the model: ${rulesAlone('tuned', labelledMessages)}, ${rulesAlone('held-out', heldOutMessages)}`);
+console.log(`model alone (trained on the tuned set): ${modelAlone('tuned', labelledMessages)}, ${modelAlone('held-out', heldOutMessages)}`);
