@@ -13,7 +13,7 @@ import { syncHandler } from '../lib/sync/handlers';
 import { createSalesforceSync, type SalesforceSyncOptions } from '../lib/sync/salesforce';
 import { testRunner } from './helpers/runner';
 import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
-import { CRON_SECRET } from './helpers/server';
+import { syncHarness } from './helpers/sync';
 
 /**
  * The Salesforce sync end to end: the real jsforce client against the provider sandbox (its SOQL,
@@ -41,7 +41,8 @@ afterEach(() => {
 type CrmObject = 'Lead' | 'Contact' | 'Account' | 'Opportunity';
 const OBJECTS: CrmObject[] = ['Lead', 'Contact', 'Account', 'Opportunity'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const q = async <T = Record<string, any>>(text: string, values: unknown[] = []) => (await app.database.pool.query(text, values)).rows as T[];
+const sync = syncHarness(() => app, { drainTimeoutMs: 120_000 });
+const { query: q, cronPass, drain } = sync;
 
 /** What the sync selects, per the spec: system fields, then each object's fields. */
 const SYNCED_FIELDS: Record<CrmObject, string[]> = {
@@ -56,36 +57,9 @@ const instant = (wire: unknown) => new Date(Date.parse(String(wire).replace(/([+
 
 /** The connection, created as the frontend creates it (which enqueues one backfill job per object). */
 async function connect(userId: string, sizes: { leads?: number; contacts?: number; accounts?: number; opportunities?: number } = {}) {
-  app.sandbox.ensureUser(userId, sizes);
-  const response = await fetch(`${app.url}/api/connections`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${await app.token(userId)}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ provider: 'salesforce', connectionId: `salesforce-${userId}` }),
-  });
-  expect(response.status).toBe(201);
-  const body = await response.json();
-  expect(body.jobIds).toHaveLength(4);
-  return body.connection.id as number;
-}
-
-async function cronPass(): Promise<void> {
-  const response = await fetch(`${app.url}/api/cron/run-jobs`, { headers: { authorization: `Bearer ${CRON_SECRET}` } });
-  expect(response.status).toBe(200);
-}
-
-/** Runs passes until no job is queued or running (waiting for deferred or retried jobs); returns the pass count. */
-async function drain(pass: () => Promise<unknown> = cronPass, timeoutMs = 120_000): Promise<number> {
-  const started = Date.now();
-  for (let passes = 1; ; passes++) {
-    await pass();
-    const [state] = await q<{ open: number; next_at: string | null }>(`
-      SELECT count(*) FILTER (WHERE status IN ('queued', 'running'))::int AS open,
-             (extract(epoch FROM min(run_at) FILTER (WHERE status = 'queued')) * 1000)::text AS next_at
-      FROM jobs`);
-    if (state!.open === 0) return passes;
-    if (Date.now() - started > timeoutMs) throw new Error(`jobs still open after ${timeoutMs} ms`);
-    await sleep(state!.next_at ? Math.min(2_000, Math.max(20, Number(state!.next_at) - Date.now())) : 200);
-  }
+  const connection = await sync.connect('salesforce', userId, sizes);
+  expect(connection.jobIds).toHaveLength(4);
+  return connection.id;
 }
 
 /** The cron's registry, but with other keyset pages (and response batches). */
@@ -102,10 +76,7 @@ const jobsOf = (connectionId: number, stream?: CrmObject) =>
     [connectionId, stream ?? null],
   );
 
-async function cursorOf(connectionId: number, stream: CrmObject): Promise<any> {
-  const [row] = await q(`SELECT cursor FROM sync_states WHERE connection_id = $1 AND stream = $2`, [connectionId, stream]);
-  return row?.cursor ?? null;
-}
+const cursorOf = (connectionId: number, stream: CrmObject) => sync.cursorOf(connectionId, stream);
 
 /** Every record of the org's object as the REST API returns it (the recycle bin too with includeDeleted). */
 function sandboxRecords(userId: string, object: CrmObject, includeDeleted = false): SfRecord[] {
