@@ -9,7 +9,7 @@ import { DeferJobError } from '../lib/jobs/errors';
 import { defineHandler } from '../lib/jobs/runner';
 import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
 import { createCalendarSync } from '../lib/sync/calendar';
-import { syncHandler } from '../lib/sync/handlers';
+import { syncHandler } from '../lib/sync/engine/handler';
 import { testRunner } from './helpers/runner';
 import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
 import { syncHarness } from './helpers/sync';

@@ -9,7 +9,7 @@ import { defineHandler, type HandlerRegistry } from '../lib/jobs/runner';
 import { ProviderError } from '../lib/providers/errors';
 import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
 import { salesforceConnection, salesforceError } from '../lib/providers/salesforce';
-import { syncHandler } from '../lib/sync/handlers';
+import { syncHandler } from '../lib/sync/engine/handler';
 import { createSalesforceSync, type SalesforceSyncOptions } from '../lib/sync/salesforce';
 import { testRunner } from './helpers/runner';
 import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';

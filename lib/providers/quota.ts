@@ -108,3 +108,23 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * One pacer per database, user and provider in this process, kept across runs: a checkpointed sync
+ * that continues here must not start with a fresh burst on top of what it just spent.
+ */
+const pacers = new WeakMap<object, Map<string, QuotaPacer>>();
+const MAX_PACERS = 10_000;
+
+export function sharedPacer(db: DbOrTx, userId: string, provider: string, perMinute: number): QuotaPacer {
+  let ofDatabase = pacers.get(db);
+  if (!ofDatabase) pacers.set(db, (ofDatabase = new Map()));
+  const key = `${provider}:${userId}`;
+  let pacer = ofDatabase.get(key);
+  if (!pacer) {
+    if (ofDatabase.size >= MAX_PACERS) ofDatabase.delete(ofDatabase.keys().next().value!);
+    pacer = new QuotaPacer({ db: () => db, userId, provider, perMinute });
+    ofDatabase.set(key, pacer);
+  }
+  return pacer;
+}

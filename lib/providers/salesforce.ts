@@ -45,7 +45,7 @@ export interface SalesforceSession {
  * A jsforce Connection for one org and access token, on the configured REST API version. Cheap to
  * build: build one per request (inside `context.request`), so the token is always the one the
  * resilience layer just handed out (it changes after a refresh on 401) and `salesforceError` can read
- * that request's status. No refresh function: re-authentication is Nango's (see lib/sync/context.ts).
+ * that request's status. No refresh function: re-authentication is Nango's (see lib/sync/engine/request.ts).
  */
 export function salesforceConnection(session: SalesforceSession): Connection {
   const connection = new jsforce.Connection({

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { ProviderSync } from './context';
+import type { AnyStreamSync } from './engine/types';
 
 /** The config settings of a type: a declaration names its settings, the config reads and documents them. */
 type SettingOf<T> = { [K in keyof Config]-?: Config[K] extends T ? K : never }[keyof Config];
@@ -20,8 +20,8 @@ export interface ProviderDeclaration<Name extends string = string> {
   nangoConfigKeySetting: SettingOf<string>;
   /** The setting holding the per-user budget a minute (quota units or requests: what `request` is charged in). */
   budgetPerMinuteSetting: SettingOf<number>;
-  /** The sync of one stream, run by the engine. */
-  sync: ProviderSync;
+  /** The sync of one stream: its cursor schema and page → map → store functions, run by the engine (./engine). */
+  sync: AnyStreamSync;
   /**
    * What the provider does on a user's behalf (send an email, create an event, upsert a record), by
    * name; the actions issue gives them their type.

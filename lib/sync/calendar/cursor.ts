@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import type { Db } from '../../../db/client';
-import { loadCursor as loadStoredCursor, saveCursorIfUnchanged as saveStoredCursor, type StoredCursor, type Tx } from '../records';
 
 /**
  * The calendar stream's cursor document (sync_states.cursor), saved in the transaction of the page it
@@ -53,23 +51,13 @@ const incrementalListing = z.object({
   records: z.number(),
 });
 
-const cursorSchema = z.object({
+export const calendarCursorSchema = z.object({
   v: z.literal(1),
   syncToken: z.string().optional(),
   lastFullSync: z.object({ timeMin: z.string(), timeMax: z.string(), completedAt: z.string() }).optional(),
   listing: z.discriminatedUnion('kind', [fullListing, incrementalListing]).optional(),
 });
 
-export type CalendarCursor = z.infer<typeof cursorSchema>;
+export type CalendarCursor = z.infer<typeof calendarCursorSchema>;
 export type Listing = NonNullable<CalendarCursor['listing']>;
 export type FullListing = z.infer<typeof fullListing>;
-
-/** The stored calendar cursor, validated (see lib/sync/records.ts). */
-export function loadCursor(db: Db | Tx, connectionId: number, stream: string): Promise<StoredCursor<CalendarCursor>> {
-  return loadStoredCursor(db, connectionId, stream, cursorSchema);
-}
-
-/** Saves the calendar cursor with the records it covers, if no other run moved it (lib/sync/records.ts). */
-export function saveCursorIfUnchanged(tx: Db | Tx, connectionId: number, stream: string, expected: unknown, next: CalendarCursor): Promise<void> {
-  return saveStoredCursor(tx, connectionId, stream, expected, next);
-}

@@ -1,5 +1,5 @@
 import { defineProvider } from '../declaration';
-import { syncCalendar } from './index';
+import { syncCalendar } from './sync';
 
 /** Google Calendar: the primary calendar's events, paced in requests. */
 export const calendar = defineProvider({

@@ -1,6 +1,6 @@
 import type { gmail_v1 } from '@googleapis/gmail';
 import { gmailApi, googleError, googleRequestOptions } from '../../providers/google';
-import type { SyncContext } from '../context';
+import type { SyncContext } from '../engine/types';
 
 /**
  * The Gmail calls the sync makes, each through `context.request` (paced under the user's quota,

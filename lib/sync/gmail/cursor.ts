@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import type { Db } from '../../../db/client';
-import { loadCursor as loadStoredCursor, saveCursorIfUnchanged as saveStoredCursor, type StoredCursor, type Tx } from '../records';
 
 /**
  * The Gmail stream's cursor document (sync_states.cursor, stream 'threads'). It is saved in the
@@ -58,7 +56,7 @@ const listingSchema = z.object({
   estimatedTotal: z.number().nullable(),
 });
 
-const cursorSchema = z.object({
+export const gmailCursorSchema = z.object({
   v: z.literal(1),
   historyId: z.string().regex(/^\d+$/).optional(),
   pending: z.array(z.string()).optional(),
@@ -66,16 +64,6 @@ const cursorSchema = z.object({
   completed: z.object({ jobId: z.number(), reason: listingSchema.shape.reason, at: z.string() }).optional(),
 });
 
-export type GmailCursor = z.infer<typeof cursorSchema>;
+export type GmailCursor = z.infer<typeof gmailCursorSchema>;
 export type Listing = z.infer<typeof listingSchema>;
 export type ListingReason = Listing['reason'];
-
-/** The stored gmail cursor, validated (see lib/sync/records.ts). */
-export function loadCursor(db: Db | Tx, connectionId: number, stream: string): Promise<StoredCursor<GmailCursor>> {
-  return loadStoredCursor(db, connectionId, stream, cursorSchema);
-}
-
-/** Saves the gmail cursor with the records it covers, if no other run moved it (lib/sync/records.ts). */
-export function saveCursorIfUnchanged(tx: Db | Tx, connectionId: number, stream: string, expected: unknown, next: GmailCursor): Promise<void> {
-  return saveStoredCursor(tx, connectionId, stream, expected, next);
-}

@@ -1,5 +1,5 @@
 import { defineProvider } from '../declaration';
-import { syncGmail } from './index';
+import { syncGmail } from './sync';
 
 /** Gmail: the mailbox's threads, paced in Gmail quota units (developers.google.com/gmail/api/reference/quota). */
 export const gmail = defineProvider({

@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import type { Db } from '../../../db/client';
-import { loadCursor as loadStoredCursor, saveCursorIfUnchanged as saveStoredCursor, type StoredCursor, type Tx } from '../records';
 
 /**
  * A Salesforce stream's cursor document (sync_states.cursor), saved in the transaction that stores
@@ -48,7 +46,7 @@ const range = z.object({
   records: z.number(),
 });
 
-const cursorSchema = z.object({
+export const salesforceCursorSchema = z.object({
   v: z.literal(1),
   position: position.optional(),
   listing: listing.optional(),
@@ -56,16 +54,6 @@ const cursorSchema = z.object({
   lastFullSync: z.object({ reason: z.enum(['backfill', 'full']), completedAt: z.string() }).optional(),
 });
 
-export type SalesforceCursor = z.infer<typeof cursorSchema>;
+export type SalesforceCursor = z.infer<typeof salesforceCursorSchema>;
 export type FullListing = z.infer<typeof listing>;
 export type RangeListing = z.infer<typeof range>;
-
-/** The stored salesforce cursor, validated (see lib/sync/records.ts). */
-export function loadCursor(db: Db | Tx, connectionId: number, stream: string): Promise<StoredCursor<SalesforceCursor>> {
-  return loadStoredCursor(db, connectionId, stream, cursorSchema);
-}
-
-/** Saves the salesforce cursor with the records it covers, if no other run moved it (lib/sync/records.ts). */
-export function saveCursorIfUnchanged(tx: Db | Tx, connectionId: number, stream: string, expected: unknown, next: SalesforceCursor): Promise<void> {
-  return saveStoredCursor(tx, connectionId, stream, expected, next);
-}

@@ -1,6 +1,6 @@
 import { crmObjects } from '../../../db/schema';
 import { defineProvider } from '../declaration';
-import { syncSalesforce } from './index';
+import { syncSalesforce } from './sync';
 
 /** Salesforce: one stream per CRM object, paced in API requests. */
 export const salesforce = defineProvider({

@@ -1,0 +1,115 @@
+import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../../db/client';
+import { connections, type Connection } from '../../../db/schema';
+import { DeferJobError, PermanentJobError, RetryableJobError } from '../../jobs/errors';
+import { defineHandler, describeError, type JobHandler } from '../../jobs/runner';
+import { ConnectionCredentials } from '../../providers/credentials';
+import { ProviderError } from '../../providers/errors';
+import { sharedPacer } from '../../providers/quota';
+import { budgetPerMinute, type Provider } from '../providers';
+import { recordStreamError, recordStreamSuccess } from '../state';
+import type { SyncPayload } from '../streams';
+import { runSync } from './loop';
+import { providerRequest } from './request';
+import type { AnyStreamSync, SyncContext } from './types';
+
+const payloadSchema: z.ZodType<SyncPayload> = z.object({
+  connectionId: z.number().int().positive(),
+  stream: z.string().min(1),
+  mode: z.enum(['initial', 'incremental', 'full', 'date_range']),
+  startDate: z.string().optional(),
+  endDate: z.string().optional(),
+});
+
+/** Leaves this long before the runner's deadline to commit the last page and the checkpoint. */
+const CHECKPOINT_MARGIN_MS = 3_000;
+
+/**
+ * The job handler of `sync.<provider>`: loads the connection from the job's database, paces and
+ * authenticates the provider calls, runs the provider's sync through the engine (./loop.ts), and turns
+ * its outcome into the job's: done, checkpointed (deferred to continue at once, no attempt spent),
+ * quota-deferred, retried or failed.
+ */
+export function syncHandler(provider: Provider, sync: AnyStreamSync): JobHandler<SyncPayload> {
+  return defineHandler({
+    payload: payloadSchema,
+    run: async (payload, job) => {
+      const { db } = job;
+      const connection = await loadConnection(db, payload.connectionId);
+      if (!connection || connection.userId !== job.job.userId || connection.provider !== provider) {
+        throw new PermanentJobError(`connection ${payload.connectionId} no longer exists`);
+      }
+      if (connection.status === 'deleted' || connection.status === 'paused') {
+        return { status: 'succeeded', result: { skipped: `connection ${connection.status}` } };
+      }
+      const logger = job.logger.child({ connectionId: connection.id, stream: payload.stream });
+      const deadline = () => Date.now() + job.timeLeftMs() - CHECKPOINT_MARGIN_MS;
+      const credentials = new ConnectionCredentials(connection);
+      const pacer = sharedPacer(db, connection.userId, provider, budgetPerMinute(provider));
+      const context: SyncContext = {
+        db,
+        connection,
+        stream: payload.stream,
+        payload,
+        job,
+        logger,
+        credentials,
+        get deadline() {
+          return deadline();
+        },
+        outOfTime: () => Date.now() > deadline(),
+        request: providerRequest(provider, credentials, pacer, deadline, job.signal),
+      };
+      try {
+        const outcome = await runSync(sync, context, (progress) => job.progress(progress));
+        if (outcome.status === 'checkpoint') {
+          return { status: 'deferred', until: new Date(), reason: `checkpoint after ${outcome.records} records: time budget used` };
+        }
+        await markSynced(db, connection.id, payload.stream);
+        return { status: 'succeeded', result: { records: outcome.records } };
+      } catch (error) {
+        throw await translateFailure(db, connection.id, payload.stream, error);
+      } finally {
+        await pacer.flush().catch((error) => logger.warn({ err: error }, 'could not record provider usage'));
+      }
+    },
+  });
+}
+
+// connections belongs to lib/connections: these three statements move there with its queries.
+async function loadConnection(db: Db, id: number): Promise<Connection | undefined> {
+  const [connection] = await db.select().from(connections).where(eq(connections.id, id));
+  return connection;
+}
+
+async function markSynced(db: Db, connectionId: number, stream: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.update(connections).set({ lastSyncedAt: sql`now()`, updatedAt: sql`now()` }).where(eq(connections.id, connectionId));
+    await recordStreamSuccess(tx, connectionId, stream);
+  });
+}
+
+async function markCredentialsRefused(db: Db, connectionId: number): Promise<void> {
+  await db
+    .update(connections)
+    .set({ status: 'error', lastError: 'the provider refused the credentials, even freshly refreshed', updatedAt: sql`now()` })
+    .where(eq(connections.id, connectionId));
+}
+
+/** Maps a failure to what the queue should do, and records it on the stream's state. */
+async function translateFailure(db: Db, connectionId: number, stream: string, error: unknown): Promise<unknown> {
+  if (error instanceof DeferJobError) return error;
+  const message = describeError(error);
+  await recordStreamError(db, connectionId, [stream], message).catch(() => undefined);
+  if (!(error instanceof ProviderError)) return error;
+  if (error.isQuota) {
+    return new DeferJobError(new Date(Date.now() + (error.retryAfterMs ?? 60_000)), `${error.provider} refused for quota`);
+  }
+  if (error.isUnauthorized) {
+    await markCredentialsRefused(db, connectionId);
+    return new PermanentJobError(`${error.provider} refused the connection's credentials after a token refresh`, { cause: error });
+  }
+  if (error.isTransient) return new RetryableJobError(message, error.retryAfterMs, { cause: error });
+  return new PermanentJobError(message, { cause: error });
+}
