@@ -16,7 +16,7 @@ import {
   modelAloneAccuracy,
   signatureShare,
 } from '../tests/fixtures/gmail-evaluate';
-import { heldOutMessages } from '../tests/fixtures/gmail-heldout';
+import { heldOutFirstBatchSize, heldOutMessages } from '../tests/fixtures/gmail-heldout';
 import { labelledMessages } from '../tests/fixtures/gmail-labelled';
 
 const brief = process.argv.includes('--brief');
@@ -24,7 +24,19 @@ const firstLine = (s: string) => (brief ? (s.split('\n')[0] ?? '') : s);
 
 console.log(firstLine(formatAccuracy('tuned set (tests/fixtures/gmail-labelled.ts)', classificationAccuracy(labelledMessages))));
 console.log(firstLine(formatAccuracy('held-out set (tests/fixtures/gmail-heldout.ts)', classificationAccuracy(heldOutMessages))));
+const batches = [
+  ['held-out batch 1 (written before the rework)', heldOutMessages.slice(0, heldOutFirstBatchSize)],
+  ['held-out batch 2 (written after it)', heldOutMessages.slice(heldOutFirstBatchSize)],
+] as const;
+for (const [label, set] of batches) {
+  const a = classificationAccuracy(set);
+  console.log(`  ${label}: ${a.accuracy.toFixed(2)} (${a.correct}/${a.total})`);
+}
 console.log(firstLine(formatSignatures(signatureShare(heldOutMessages))));
+for (const [label, set] of batches) {
+  const s = signatureShare(set);
+  console.log(`  ${label}: ${s.split}/${s.withSignature} split, nothing cut on ${s.untouched}/${s.withoutSignature}`);
+}
 
 const rulesAlone = (label: string, set: typeof labelledMessages) => {
   const a = classificationAccuracy(set, { model: null });

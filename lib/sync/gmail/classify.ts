@@ -46,6 +46,7 @@
  *     a currency, a billing sender, or more billing wording in the body; or a billing sender (billing@,
  *     receipts@, a payment processor) with billing wording or an amount; or two billing families plus an
  *     amount in the body (a card on file "Visa ••••4417" and a money transfer count as billing wording).
+ *     A support agent's reply about a bill is support (see rule 7's support sender), not billing.
  *     Transactional mail from a store that also carries List-Unsubscribe and a promo block is billing, not
  *     promotion: the transaction is why it was sent. A person writing from their own mailbox (no bulk or
  *     automated signal, nothing attached) only sends a bill with an instrument in it: an invoice number,
@@ -58,8 +59,8 @@
  *     (support@, "Acme Support" as the name, "Customer Support Specialist" in the signature), or once with
  *     an agent's reply wording ("thanks for your patience", "our engineers", "if the problem persists"); or
  *     a support sender's reply, or agent wording from a support sender. Help desks answer without templates.
- *  8. promotion: a bulk message (headers), one with an unsubscribe link in the body or one Gmail put in its
- *     Promotions tab, that calls itself a
+ *  8. promotion: a bulk message that Gmail put in its Promotions tab; or a bulk message (headers), one with
+ *     an unsubscribe link in the body or one in the Promotions tab, that calls itself a
  *     newsletter or uses marketing phrasing (% off, sale, shop now, promo code, limited time, free shipping,
  *     what's new, webinar...); or three marketing families anywhere; or a marketing sender (newsletter@,
  *     deals@, offers@) on a bulk message. Bulk alone is not promotion (GitHub notifications, mailing lists),
@@ -118,7 +119,7 @@ const SECURITY: Family[] = [
   fam('2fa', /\b(?:2-step|two-step|2-factor|two-factor|multi-factor) (?:verification|authentication|sign-?in|login)\b|\bmulti-?factor\b|\bokta verify\b|\bauthenticator app\b|\b2fa\b|\bmfa\b|\btweestapsverificatie\b|\bautentica[cç][aã]o de dois fatores\b|\bverifica in due passaggi\b|\bzwei-faktor|\bverificaci[oó]n en dos pasos\b|\bdouble authentification\b|\bautenticaci[oó]n de dos factores\b/),
   fam('suspicious activity', /\b(?:suspicious|unusual|unrecognized) (?:activity|sign[- ]?in|log[- ]?in|login|device)\b|\bactivité (?:suspecte|inhabituelle)\b|\bverdächtige aktivität\b|\bungewöhnliche aktivität\b|\bactividad (?:sospechosa|inusual)\b|\battività sospetta\b|\bverdachte activiteit\b|\batividade suspeita\b|\bsomething unusual about (?:a |your )?(?:recent )?sign-?in\b/),
   fam('security alert', /\bsecurity (?:alert|notice|warning|notification)\b|\balerte de sécurité\b|\bsicherheits(?:hinweis|warnung)\b|\balerta de seguridad\b|\bavviso di sicurezza\b|\bbeveiligings(?:melding|waarschuwing)\b|\balerta de segurança\b/),
-  fam('threat', /\bphishing\b|\bmalware\b|\bransomware\b|\btrojan\b|\bspyware\b|\bkeylogger\b|\bvirus (?:alert|detected|found)\b|\binfected\b|\bcompromised\b|\bvulnerabilit(?:y|ies)\b|\bcve-\d{4}-\d+\b|\bsecurity (?:patch|advisory|incident|breach)\b|\bdata breach\b|\bendpoint (?:protection|security)\b|\bhame[cç]onnage\b|\bschwachstelle|\bvulnérabilité|\bvulnerabilidad/),
+  fam('threat', /\bphishing\b|\bmalware\b|\bransomware\b|\btrojan\b|\bspyware\b|\bkeylogger\b|\bvirus (?:alert|detected|found)\b|\binfected\b|\bcompromised\b|\bvulnerabilit(?:y|ies)\b|\bcve-\d{4}-\d+\b|\bsecurity (?:patch|advisory|incident|breach)\b|\bdata breach\b|\bendpoint (?:protection|security)\b|\b(?:was|were|been|got) (?:taken over|hacked)\b|\baccount takeover\b|\b(?:do not|don't) (?:open|click) (?:it|the (?:attachment|link)|any (?:attachments?|links?))\b|\bsuspicious (?:e-?mails?|attachments?|links?|messages?)\b|\breset your credentials\b|\bhame[cç]onnage\b|\bschwachstelle|\bvulnérabilité|\bvulnerabilidad/),
   fam('account locked or changed', /\baccount (?:has been |was |is )?(?:temporarily )?(?:locked|blocked)\b|\b(?:zugang|konto|account)\b.{0,40}\bgesperrt\b|\bcompte (?:a été )?(?:bloqué|verrouillé)\b|\bcuenta (?:ha sido )?bloqueada\b|\b(?:recovery|backup|secondary) (?:e-?mail|phone)(?: number| address)?\b.{0,40}\b(?:changed|added|removed|updated)\b|\b(?:e-?mail address|phone number) (?:on your account )?(?:was|has been) (?:changed|updated|removed)\b/),
   fam('was this you', /\b(?:was|is) this you\b|\bif this (?:wasn'?t|was not) you\b|\bif you did(?:n'?t| not) (?:make this change|change your password|attempt|sign in|request (?:this|a) (?:code|password))|\bsecure your account\b|\bsomeone (?:else )?may (?:be accessing|have accessed)\b|\bsi vous n'êtes pas à l'origine\b|\bwenn sie (?:das|dies) nicht waren\b|\bwaren sie (?:das|dies) nicht\b|\bsi no (?:fuiste|has sido) tú\b|\bwas jij (?:dit|het)\b|\bnão foi você\b|\bnon sei stato tu\b/),
 ];
@@ -127,10 +128,11 @@ const BILLING: Family[] = [
   fam('invoice', /\binvoices?\b|\brechnung\w*\b|\bfactur(?:e|a|as|es)\b|\bfattura\b|\bfatura\b|請求/),
   fam('receipt', /\breceipts?\b|\bquittung\b|\breçu\b|\brecibo\b|\bricevuta\b|領収/),
   fam('payment', /\bpayments?\b|\bpaid\b|\bpaiement\b|\bzahlung\b|\bpago\b|\bpagamento\b|\bbetaling\b|\bbetaald\b|お支払い|支払|代金/),
-  fam('amount due/total', /\b(?:amount|balance|total) (?:due|paid|charged|owed)\b|\bamount charged\b|\b(?:order |grand )?total\s*(?::|[$€£¥]|\d|us\$|usd|eur|gbp)|\bsubtotal\b|\bmontant\b|\b\w*betrag\b|\bimporte\b|\bimporto\b|\bvalor (?:da fatura|total)\b|\btotale\b|\bbedrag\b|合計|ご?請求(?:金)?額|ご利用金額/),
-  fam('bill/statement', /\bbilling\b|\bbill (?:is ready|is available|for)\b|\byour (?:\w+ )?bill\b|\b(?:billing|account) statement\b|\bstatement (?:is )?(?:ready|available)\b/),
+  fam('amount due/total', /\b(?:amount|balance|total) (?:due|paid|charged|owed)\b|\b(?:is|are) due (?:on|by|in)\b|\bamount charged\b|\b(?:order |grand )?total\s*(?::|[$€£¥]|\d|us\$|usd|eur|gbp)|\bsubtotal\b|\bmontant\b|\b\w*betrag\b|\bimporte\b|\bimporto\b|\bvalor (?:da fatura|total)\b|\btotale\b|\bbedrag\b|合計|ご?請求(?:金)?額|ご利用金額/),
+  fam('bill/statement', /\bbilling\b|\bbollett[ae]\b|\bfactuur\b|\babrechnung\b|\bbill (?:is ready|is available|for)\b|\byour (?:\w+ )?bill\b|\b(?:billing|account) statement\b|\bstatement (?:is )?(?:ready|available)\b/),
   fam('subscription renewal', /\b(?:subscription|plan|membership) (?:renews|will renew|renewal|has been renewed)\b|\brenews (?:on|in|soon)\b|\bauto-?renew|\brenouvellement\b|\bverlängerung\b|\brenovaci[oó]n\b/),
-  fam('charge', /\b(?:will be|was|been|we'?ll|we will) charged?\b|\bcharge[ds]? (?:\S+ )?to your\b|\bcard (?:ending|declined)\b|\bdirect debit\b|\bprélèvement\b|\babgebucht\b|\blastschrift\b|\bcargo\b/),
+  fam('rent', /\b(?:the|your|my|monthly|this month's) rent\b|\bmiete\b|\bloyer\b|\balquiler\b|\baluguel\b|\baffitto\b|\bhuur\b/),
+  fam('charge', /\b(?:will be|was|been|we'?ll|we will) charged?\b|\baddebit\w*\b|\bdomiciliaci[oó]n\b|\bd[eé]bito autom[aá]tico\b|\bcharge[ds]? (?:\S+ )?to your\b|\bcard (?:ending|declined)\b|\bdirect debit\b|\bprélèvement\b|\babgebucht\b|\blastschrift\b|\bcargo\b/),
   fam('card on file', /\b(?:visa|mastercard|master card|amex|american express|discover|maestro|card|carte|karte|tarjeta|cartão|carta)\b[^\n]{0,25}?(?:ending(?: in)?|endet auf|terminant par|terminada en|final|•{2,}|\*{2,}|x{3,}|·{2,})\s*\d{4}\b/),
   fam('money transfer', /\bmoney transfer\b|\b(?:bank|wire) transfer\b|\btransfer (?:of|to|from) [$€£]|\byou sent [$€£]?\d|\byour money(?:'s| is) on (?:its|the) way\b|\bpayouts?\b|\bvirement\b|\büberweisung\b|\btransferencia\b|\btransferência\b|\bbonifico\b|\boverboeking\b/),
   fam('refund', /\brefund(?:ed|s)?\b|\bremboursement\b|\berstattung\b|\breembolso\b|\brimborso\b/),
@@ -151,9 +153,9 @@ const CURRENCY_AMOUNT =
   /(?:[$€£¥₹￥₩₺₽]|\bus\$|\b(?:usd|eur|gbp|chf|cad|aud|jpy|inr|sek|nok|dkk|pln|brl|mxn)\b)\s?\d[\d,.]*|\b\d[\d.,]*\s?(?:€|£|円|\b(?:usd|eur|gbp|chf|cad|aud|jpy|sek|nok|dkk|pln|brl|mxn)\b|\bkr\b|\bzł)/i;
 
 const CALENDAR_CUES: Family[] = [
-  fam('video meeting link', /\bjoin (?:with )?google meet\b|meet\.google\.com\/|\bjoin zoom meeting\b|zoom\.us\/j\/|\bmicrosoft teams meeting\b|teams\.microsoft\.com\/l\/meetup-join|\bwebex\.com\/meet/),
-  fam('meeting id', /\bmeeting id\b|\bmeeting-id\b|\bid de (?:la )?réunion\b|\bbesprechungs-id\b/),
-  fam('invited you', /\b(?:has|have) (?:been )?invited you\b|\byou have been invited to\b|\bis inviting you to\b|\binvites you to\b|\bsie wurden zu folgendem termin eingeladen\b|\bhas recibido una invitaci[oó]n\b|\bvous avez été invité/),
+  fam('video meeting link', /\bjoin (?:with )?google meet\b|\bwebex\.com\/\S*j\.php|\bjoin (?:the |this )?webex meeting\b|\bwebex meeting\b|meet\.google\.com\/|\bjoin zoom meeting\b|zoom\.us\/j\/|\bmicrosoft teams meeting\b|teams\.microsoft\.com\/l\/meetup-join|\bwebex\.com\/meet/),
+  fam('meeting id', /\bmeeting id\b|\bmeeting number\b|\bmeeting-id\b|\bid de (?:la )?réunion\b|\bbesprechungs-id\b/),
+  fam('invited you', /\b(?:has|have) (?:been )?invited you\b|\byou have been invited to\b|\bis inviting you to\b|\binvites you to\b|\binvites you to join\b|\bsie wurden zu folgendem termin eingeladen\b|\bhas recibido una invitaci[oó]n\b|\bvous avez été invité/),
   fam('invitation reply', /\b(?:has|have) (?:tentatively )?(?:accepted|declined) this invitation\b|\binvitation from google calendar\b|\bthis event has been (?:updated|canceled|cancelled|changed)\b|\bevent has been (?:scheduled|canceled|cancelled|rescheduled)\b|\bnew event has been scheduled\b/),
   fam('rsvp', /\brsvp\b|\byes\s*\/\s*no\s*\/\s*maybe\b|\bja\s*\/\s*nein\s*\/\s*vielleicht\b|\bs[ií]\s*\/\s*no\s*\/\s*quiz[aá]s\b|\boui\s*\/\s*non\s*\/\s*peut-être\b|\bgoing\?/),
   fam('add to calendar', /\badd to (?:your |my )?calendar\b|\bview (?:event|on google calendar)\b|\.ics\b|\bzum kalender hinzufügen\b|\bajouter (?:à|au) (?:mon |votre )?(?:agenda|calendrier)\b/),
@@ -174,10 +176,10 @@ const TIME_CUE =
 const EVENT_WORD = /\b(?:invite|invitation|invited|meeting|appointment|event|call|einladung|termin|besprechung|réunion|rendez-vous|invitaci[oó]n|reuni[oó]n|cita|reunião|riunione|appuntamento|afspraak|vergadering)\b/i;
 
 const SUPPORT: Family[] = [
-  fam('request received', /\bwe(?:'ve| have) received your (?:request|message|inquiry|enquiry|email|ticket|case)\b|\breceived your request\b|\b(?:a )?ticket has been (?:created|opened)\b|\bvielen dank für ihre anfrage\b|\bnous avons (?:bien )?reçu votre (?:demande|message)\b|\bhemos recibido (?:tu|su) (?:solicitud|mensaje|consulta)\b/),
+  fam('request received', /\bwe(?:'ve| have)? (?:received|got) your (?:request|message|inquiry|enquiry|e-?mail|ticket|case|note)\b|\breceived your request\b|\b(?:a )?ticket has been (?:created|opened)\b|\bvielen dank für ihre anfrage\b|\bnous avons (?:bien )?reçu votre (?:demande|message)\b|\bhemos recibido (?:tu|su) (?:solicitud|mensaje|consulta)\b/),
   fam('case/ticket number', /\b(?:ticket|case|request|incident) (?:number|no\.?|id|#)|\byour (?:case|ticket|request) (?:number |id )?(?:is|has been)\b|\bcase id\b|\bticketnummer\b|\bnuméro de (?:ticket|dossier|demande)\b|\bn[uú]mero de (?:caso|ticket|solicitud)\b/),
-  fam('contacting support', /\bthank(?:s| you) for (?:contacting|reaching out to) (?:\w+ ){0,3}(?:support|customer (?:care|service)|help|team|us)\b|\bthank(?:s| you) for (?:reaching out|getting in touch)\b|\bgracias por contactar\b|\bmerci d'avoir contacté\b|\bmerci de nous avoir contactés?\b|\bdanke,? dass sie (?:uns )?kontaktiert\b|\bobrigad[oa] por (?:entrar em contato|contatar)\b/),
-  fam('support team', /\b(?:customer|technical|tech) (?:support|care|service|success|happiness|experience)\b|\bsupport (?:team|agent|engineer|representative|request|specialist)\b|\bhelp ?desk\b|\bservice ?desk\b|\bkundenservice\b|\bkundendienst\b|\bservice client\b|\batenci[oó]n al cliente\b|\bequipo de soporte\b|\bklantenservice\b|\bservizio clienti\b|\batendimento ao cliente\b/),
+  fam('contacting support', /\bthank(?:s| you) for (?:contacting|reaching out to) (?:\w+ ){0,3}(?:support|customer (?:care|service)|help|team|us)\b|\bthank(?:s| you) for (?:reaching out|getting in touch|writing in)\b|\bgracias por contactar\b|\bmerci d'avoir contacté\b|\bmerci de nous avoir contactés?\b|\bdanke,? dass sie (?:uns )?kontaktiert\b|\bobrigad[oa] por (?:entrar em contato|contatar)\b/),
+  fam('support team', /\b(?:customer|technical|tech) (?:support|care|service|success|happiness|experience)\b|\bsupport (?:team|agent|engineer|representative|request|specialist|hours)\b|\bhelp ?desk\b|\bservice ?desk\b|\bkundenservice\b|\bkundendienst\b|\bservice client\b|\batenci[oó]n al cliente\b|\bequipo de soporte\b|\bklantenservice\b|\bservizio clienti\b|\batendimento ao cliente\b/),
   fam('resolution', /\bhas been (?:solved|resolved)\b|\b(?:to |can )?re-?open (?:this|the|your) (?:request|ticket|case|incident)\b|\bmarked (?:as )?resolved\b/),
 ];
 
@@ -198,7 +200,7 @@ const SUPPORT_ROLE_TEXT =
 
 /** A security role in a display name or in a signature ("IT Security", "Security Operations", "Infosec"). */
 const SECURITY_ROLE_TEXT =
-  /\b(?:it|information|cyber|account|corporate) ?security\b|\bsecurity (?:operations|team|office|department|desk)\b|\binfosec\b|\bsecurity\b$|^security\b|\bsécurité\b|\bsicherheit\b|\bseguridad\b|\bsegurança\b|\bsicurezza\b|\bbeveiliging\b/;
+  /\b(?:it|information|cyber|account|corporate) ?security\b|\bit (?:manager|department|team|director|administrator|admin|operations)\b|\bit-(?:abteilung|leiter|leitung)\b|\bservice informatique\b|\bdepartamento de (?:ti|it|sistemas)\b|\bsysadmin\b|\bsecurity (?:operations|team|office|department|desk)\b|\binfosec\b|\bsecurity\b$|^security\b|\bsécurité\b|\bsicherheit\b|\bseguridad\b|\bsegurança\b|\bsicurezza\b|\bbeveiliging\b/;
 
 const SUPPORT_SUBJECT_ID: RegExp[] = [
   /\[(?:ticket|case|request|incident|caso|cas|anfrage|solicitud|chamado)\s*[#:]?\s*[\w-]*\d{3,}[^\]]*\]/i,
@@ -209,6 +211,8 @@ const SUPPORT_SUBJECT_ID: RegExp[] = [
 const SUPPORT_SUBJECT_KEYED: RegExp[] = [
   // an issue tracker's or help desk's project key and number in brackets: "[ITSD-4412]", "[SUP-20931]"
   /\[(?!COVID)[A-Z][A-Z0-9]{1,9}-\d{2,7}\]/,
+  // a help desk's subject tag: "[GitHub Support]", "[Acme Help Desk]"
+  /^\[[^\]]*\b(?:support|help ?desk|service ?desk|customer (?:care|service))\][^\n]*\S/i,
   // ServiceNow-style numbers: INC0012345, RITM0012345, CS0012345
   /\b(?:INC|RITM|REQ|SCTASK|CS|PRB)\d{6,10}\b/,
   // a ticket word and a reference with letters: "request SR-20931", "Ticket: HD-55812"
@@ -237,7 +241,7 @@ const PAYMENT_DOMAINS = [
 const MARKETING: Family[] = [
   fam('% off', /\d+\s?%\s?off\b|\b\d+\s?%\s?(?:de )?(?:descuento|rabatt|réduction|remise|sconto)\b|(?:^|\s)-\d+\s?%|\bsave \d+\s?%|\bhasta (?:un )?\d+\s?%|\bjusqu'à -?\d+\s?%|\bbis zu \d+\s?%/),
   fam('sale', /\b(?:sale|flash sale|clearance|black friday|cyber monday)\b|\bsoldes\b|\brebajas\b|\bsaldi\b|\bschlussverkauf\b/),
-  fam('call to action', /\bshop (?:now|the sale|the collection)\b|\bbuy now\b|\border now\b|\bbook now\b|\bclaim (?:my|your)\b|\bsave your seat\b|\bregister (?:now|today|anyway)\b|\bgrab your\b|\bj'en profite\b|\bjetzt (?:entdecken|kaufen|sichern|shoppen)\b|\bcompra ahora\b|\bdescubre\b/),
+  fam('call to action', /\bshop (?:now|the sale|the collection)\b|\bstart exploring\b|\bexplore (?:now|more|our|homes|the collection)\b|\bget inspired\b|\bbuy now\b|\border now\b|\bbook now\b|\bclaim (?:my|your)\b|\bsave your seat\b|\bregister (?:now|today|anyway)\b|\bgrab your\b|\bj'en profite\b|\bjetzt (?:entdecken|kaufen|sichern|shoppen)\b|\bcompra ahora\b|\bdescubre\b/),
   fam('urgency', /\blimited[- ]time\b|\blast chance\b|\bends (?:tonight|today|sunday|soon|at midnight)\b|\bwhile supplies last\b|\boffer ends\b|\bhurry\b|\bdon'?t miss\b|\bnur (?:noch )?heute\b|\bderniers jours\b|\búltimos días\b/),
   fam('free shipping', /\bfree shipping\b|\blivraison (?:offerte|gratuite)\b|\benv[ií]o gratis\b|\bversandkostenfrei\b|\bspedizione gratuita\b/),
   fam('coupon', /\bpromo(?:tion(?:al)?)? code\b|\bcoupon\b|\bdiscount\b|\bgutschein(?:code)?\b|\bcode promo\b|\buse code\b|\bc[oó]digo (?:promocional|de descuento)\b|\bdescuento\b|\brabatt\b/),
@@ -469,6 +473,14 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
     return result('calendar', '3 calendar/subject', true, [`calendar subject prefix "${(/^[^:]+:/.exec(s.subject) ?? [''])[0]}" ${why}`]);
   }
 
+  const supportWho = SUPPORT_LOCAL.test(s.fromLocal)
+    ? `support sender ${s.fromLocal}@`
+    : SUPPORT_ROLE_TEXT.test(s.fromName)
+      ? `support role in sender name "${s.fromName}"`
+      : SUPPORT_ROLE_TEXT.test(s.closing)
+        ? 'support role in signature'
+        : null;
+
   // 4. security
   const securityWho = SECURITY_LOCAL.test(s.fromLocal) || /^(?:accounts?|accountprotection|security)\./.test(s.fromDomain)
     ? `security sender ${s.fromLocal}@${s.fromDomain}`
@@ -497,7 +509,9 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
   // a person writing (a personal mailbox, no bulk or automated signal, nothing attached) may talk about bills
   const personal = s.personalSender && s.bulk.length === 0 && s.automated.length === 0 && !billingRole && !s.documentAttached;
   const instrument = !personal || BILLING_INSTRUMENT.test(s.body) || hits(BILLING, s.body).some((n) => n === 'card on file' || n === 'charge');
-  if ((!s.newsletter || billingRole) && instrument) {
+  // a support agent answering a question about a bill is support: the conversation, not its topic
+  const agentAnswer = supportWho !== null && s.isReply && !billingRole && s.automated.length === 0;
+  if ((!s.newsletter || billingRole) && instrument && !agentAnswer) {
     const subj = hits(BILLING, s.subject).filter((n) => BILLING_SUBJECT_OK.has(n));
     const body = hits(BILLING, s.body);
     const amount = s.amount ? [`amount ${s.amount}`] : [];
@@ -524,13 +538,6 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
   }
 
   // 7. support/keywords
-  const supportWho = SUPPORT_LOCAL.test(s.fromLocal)
-    ? `support sender ${s.fromLocal}@`
-    : SUPPORT_ROLE_TEXT.test(s.fromName)
-      ? `support role in sender name "${s.fromName}"`
-      : SUPPORT_ROLE_TEXT.test(s.closing)
-        ? 'support role in signature'
-        : null;
   if (!s.newsletter || supportWho) {
     const subj = hits(SUPPORT, s.subject);
     const all = supportHitsAll;
@@ -551,10 +558,11 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
   // 8. promotion
   const marketingRole = MARKETING_LOCAL.test(s.fromLocal);
   const promotionsTab = s.gmailCategory === 'promotions';
-  if ((s.bulk.length > 0 || s.unsubscribeText || promotionsTab) && (s.newsletter || marketingAll.length > 0)) {
+  if ((s.bulk.length > 0 || s.unsubscribeText || promotionsTab) && (s.newsletter || marketingAll.length > 0 || (promotionsTab && s.bulk.length > 0))) {
     const why = s.bulk.length > 0 ? `bulk headers: ${list(s.bulk)}` : s.unsubscribeText ? 'unsubscribe link in body' : 'Gmail category: promotions';
     return result('promotion', '8 promotion', false, [
       why,
+      ...(promotionsTab && s.bulk.length > 0 ? ['Gmail category: promotions'] : []),
       ...(s.newsletter ? ['self-identified newsletter'] : []),
       ...(marketingAll.length ? [`marketing wording: ${list(marketingAll)}`] : []),
     ]);
