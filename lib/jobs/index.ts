@@ -19,6 +19,8 @@ export { heartbeat, reclaimExpired, setProgress, type LeaseState } from './sql/l
 export { cancel, cancelMatching, type JobMatch } from './sql/cancel';
 export { getJob, getJobs, retryJob } from './sql/admin';
 export { queueStats, type QueueStats } from './sql/stats';
+export { deadJobsSince, queueMetrics, usersOverQueueDepth, type QueueDepth, type QueueMetrics } from './sql/metrics';
+export { forgetUserJobs } from './sql/privacy';
 export { pruneFinishedJobs } from './sql/prune';
 export { DeferJobError, JobStateError, PermanentJobError, RetryableJobError } from './errors';
 export {
@@ -33,4 +35,5 @@ export {
   type PassOptions,
   type RunnerOptions,
   type RunSummary,
+  type JobSettledReport,
 } from './runner';

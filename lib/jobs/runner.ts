@@ -62,6 +62,24 @@ export interface RunnerOptions {
   backoffMaxMs: number;
   /** How long an aborted handler gets to return before it is abandoned. */
   abortGraceMs?: number;
+  /**
+   * Told of every job this runner ran, as it finishes (metrics, error reporting). Must not throw; it
+   * runs on the runner's path, so it should only record.
+   */
+  onJobSettled?: (report: JobSettledReport) => void;
+}
+
+/** What `onJobSettled` hears: the job as claimed, how it ended, and how long its handler ran. */
+export interface JobSettledReport {
+  job: QueuedJob;
+  /** The settlement asked for; `abandoned` when its lease was lost or the handler never returned. */
+  outcome: Settlement['outcome'] | 'abandoned';
+  durationMs: number;
+  /** What the handler threw, if it threw. */
+  error?: unknown;
+  /** The settlement's error or reason. */
+  message?: string;
+  result?: unknown;
 }
 
 export interface PassOptions {
@@ -100,7 +118,7 @@ const EMPTY_CLAIM_RETRIES = 3;
  */
 export class Runner {
   readonly runnerId: string;
-  private readonly options: Required<Omit<RunnerOptions, 'runnerId'>>;
+  private readonly options: Required<Omit<RunnerOptions, 'runnerId' | 'onJobSettled'>> & Pick<RunnerOptions, 'onJobSettled'>;
   private currentPass: Promise<RunSummary> | null = null;
   private wake: (() => void) | null = null;
   private kicked = false;
@@ -308,14 +326,17 @@ export class Runner {
     inFlight.set(job.id, entry);
     // The slot is freed in the same step as the settlement is queued, so that a claim never sees a
     // finished job as still running.
+    const began = performance.now();
+    let thrown: unknown;
     const finish = (settlement: Settlement | typeof UNKNOWN_RESULT) => {
       if (!entry.abandoned) {
         inFlight.delete(job.id);
         if (settlement !== UNKNOWN_RESULT) pending.push(settlement);
       }
+      this.report(job, entry.abandoned ? UNKNOWN_RESULT : settlement, performance.now() - began, thrown);
       onDone();
     };
-    void this.execute(job, controller.signal, deadline).then(finish, (error: unknown) => {
+    void this.execute(job, controller.signal, deadline, (error) => (thrown = error)).then(finish, (error: unknown) => {
       this.options.logger.error({ err: error, jobId: job.id }, 'job execution failed unexpectedly');
       finish(UNKNOWN_RESULT);
     });
@@ -325,6 +346,7 @@ export class Runner {
     job: QueuedJob,
     signal: AbortSignal,
     deadline: number,
+    onThrown?: (error: unknown) => void,
   ): Promise<Settlement | typeof UNKNOWN_RESULT> {
     const held = { id: job.id, attempt: job.attempts };
     // The job's child logger is made on first use: most jobs never log.
@@ -362,6 +384,7 @@ export class Runner {
       if (value && value.status === 'deferred') return { ...held, outcome: 'deferred', until: value.until, reason: value.reason };
       return { ...held, outcome: 'succeeded', result: value?.result };
     } catch (error) {
+      onThrown?.(error);
       if (signal.aborted && signal.reason === 'lease_lost') return UNKNOWN_RESULT;
       if (error instanceof DeferJobError) return { ...held, outcome: 'deferred', until: error.until, reason: error.reason };
       if (signal.aborted && signal.reason === 'deadline') {
@@ -391,6 +414,27 @@ export class Runner {
     const hinted = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
     if (typeof hinted === 'number' && Number.isFinite(hinted) && hinted >= 0) return hinted;
     return this.backoffMs(job.attempts);
+  }
+
+  private report(job: QueuedJob, settlement: Settlement | typeof UNKNOWN_RESULT, durationMs: number, error: unknown): void {
+    const hook = this.options.onJobSettled;
+    if (!hook) return;
+    try {
+      if (settlement === UNKNOWN_RESULT) {
+        hook({ job, outcome: 'abandoned', durationMs, error });
+        return;
+      }
+      hook({
+        job,
+        outcome: settlement.outcome,
+        durationMs,
+        error,
+        message: settlement.outcome === 'succeeded' ? undefined : settlement.outcome === 'deferred' ? settlement.reason : settlement.error,
+        result: settlement.outcome === 'succeeded' ? settlement.result : undefined,
+      });
+    } catch (hookError) {
+      this.options.logger.warn({ err: hookError, jobId: job.id }, 'onJobSettled threw');
+    }
   }
 
   /** Exponential backoff with equal jitter: half fixed, half random, capped. */
