@@ -14,6 +14,7 @@
 export type { JobStatus, QueuedJob } from './job';
 export { enqueue, enqueueMany, type EnqueueInput, type EnqueueResult } from './sql/enqueue';
 export { claim, defaultQuantum, type ClaimOptions } from './sql/claim';
+export { listenForJobs, JOBS_CHANNEL, type JobListener, type JobListenerOptions } from './listen';
 export { settle, type Settlement, type SettledJob } from './sql/settle';
 export { heartbeat, reclaimExpired, setProgress, type LeaseState } from './sql/lease';
 export { cancel, cancelMatching, type JobMatch } from './sql/cancel';

@@ -111,6 +111,11 @@ interface InFlight {
 
 const UNKNOWN_RESULT = Symbol('abandoned');
 const EMPTY_CLAIM_RETRIES = 3;
+/**
+ * How far ahead a runner claims: jobs it expects to start within this many milliseconds, at the pace
+ * its handlers have been finishing, are claimed before a slot is free (held locally, leases renewed).
+ */
+const PREFETCH_HORIZON_MS = 50;
 
 /**
  * Claims jobs and runs their handlers with bounded concurrency until the deadline. One pass at a
@@ -122,6 +127,8 @@ export class Runner {
   private currentPass: Promise<RunSummary> | null = null;
   private wake: (() => void) | null = null;
   private kicked = false;
+  /** Moving average of handler run time (ms), kept across passes; unknown until a job has run. */
+  private averageRunMs: number | undefined;
 
   constructor(options: RunnerOptions) {
     this.runnerId = options.runnerId ?? `runner-${randomUUID()}`;
@@ -155,11 +162,29 @@ export class Runner {
     this.wake?.();
   }
 
+  /**
+   * Jobs to claim beyond the free handler slots: as many as the handlers, at their recent pace, will
+   * start within PREFETCH_HORIZON_MS, up to a batch. Quick jobs with a backlog are claimed a batch at
+   * a time (one round trip for many jobs); slow ones only as slots free up, so none waits behind a
+   * busy runner while another could run it.
+   */
+  private prefetch(): number {
+    const { concurrency, batchSize } = this.options;
+    if (this.averageRunMs === undefined) return 0;
+    return Math.min(batchSize, Math.floor((concurrency * PREFETCH_HORIZON_MS) / Math.max(this.averageRunMs, 0.001)));
+  }
+
+  private recordRunTime(ms: number): void {
+    this.averageRunMs = this.averageRunMs === undefined ? ms : this.averageRunMs * 0.9 + ms * 0.1;
+  }
+
   private async pass({ deadline, idleMs = 0, pollMs = 1_000 }: PassOptions): Promise<RunSummary> {
     const started = Date.now();
     const { db, concurrency, batchSize, leaseSeconds, perUserCap } = this.options;
     const summary: RunSummary = { claimed: 0, succeeded: 0, failed: 0, deferred: 0, dead: 0, durationMs: 0 };
     const inFlight = new Map<number, InFlight>();
+    /** Claimed ahead of a free slot (see `prefetch`), started in claim order as slots free up. */
+    const ready: QueuedJob[] = [];
     const pending: Settlement[] = [];
     let idleSince: number | null = null;
     let lastReclaim = 0;
@@ -184,7 +209,7 @@ export class Runner {
 
     const heartbeatEvery = Math.max(250, (leaseSeconds * 1000) / 3);
     const beat = setInterval(() => {
-      void this.renewLeases(inFlight).catch((error) =>
+      void this.renewLeases(inFlight, ready, pending).catch((error) =>
         this.options.logger.warn({ err: error }, 'heartbeat failed; leases may lapse'),
       );
     }, heartbeatEvery);
@@ -211,7 +236,30 @@ export class Runner {
       if (settling || pending.length === 0) return;
       settling = flush().finally(() => {
         settling = null;
+        settleInBackground();
       });
+    };
+    // Finished jobs are settled as soon as they finish, together with every other job that finished
+    // in the same turn of the event loop (and while a settlement is under way, in the next one).
+    let settleScheduled = false;
+    const settleSoon = () => {
+      if (settleScheduled) return;
+      settleScheduled = true;
+      setImmediate(() => {
+        settleScheduled = false;
+        settleInBackground();
+      });
+    };
+    /** Starts claimed jobs while handler slots are free. */
+    const fill = () => {
+      while (inFlight.size < concurrency && ready.length > 0 && Date.now() < deadline) {
+        this.start(ready.shift()!, deadline, inFlight, pending, onDone);
+      }
+    };
+    const onDone = () => {
+      fill();
+      settleSoon();
+      wakeUp();
     };
     /** Settles everything finished so far, waiting for the settlement under way first. */
     const settleAll = async () => {
@@ -235,14 +283,19 @@ export class Runner {
         // not yet see the slots a settlement frees (it is conservative, never over the cap), and it
         // skips the user rows a settlement holds, taking other users instead.
         settleInBackground();
-        const free = concurrency - inFlight.size;
+        fill();
+        // Claim for the free slots and what the handlers will start shortly; refill the jobs held
+        // ahead when fewer than a round of slots (or half of them) is left, a batch at a time rather
+        // than a job at a time.
+        const ahead = this.prefetch();
+        const want = Math.min(batchSize, concurrency + ahead - inFlight.size - ready.length);
         let claimedNow = 0;
-        const attempted = free > 0;
+        const attempted = want > 0 && ready.length <= Math.min(concurrency, ahead / 2);
         if (attempted) {
           this.kicked = false;
           let jobs: QueuedJob[] = [];
           try {
-            jobs = await claim(db, { runnerId: this.runnerId, limit: Math.min(free, batchSize), leaseSeconds, perUserCap });
+            jobs = await claim(db, { runnerId: this.runnerId, limit: want, leaseSeconds, perUserCap });
           } catch (error) {
             this.options.logger.error({ err: error }, 'claim failed');
             await sleep(Math.min(1_000, deadline - Date.now()));
@@ -250,7 +303,8 @@ export class Runner {
           }
           claimedNow = jobs.length;
           summary.claimed += jobs.length;
-          for (const job of jobs) this.start(job, deadline, inFlight, pending, wakeUp);
+          ready.push(...jobs);
+          fill();
         }
 
         if (claimedNow > 0) {
@@ -285,6 +339,8 @@ export class Runner {
         await sleep(Math.min(idleLeft, pollMs, deadline - Date.now()));
       }
 
+      // Jobs claimed ahead that never started go back to the queue, their attempt not spent.
+      for (const job of ready.splice(0, ready.length)) pending.push(releaseUnstarted(job, 'not started before the runner deadline'));
       // Deadline reached: handlers were aborted; give them the grace period, then abandon them.
       if (inFlight.size > 0) {
         const graceEnd = Date.now() + this.options.abortGraceMs;
@@ -324,6 +380,7 @@ export class Runner {
     const controller = new AbortController();
     const entry: InFlight = { job, controller, abandoned: false };
     inFlight.set(job.id, entry);
+    const startedAt = performance.now();
     // The slot is freed in the same step as the settlement is queued, so that a claim never sees a
     // finished job as still running.
     const began = performance.now();
@@ -334,6 +391,7 @@ export class Runner {
         if (settlement !== UNKNOWN_RESULT) pending.push(settlement);
       }
       this.report(job, entry.abandoned ? UNKNOWN_RESULT : settlement, performance.now() - began, thrown);
+      this.recordRunTime(performance.now() - startedAt);
       onDone();
     };
     void this.execute(job, controller.signal, deadline, (error) => (thrown = error)).then(finish, (error: unknown) => {
@@ -398,15 +456,28 @@ export class Runner {
     }
   }
 
-  private async renewLeases(inFlight: Map<number, InFlight>): Promise<void> {
-    const held = [...inFlight.values()].map((entry) => ({ id: entry.job.id, attempt: entry.job.attempts }));
+  /** Renews the leases of the running jobs and of those claimed ahead; acts on lost and cancelled ones. */
+  private async renewLeases(inFlight: Map<number, InFlight>, ready: QueuedJob[], pending: Settlement[]): Promise<void> {
+    const held = [...[...inFlight.values()].map((entry) => entry.job), ...ready].map((job) => ({ id: job.id, attempt: job.attempts }));
     if (held.length === 0) return;
     const states = await heartbeat(this.options.db, this.runnerId, held, this.options.leaseSeconds);
     const alive = new Map(states.map((state) => [state.id, state]));
+    // Only the jobs this heartbeat asked about: one claimed while it ran is not lost.
+    const asked = new Set(held.map((h) => h.id));
     for (const entry of inFlight.values()) {
+      if (!asked.has(entry.job.id)) continue;
       const state = alive.get(entry.job.id);
       if (!state) entry.controller.abort('lease_lost' satisfies AbortReason);
       else if (state.cancelRequested) entry.controller.abort('cancelled' satisfies AbortReason);
+    }
+    for (let i = ready.length - 1; i >= 0; i--) {
+      const job = ready[i]!;
+      if (!asked.has(job.id)) continue;
+      const state = alive.get(job.id);
+      if (state && !state.cancelRequested) continue;
+      ready.splice(i, 1);
+      // A cancelled one is settled (it ends cancelled); a lost one belongs to someone else now.
+      if (state) pending.push(releaseUnstarted(job, 'cancelled before it started'));
     }
   }
 
@@ -442,6 +513,11 @@ export class Runner {
     const exponential = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
     return Math.round(exponential / 2 + Math.random() * (exponential / 2));
   }
+}
+
+/** Hands back a job claimed ahead that this runner will not start: queued again, its attempt not spent. */
+function releaseUnstarted(job: QueuedJob, reason: string): Settlement {
+  return { id: job.id, attempt: job.attempts, outcome: 'deferred', until: new Date(), reason };
 }
 
 function countSettled(summary: RunSummary, outcome: Settlement['outcome'] | undefined, status: string): void {

@@ -59,7 +59,9 @@ export async function claim(db: DbOrTx, options: ClaimOptions): Promise<QueuedJo
       SELECT u.user_id, head.priority, head.run_at, head.id,
              coalesce(u.running_cap, ${cap}) - u.running AS free
       FROM waiting w
-      JOIN job_users u ON u.user_id = w.user_id
+      -- By key, one user at a time (the LIMIT keeps the planner from hashing all of job_users: it
+      -- cannot know how few users the recursion finds).
+      CROSS JOIN LATERAL (SELECT * FROM job_users u WHERE u.user_id = w.user_id LIMIT 1) u
       CROSS JOIN LATERAL (
         SELECT j.priority, j.run_at, j.id FROM jobs j
         WHERE j.user_id = u.user_id AND j.status = 'queued' AND j.run_at <= now()

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
 import { JobStateError } from '../errors';
 import { JOB_COLUMNS, toJob, type QueuedJob } from '../job';
+import { JOBS_CHANNEL } from '../listen';
 import { param, rows } from './result';
 
 export interface EnqueueInput {
@@ -76,8 +77,14 @@ export async function enqueueMany(db: DbOrTx, inputs: EnqueueInput[]): Promise<E
         WHERE dedupe_key = ANY(${param(rerunKeys)}::text[]) AND status = 'running' AND rerun_requested_at IS NULL
           AND dedupe_key NOT IN (SELECT dedupe_key FROM inserted WHERE dedupe_key IS NOT NULL)
         RETURNING id
+      ),
+      -- Wakes the runners that LISTEN (see listen.ts), on commit, when a job is runnable now: one
+      -- notification per statement. Read by the SELECT below, which is what makes it run.
+      wake AS (
+        SELECT count(pg_notify(${JOBS_CHANNEL}, '')) AS notified
+        FROM (SELECT 1 FROM inserted WHERE run_at <= now() LIMIT 1) runnable
       )
-      SELECT ${JOB_COLUMNS}, true AS created FROM inserted
+      SELECT ${JOB_COLUMNS}, true AS created FROM inserted, wake
       UNION ALL
       SELECT ${JOB_COLUMNS}, false AS created FROM jobs
       WHERE dedupe_key = ANY(${param(keys)}::text[]) AND status IN ('queued', 'running')
