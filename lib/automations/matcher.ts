@@ -4,7 +4,7 @@ import type { Unit } from '../../db/schema';
 import { enqueueMany } from '../jobs';
 import { factsOf } from './facts';
 import type { CompiledUnit } from './language/compile';
-import { matchesUnit, renderTemplates, type Facts } from './language/evaluate';
+import { matchFacts, matchesUnit, renderTemplates, type Facts } from './language/evaluate';
 import { activeUnits } from './units';
 
 /**
@@ -87,11 +87,12 @@ export async function matchUserEvents(db: Db, userId: string, settings: MatchSet
       for (const event of events) {
         if (!types.has(event.type)) continue;
         const facts = factsOf(event.type, event.payload);
+        const folded = matchFacts(facts);
         for (const unit of units) {
           // A unit sees what arrived after it was activated, not what was already there.
           if (!unit.activatedAt || event.created_at < unit.activatedAt) continue;
           if (isOldMail(event.type, facts, unit.activatedAt)) continue;
-          if (matchesUnit(unit.compiled as CompiledUnit, event.type, facts)) planned.push({ unit, event, facts, skipReason: null });
+          if (matchesUnit(unit.compiled as CompiledUnit, event.type, folded)) planned.push({ unit, event, facts, skipReason: null });
         }
       }
     }

@@ -12,7 +12,7 @@ import {
   type ToolName,
   type TriggerSource,
 } from './catalog';
-import { celString, conditionEnvironment } from './conditions';
+import { celString, conditionEnvironment, foldText } from './conditions';
 import { parse, SyntaxError as GrammarSyntaxError } from './parser.js';
 
 /**
@@ -182,29 +182,46 @@ class ConditionCompiler {
 
   private term(node: Extract<ConditionNode, { type: 'term' }>): string {
     const v = this.variable;
-    const value = celString(node.value);
     if (node.value === '') throw new CompileError(`the condition ${node.text} has no value`, node.location.start);
+    // Compared folded (NFKC, lower case): the facts are folded once per event at match time. CEL's own
+    // string methods and `in` evaluate several times faster than custom functions.
+    const folded = foldText(node.value);
+    const value = celString(folded);
+    const contains = (fact: string) => `${v}.${fact}.contains(${value})`;
+    const address = (fact: string) =>
+      folded.startsWith('@')
+        ? `(${v}.${fact}.endsWith(${value}) || ${v}.${fact}.endsWith(${celString(`.${folded.slice(1)}`)}))`
+        : `${v}.${fact}.contains(${value})`;
+    const anyAddress = (fact: string) =>
+      folded.startsWith('@')
+        ? `${v}.${fact}.exists(a, a.endsWith(${value}) || a.endsWith(${celString(`.${folded.slice(1)}`)}))`
+        : `${v}.${fact}.exists(a, a.contains(${value}))`;
     if (this.trigger.source === 'email') {
       switch (node.field) {
         case null:
-          return `textContains(${v}.subject, ${value}) || textContains(${v}.snippet, ${value})`;
+          return `${contains('subject')} || ${contains('snippet')}`;
         case 'from':
-          return `addressMatches(${v}.from, ${value}) || textContains(${v}.fromName, ${value})`;
+          // An address (or a domain) is matched on the address; a name on either, as Gmail does.
+          return folded.includes('@') ? address('from') : `${address('from')} || ${contains('fromName')}`;
         case 'to':
         case 'cc':
-          return `anyAddressMatches(${v}.${node.field}, ${value})`;
+          return anyAddress(node.field);
         case 'subject':
-          return `textContains(${v}.subject, ${value})`;
+          return contains('subject');
         case 'label':
-          return `hasLabel(${v}.labels, ${value})`;
-        case 'category':
-          return `inCategory(${v}.category, ${v}.labels, ${value})`;
+          return `${value} in ${v}.labels`;
+        case 'category': {
+          const singular = folded.replace(/s$/, '');
+          const label = GMAIL_CATEGORY_LABELS[folded];
+          const ours = [...new Set([folded, singular])].map((c) => `${v}.category == ${celString(c)}`);
+          return [...ours, ...(label ? [`${celString(label)} in ${v}.labels`] : [])].join(' || ');
+        }
         case 'has':
-          if (node.value.toLowerCase() === 'attachment') return `${v}.hasAttachment`;
+          if (folded === 'attachment') return `${v}.hasAttachment`;
           throw new CompileError(`has: takes "attachment", not ${JSON.stringify(node.value)}`, node.location.start);
         case 'is': {
-          const label = { unread: 'UNREAD', starred: 'STARRED', important: 'IMPORTANT' }[node.value.toLowerCase()];
-          if (label) return `hasLabel(${v}.labels, ${celString(label)})`;
+          const label = { unread: 'unread', starred: 'starred', important: 'important' }[folded];
+          if (label) return `${celString(label)} in ${v}.labels`;
           throw new CompileError(`is: takes unread, starred or important, not ${JSON.stringify(node.value)}`, node.location.start);
         }
         default:
@@ -214,30 +231,44 @@ class ConditionCompiler {
     if (this.trigger.source === 'calendar') {
       switch (node.field) {
         case null:
-          return `textContains(${v}.summary, ${value}) || textContains(${v}.location, ${value})`;
+          return `${contains('summary')} || ${contains('location')}`;
         case 'organizer':
-          return `addressMatches(${v}.organizer, ${value})`;
+          return address('organizer');
         case 'attendee':
-          return `anyAddressMatches(${v}.attendees, ${value})`;
+          return anyAddress('attendees');
         case 'summary':
         case 'title':
-          return `textContains(${v}.summary, ${value})`;
+          return contains('summary');
         case 'location':
         case 'status':
-          return `textContains(${v}.${node.field}, ${value})`;
+          return contains(node.field);
         default:
           throw new CompileError(`unknown condition ${node.field}: for calendar events (use ${EVENT_FIELDS.map((f) => `${f}:`).join(', ')})`, node.location.start);
       }
     }
     const object = this.trigger.object!;
-    if (node.field === null) return `textContains(${v}.name, ${value})`;
+    if (node.field === null) return contains('name');
     const field = crmFieldName(object, node.field);
     if (!field) {
       throw new CompileError(`unknown field ${node.field} of ${object} (known: ${templatePaths('crm', object).join(', ')}, or a custom field ending in __c)`, node.location.start);
     }
-    return `fieldContains(${v}.fields, ${celString(field)}, ${value})`;
+    const name = celString(field);
+    return `(${name} in ${v}.fields && ${v}.fields[${name}].contains(${value}))`;
   }
 }
+
+/** Gmail's category names (singular or plural), folded, to its CATEGORY_* labels, folded. */
+const GMAIL_CATEGORY_LABELS: Record<string, string> = {
+  primary: 'category_personal',
+  personal: 'category_personal',
+  social: 'category_social',
+  promotion: 'category_promotions',
+  promotions: 'category_promotions',
+  update: 'category_updates',
+  updates: 'category_updates',
+  forum: 'category_forums',
+  forums: 'category_forums',
+};
 
 function checkCel(trigger: TriggerNode, variable: string, cel: string): void {
   const result = conditionEnvironment(trigger.source, variable).check(cel) as { valid: boolean; error?: Error };

@@ -13,64 +13,24 @@ export function foldText(value: string): string {
   return value.normalize('NFKC').toLowerCase();
 }
 
-function textContains(haystack: string, needle: string): boolean {
-  return foldText(haystack).includes(foldText(needle));
+/**
+ * Facts as conditions compare them: every string value folded (keys kept: a CRM field is looked up by
+ * its API name). Templates still read the facts as they were.
+ */
+export function foldFacts(value: unknown): unknown {
+  if (typeof value === 'string') return foldText(value);
+  if (Array.isArray(value)) return value.map(foldFacts);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, foldFacts(item)]));
+  }
+  return value;
 }
 
-/** `@acme.com` matches the domain and its subdomains; anything else matches part of the address. */
-function addressMatches(address: string, pattern: string): boolean {
-  const value = foldText(address);
-  const wanted = foldText(pattern);
-  if (wanted.startsWith('@')) return value.endsWith(wanted) || value.endsWith(`.${wanted.slice(1)}`);
-  return value.includes(wanted);
-}
-
-/** Gmail's category names (singular or plural) map to its CATEGORY_* labels; others are ours. */
-const GMAIL_CATEGORIES: Record<string, string> = {
-  primary: 'CATEGORY_PERSONAL',
-  personal: 'CATEGORY_PERSONAL',
-  social: 'CATEGORY_SOCIAL',
-  promotion: 'CATEGORY_PROMOTIONS',
-  promotions: 'CATEGORY_PROMOTIONS',
-  update: 'CATEGORY_UPDATES',
-  updates: 'CATEGORY_UPDATES',
-  forum: 'CATEGORY_FORUMS',
-  forums: 'CATEGORY_FORUMS',
-};
-
-function inCategory(category: string, labels: readonly string[], wanted: string): boolean {
-  const name = foldText(wanted).replace(/s$/, '');
-  if (foldText(category) === name || foldText(category) === foldText(wanted)) return true;
-  const label = GMAIL_CATEGORIES[foldText(wanted)];
-  return label !== undefined && labels.includes(label);
-}
-
-function hasLabel(labels: readonly string[], wanted: string): boolean {
-  const name = foldText(wanted);
-  return labels.some((label) => foldText(label) === name);
-}
-
-function fieldValue(fields: unknown, name: string): string {
-  const value = fields instanceof Map ? fields.get(name) : (fields as Record<string, unknown> | null)?.[name];
-  return value === null || value === undefined ? '' : String(value);
-}
-
-const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
-
-function environment(): Environment {
-  return new Environment({ limits: { maxAstNodes: 4_000, maxDepth: 64, maxListElements: 100, maxMapEntries: 100, maxCallArguments: 4 } })
-    .registerFunction('textContains(string, string): bool', textContains)
-    .registerFunction('addressMatches(string, string): bool', addressMatches)
-    .registerFunction('anyAddressMatches(list<string>, string): bool', (addresses: unknown, pattern: string) =>
-      list(addresses).some((address) => addressMatches(address, pattern)),
-    )
-    .registerFunction('inCategory(string, list<string>, string): bool', (category: string, labels: unknown, wanted: string) =>
-      inCategory(category, list(labels), wanted),
-    )
-    .registerFunction('hasLabel(list<string>, string): bool', (labels: unknown, wanted: string) => hasLabel(list(labels), wanted))
-    .registerFunction('fieldContains(map<string, string>, string, string): bool', (fields: unknown, name: string, wanted: string) =>
-      textContains(fieldValue(fields, name), wanted),
-    );
+function environment(options: { dynamic: boolean }): Environment {
+  return new Environment({
+    unlistedVariablesAreDyn: options.dynamic,
+    limits: { maxAstNodes: 4_000, maxDepth: 64, maxListElements: 100, maxMapEntries: 100, maxCallArguments: 4 },
+  });
 }
 
 const factTypes = {
@@ -83,17 +43,27 @@ const factTypes = {
 
 const environments = new Map<string, Environment>();
 
-/** The typed environment of a trigger: its facts bound to `email`, `event` or the CRM object's name. */
+/**
+ * The typed environment of a trigger, its facts bound to `email`, `event` or the CRM object's name: the
+ * compiler checks every condition against it, so a wrong field is refused when the unit is saved.
+ */
 export function conditionEnvironment(source: TriggerSource, variable: string): Environment {
   const key = `${source}:${variable}`;
   let env = environments.get(key);
   if (!env) {
     const schema = source === 'email' ? factTypes.email : source === 'calendar' ? factTypes.event : factTypes.record;
-    env = environment().registerVariable({ name: variable, schema });
+    env = environment({ dynamic: false }).registerVariable({ name: variable, schema });
     environments.set(key, env);
   }
   return env;
 }
+
+/**
+ * Where checked conditions are evaluated: the same functions, the facts passed as they are. The types
+ * were proved at compile time and facts always have them (lib/automations/facts.ts), so converting
+ * each event into typed objects for every unit would only cost time.
+ */
+export const matchEnvironment = environment({ dynamic: true });
 
 type Evaluator = (context: Record<string, unknown>) => unknown;
 const parsed = new Map<string, Evaluator>();

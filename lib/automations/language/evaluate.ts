@@ -1,25 +1,49 @@
 import type { CompiledUnit } from './compile';
-import { conditionEnvironment, evaluator } from './conditions';
+import { evaluator, foldFacts, matchEnvironment } from './conditions';
 
 /** The facts of one event as the trigger's variable sees them (built by lib/automations/facts.ts). */
 export type Facts = Record<string, unknown>;
 
-function run(unit: CompiledUnit, cel: string, facts: Facts): boolean {
-  const { source, variable } = unit.trigger;
-  const fn = evaluator(conditionEnvironment(source, variable), `${source}:${variable}`, cel);
-  return fn({ [variable]: facts }) === true;
+/** Facts folded for comparison (once per event, whatever the number of units). */
+class FoldedFacts {
+  constructor(readonly folded: unknown) {}
+}
+export type MatchFacts = FoldedFacts;
+
+export function matchFacts(facts: Facts): MatchFacts {
+  return new FoldedFacts(foldFacts(facts));
 }
 
+/** Parsed conditions per compiled unit object: a batch evaluates the same units for many events. */
+const parsedByUnit = new WeakMap<CompiledUnit, Map<string, (context: Record<string, unknown>) => unknown>>();
+
+function run(unit: CompiledUnit, cel: string, facts: MatchFacts): boolean {
+  let fns = parsedByUnit.get(unit);
+  if (!fns) {
+    fns = new Map();
+    parsedByUnit.set(unit, fns);
+  }
+  let fn = fns.get(cel);
+  if (!fn) {
+    fn = evaluator(matchEnvironment, 'match', cel);
+    fns.set(cel, fn);
+  }
+  return fn({ [unit.trigger.variable]: facts.folded }) === true;
+}
+
+const asMatchFacts = (facts: Facts | MatchFacts): MatchFacts => (facts instanceof FoldedFacts ? facts : matchFacts(facts as Facts));
+
 /** Whether an event of one of the trigger's types matches the unit's conditions. */
-export function matchesUnit(unit: CompiledUnit, eventType: string, facts: Facts): boolean {
+export function matchesUnit(unit: CompiledUnit, eventType: string, facts: Facts | MatchFacts): boolean {
   if (!unit.trigger.eventTypes.includes(eventType)) return false;
-  return unit.condition === null || run(unit, unit.condition.cel, facts);
+  return unit.condition === null || run(unit, unit.condition.cel, asMatchFacts(facts));
 }
 
 export type Explanation = { matches: true } | { matches: false; reason: string };
 
 /** Why a unit would or would not run for an event: the trigger, else the first condition that failed. */
-export function explainMatch(unit: CompiledUnit, eventType: string, facts: Facts): Explanation {
+export function explainMatch(unit: CompiledUnit, eventType: string, raw: Facts | MatchFacts): Explanation {
+  const facts = asMatchFacts(raw);
   if (!unit.trigger.eventTypes.includes(eventType)) {
     return { matches: false, reason: `the trigger listens to ${unit.trigger.eventTypes.join(', ')}, not ${eventType}` };
   }
