@@ -59,6 +59,8 @@ const faultsBody = z.object({
   expireTokens: z.boolean().optional(),
   hangRate: z.number().min(0).max(1).optional(),
   hangMs: z.number().min(0).max(120_000).optional(),
+  errorAfterApplyRate: z.number().min(0).max(1).optional(),
+  hangAfterApplyRate: z.number().min(0).max(1).optional(),
 });
 const tokenBody = z.object({
   sub: z.string().min(1),

@@ -19,22 +19,36 @@ export interface Faults {
   hangRate?: number;
   /** Upper bound of a hang; default and maximum 120 000. */
   hangMs?: number;
+  /**
+   * Share (0..1) of writes (POST, PUT, PATCH, DELETE) that the provider applies and then answers 500
+   * or 503 anyway: the client cannot tell that its change was made (what exactly-once must survive).
+   */
+  errorAfterApplyRate?: number;
+  /** Share (0..1) of writes applied and then never answered (a hang, at most `hangMs`, then 503). */
+  hangAfterApplyRate?: number;
 }
 
 export const MAX_HANG_MS = 120_000;
 
 export type FaultOutcome = 'pass' | 'error500' | 'error503' | 'rateLimit' | 'hang';
+/** What happens to a write's answer after the provider applied it. */
+export type AfterApplyOutcome = 'pass' | 'error500' | 'error503' | 'hang';
 
 export interface FaultCounters {
   requests: number;
   errors: number;
   rateLimited: number;
   hangs: number;
+  /** Writes applied and then answered 5xx, or not answered. */
+  appliedThenFailed: number;
+  appliedThenHung: number;
 }
 
 export class FaultController {
   private readonly faults = new Map<Provider, Faults>();
   private readonly prngs = new Map<Provider, Prng>();
+  /** A stream of its own, so that after-apply faults do not shift the decisions made before requests. */
+  private readonly afterPrngs = new Map<Provider, Prng>();
   private readonly counters = new Map<Provider, FaultCounters>();
   private readonly waiting = new Set<() => void>();
 
@@ -49,6 +63,7 @@ export class FaultController {
     this.faults.set(provider, state);
     // Same seed + same settings + same request order => same decisions.
     this.prngs.set(provider, new Prng(seedFrom(this.seed, 'faults', provider)));
+    this.afterPrngs.set(provider, new Prng(seedFrom(this.seed, 'faults-after-apply', provider)));
   }
 
   get(provider: Provider): Faults {
@@ -58,7 +73,7 @@ export class FaultController {
   stats(provider: Provider): FaultCounters {
     let c = this.counters.get(provider);
     if (!c) {
-      c = { requests: 0, errors: 0, rateLimited: 0, hangs: 0 };
+      c = { requests: 0, errors: 0, rateLimited: 0, hangs: 0, appliedThenFailed: 0, appliedThenHung: 0 };
       this.counters.set(provider, c);
     }
     return c;
@@ -90,6 +105,30 @@ export class FaultController {
     if (limited < (f.rateLimitRate ?? 0)) {
       stats.rateLimited++;
       return 'rateLimit';
+    }
+    return 'pass';
+  }
+
+  /** For a write the provider has just applied: answer it, fail it (500/503), or let it hang. */
+  decideAfterApply(provider: Provider): AfterApplyOutcome {
+    const f = this.faults.get(provider);
+    if (!f || (!f.errorAfterApplyRate && !f.hangAfterApplyRate)) return 'pass';
+    let prng = this.afterPrngs.get(provider);
+    if (!prng) {
+      prng = new Prng(seedFrom(this.seed, 'faults-after-apply', provider));
+      this.afterPrngs.set(provider, prng);
+    }
+    const stats = this.stats(provider);
+    const hang = prng.next();
+    const error = prng.next();
+    const which = prng.next();
+    if (hang < (f.hangAfterApplyRate ?? 0)) {
+      stats.appliedThenHung++;
+      return 'hang';
+    }
+    if (error < (f.errorAfterApplyRate ?? 0)) {
+      stats.appliedThenFailed++;
+      return which < 0.5 ? 'error500' : 'error503';
     }
     return 'pass';
   }
@@ -133,5 +172,6 @@ export class FaultController {
   reset(): void {
     this.faults.clear();
     this.prngs.clear();
+    this.afterPrngs.clear();
   }
 }

@@ -26,6 +26,8 @@ export function gmailCost(method: string, path: string): number {
   if (p === '/history') return 2;
   if (p === '/messages/send') return 100;
   if (p === '/drafts/send') return 100;
+  if (p === '/drafts' && m === 'POST') return 10;
+  if (/^\/drafts\/[^/]+$/.test(p) && m === 'DELETE') return 10;
   if (p === '/messages/import' || (p === '/messages' && m === 'POST')) return 25;
   if (p === '/threads') return 10;
   if (/^\/threads\/[^/]+$/.test(p)) return m === 'DELETE' ? 20 : 10;

@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { CalendarApiError, notFound, present, type EventInput } from './events';
-import type { CalendarStore } from './store';
+import { SEND_UPDATES, type CalendarStore, type SendUpdates } from './store';
 import { isValidTimeZone } from './time';
 type Env = { Variables: { account: string } };
 
@@ -37,6 +37,12 @@ export function calendarRoutes(store: CalendarStore): Hono<Env> {
     }
   };
   const bool = (v: string | undefined) => (v === undefined ? undefined : v === 'true');
+  const sendUpdates = (c: Context<Env>): SendUpdates | undefined => {
+    const v = c.req.query('sendUpdates');
+    if (v === undefined) return undefined;
+    if (!(SEND_UPDATES as readonly string[]).includes(v)) throw new CalendarApiError(400, 'invalidParameter', `Invalid value for: ${v} is not a valid value`);
+    return v as SendUpdates;
+  };
   const int = (v: string | undefined) => (v === undefined ? undefined : /^-?\d+$/.test(v) ? Number(v) : NaN);
 
   app.get(
@@ -68,7 +74,9 @@ export function calendarRoutes(store: CalendarStore): Hono<Env> {
     `${base}/events`,
     handle(async (c, account) => {
       store.checkCalendar(account, calId(c));
+      const notify = sendUpdates(c);
       const ev = store.addEvent(account, await json(c));
+      store.notify(account, ev, 'invitation', notify);
       return c.json(ev);
     }),
   );
@@ -102,21 +110,29 @@ export function calendarRoutes(store: CalendarStore): Hono<Env> {
     `${base}/events/:eventId`,
     handle(async (c, account) => {
       store.checkCalendar(account, calId(c));
-      return c.json(store.patchEvent(account, eventId(c), await json(c)));
+      const notify = sendUpdates(c);
+      const ev = store.patchEvent(account, eventId(c), await json(c));
+      store.notify(account, ev, 'update', notify);
+      return c.json(ev);
     }),
   );
   app.put(
     `${base}/events/:eventId`,
     handle(async (c, account) => {
       store.checkCalendar(account, calId(c));
-      return c.json(store.updateEvent(account, eventId(c), await json(c)));
+      const notify = sendUpdates(c);
+      const ev = store.updateEvent(account, eventId(c), await json(c));
+      store.notify(account, ev, 'update', notify);
+      return c.json(ev);
     }),
   );
   app.delete(
     `${base}/events/:eventId`,
     handle((c, account) => {
       store.checkCalendar(account, calId(c));
-      store.cancelEvent(account, eventId(c));
+      const notify = sendUpdates(c);
+      const ev = store.cancelEvent(account, eventId(c));
+      store.notify(account, ev, 'cancellation', notify);
       return c.body(null, 204);
     }),
   );

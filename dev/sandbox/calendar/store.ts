@@ -48,9 +48,23 @@ const fullSyncRequired = () => new CalendarApiError(410, 'fullSyncRequired', FUL
 /** Parameters Google refuses alongside syncToken. */
 export const SYNC_TOKEN_FORBIDDEN = ['timeMin', 'timeMax', 'orderBy', 'q', 'updatedMin', 'privateExtendedProperty', 'sharedExtendedProperty', 'iCalUID'] as const;
 
+/** An email Google sent an attendee about a change (events.insert/patch/delete with sendUpdates). */
+export interface CalendarNotification {
+  account: string;
+  eventId: string;
+  kind: 'invitation' | 'update' | 'cancellation';
+  to: string;
+  at: number;
+}
+
+export const SEND_UPDATES = ['all', 'externalOnly', 'none'] as const;
+export type SendUpdates = (typeof SEND_UPDATES)[number];
+
 export class CalendarStore {
   private readonly cals = new Map<string, Cal>();
   readonly now: () => number;
+  /** What attendees were told, oldest first: a change made twice would show here twice. */
+  readonly notifications: CalendarNotification[] = [];
 
   constructor(
     readonly seed: number,
@@ -139,6 +153,22 @@ export class CalendarStore {
   cancelEvent(account: string, eventId: string): CalendarEvent {
     const cal = this.cal(account);
     return clone(this.cancel(cal, eventId, this.now()).ev);
+  }
+
+  /**
+   * The emails a change sends (sendUpdates): `all` to every attendee but the organizer, `externalOnly`
+   * to those outside the calendar owner's domain, `none` (the default) to nobody.
+   */
+  notify(account: string, event: CalendarEvent, kind: CalendarNotification['kind'], sendUpdates: SendUpdates | undefined): void {
+    if (!sendUpdates || sendUpdates === 'none') return;
+    const own = this.cal(account).email.toLowerCase();
+    const domain = own.split('@')[1];
+    for (const attendee of event.attendees ?? []) {
+      const to = attendee.email.toLowerCase();
+      if (to === own || attendee.organizer) continue;
+      if (sendUpdates === 'externalOnly' && to.split('@')[1] === domain) continue;
+      this.notifications.push({ account, eventId: event.id, kind, to, at: this.now() });
+    }
   }
 
   // ------------------------------------------------------------------------------------------------------

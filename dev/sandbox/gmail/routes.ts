@@ -33,6 +33,31 @@ function bool(c: Context<Env>, name: string): boolean {
   return c.req.query(name) === 'true';
 }
 
+/**
+ * A message uploaded to /upload/gmail/...: `uploadType=multipart` (the resource's JSON, then the
+ * message; a draft's threadId is under `message`) or `media` (the message alone).
+ */
+async function uploadedMessage(c: Context<Env>): Promise<{ raw: Buffer; threadId?: string }> {
+  const uploadType = c.req.query('uploadType');
+  const contentType = c.req.header('content-type') ?? '';
+  const bytes = Buffer.from(await c.req.arrayBuffer());
+  if (uploadType === 'multipart' || contentType.toLowerCase().startsWith('multipart/')) {
+    const parsed = parseMime(Buffer.concat([Buffer.from(`Content-Type: ${contentType}\r\n\r\n`, 'latin1'), bytes]));
+    const [meta, media] = parsed.children ?? [];
+    if (!media?.content) throw new GmailError(400, 'Media is required');
+    let json: { threadId?: string; message?: { threadId?: string } } = {};
+    try {
+      json = meta?.content ? (JSON.parse(meta.content.toString('utf8') || '{}') as typeof json) : {};
+    } catch {
+      throw new GmailError(400, 'Invalid JSON payload received.');
+    }
+    const threadId = json.threadId ?? json.message?.threadId;
+    return { raw: media.content, ...(threadId ? { threadId } : {}) };
+  }
+  if (!uploadType || uploadType === 'media') return { raw: bytes };
+  throw new GmailError(400, `Unsupported uploadType: ${uploadType}`);
+}
+
 export function gmailRoutes(store: GmailStore): Hono<Env> {
   const app = new Hono<Env>();
 
@@ -106,24 +131,10 @@ export function gmailRoutes(store: GmailStore): Hono<Env> {
 
   const send = async (c: Context<Env>) => {
     const account = c.get('account');
-    const uploadType = c.req.query('uploadType');
-    const contentType = c.req.header('content-type') ?? '';
     let raw: Buffer;
     let threadId: string | undefined;
     if (c.req.path.startsWith('/upload/')) {
-      const bytes = Buffer.from(await c.req.arrayBuffer());
-      if (uploadType === 'multipart' || contentType.toLowerCase().startsWith('multipart/')) {
-        const parsed = parseMime(Buffer.concat([Buffer.from(`Content-Type: ${contentType}\r\n\r\n`, 'latin1'), bytes]));
-        const [meta, media] = parsed.children ?? [];
-        if (!media?.content) throw new GmailError(400, 'Media is required');
-        const json = meta?.content ? (JSON.parse(meta.content.toString('utf8') || '{}') as { threadId?: string }) : {};
-        threadId = json.threadId;
-        raw = media.content;
-      } else if (!uploadType || uploadType === 'media') {
-        raw = bytes;
-      } else {
-        throw new GmailError(400, `Unsupported uploadType: ${uploadType}`);
-      }
+      ({ raw, threadId } = await uploadedMessage(c));
     } else {
       const body = (await c.req.json().catch(() => null)) as { raw?: string; threadId?: string } | null;
       if (!body?.raw) throw new GmailError(400, "'raw' RFC822 payload message string or uploading message via /upload/* URL required");
@@ -134,6 +145,37 @@ export function gmailRoutes(store: GmailStore): Hono<Env> {
   };
   app.post(`${base}/messages/send`, send);
   app.post('/upload/gmail/v1/users/:userId/messages/send', send);
+
+  // users.drafts: create (JSON `{message: {raw, threadId}}`, or an upload of the message), list, get, send, delete.
+  const createDraft = async (c: Context<Env>) => {
+    const account = c.get('account');
+    let raw: Buffer;
+    let threadId: string | undefined;
+    if (c.req.path.startsWith('/upload/')) {
+      ({ raw, threadId } = await uploadedMessage(c));
+    } else {
+      const body = (await c.req.json().catch(() => null)) as { message?: { raw?: string; threadId?: string } } | null;
+      if (!body?.message?.raw) throw new GmailError(400, 'Missing draft message');
+      raw = Buffer.from(body.message.raw, 'base64url');
+      threadId = body.message.threadId;
+    }
+    return c.json(await store.createDraft(account, raw, threadId));
+  };
+  app.post(`${base}/drafts`, createDraft);
+  app.post('/upload/gmail/v1/users/:userId/drafts', createDraft);
+  app.get(`${base}/drafts`, (c) =>
+    c.json(store.listDrafts(c.get('account'), { q: c.req.query('q'), maxResults: intParam(c, 'maxResults'), pageToken: c.req.query('pageToken') })),
+  );
+  app.post(`${base}/drafts/send`, async (c) => {
+    const body = (await c.req.json().catch(() => null)) as { id?: string } | null;
+    if (!body?.id) throw new GmailError(400, 'Missing draft id');
+    return c.json(store.sendDraft(c.get('account'), body.id));
+  });
+  app.get(`${base}/drafts/:id`, (c) => c.json(store.getDraft(c.get('account'), c.req.param('id'), format(c))));
+  app.delete(`${base}/drafts/:id`, (c) => {
+    store.deleteDraft(c.get('account'), c.req.param('id'));
+    return c.body(null, 204);
+  });
 
   app.get(`${base}/messages/:id`, (c) =>
     c.json(store.getMessage(c.get('account'), c.req.param('id'), format(c), list(c, 'metadataHeaders'))),

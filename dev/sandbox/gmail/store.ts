@@ -96,6 +96,8 @@ interface MailboxState {
   byMessageIdHeader: Map<string, string>;
   historyId: number;
   history: HistoryRecord[];
+  /** users.drafts: draft id -> the id of its message (labelled DRAFT until it is sent). */
+  drafts: Map<string, string>;
   /** The oldest startHistoryId history.list still accepts. */
   historyFloor: number;
   order: ThreadState[] | null;
@@ -256,6 +258,7 @@ export class GmailStore {
       threads: new Map(),
       messages: new Map(),
       byMessageIdHeader: new Map(),
+      drafts: new Map(),
       historyId: 0,
       history: [],
       historyFloor: 0,
@@ -692,9 +695,11 @@ export class GmailStore {
     return undefined;
   }
 
-  /** users.messages.send: `raw` is the RFC 2822 message the client built. */
-  async send(account: string, raw: Buffer, threadId?: string): Promise<Pick<GmailMessage, 'id' | 'threadId' | 'labelIds'>> {
-    const mb = this.mailbox(account);
+  /**
+   * Reads a message a client built (messages.send, drafts.create): what Gmail stamps on it when the
+   * client left it out (From, Date, Message-ID), its recipients, and the thread it belongs to.
+   */
+  private async compose(mb: MailboxState, raw: Buffer, threadId: string | undefined, now: number) {
     let email;
     try {
       email = await PostalMime.parse(raw);
@@ -702,8 +707,6 @@ export class GmailStore {
       throw new GmailError(400, 'Invalid raw message');
     }
     const recipients = [...(email.to ?? []), ...(email.cc ?? []), ...(email.bcc ?? [])].flatMap((a) => (a.group ? a.group : [a]));
-    if (recipients.length === 0) throw new GmailError(400, 'Invalid To header');
-    const now = this.clock();
     // Gmail stamps what the client left out.
     const prepend: string[] = [];
     const has = (name: string) => email.headers.some((h) => h.key === name);
@@ -711,25 +714,131 @@ export class GmailStore {
     if (!has('date')) prepend.push(`Date: ${rfc2822Date(now)}`);
     let messageIdHeader = email.messageId?.replace(/^<|>$/g, '');
     if (!messageIdHeader) {
-      messageIdHeader = `CA+${mb.prng.bytes(24).toString('base64').replace(/[+/=]/g, 'x')}@mail.gmail.com`;
+      messageIdHeader = gmailMessageIdHeader(mb.prng);
       prepend.push(`Message-ID: <${messageIdHeader}>`);
     }
     const stored = prepend.length > 0 ? Buffer.concat([Buffer.from(prepend.map((l) => `${l}\r\n`).join(''), 'latin1'), raw]) : raw;
     const tid = this.threadFor(mb, threadId, email.inReplyTo, email.references);
-    const labels = new Set<string>(['SENT']);
-    if (recipients.some((r) => r.address?.toLowerCase() === mb.owner.email.toLowerCase())) {
-      labels.add('INBOX');
-      labels.add('UNREAD');
-    }
     const fromAddr = email.from && !email.from.group ? email.from : undefined;
-    const msg = this.insert(mb, stored, labels, tid, now, {
+    const meta = {
       from: fromAddr ? displayAddress({ name: fromAddr.name || undefined, email: fromAddr.address }) : displayAddress(mb.owner),
       to: recipients.map((r) => displayAddress({ name: r.name || undefined, email: r.address ?? '' })).join(', '),
       subject: email.subject ?? '',
       messageIdHeader,
       hasAttachment: email.attachments.some((a) => a.disposition === 'attachment' || !!a.filename),
-    });
+    };
+    return { stored, recipients, tid, meta };
+  }
+
+  private sentLabels(mb: MailboxState, recipients: Array<{ address?: string }>): Set<string> {
+    const labels = new Set<string>(['SENT']);
+    if (recipients.some((r) => r.address?.toLowerCase() === mb.owner.email.toLowerCase())) {
+      labels.add('INBOX');
+      labels.add('UNREAD');
+    }
+    return labels;
+  }
+
+  /** users.messages.send: `raw` is the RFC 2822 message the client built. */
+  async send(account: string, raw: Buffer, threadId?: string): Promise<Pick<GmailMessage, 'id' | 'threadId' | 'labelIds'>> {
+    const mb = this.mailbox(account);
+    const now = this.clock();
+    const { stored, recipients, tid, meta } = await this.compose(mb, raw, threadId, now);
+    if (recipients.length === 0) throw new GmailError(400, 'Invalid To header');
+    const msg = this.insert(mb, stored, this.sentLabels(mb, recipients), tid, now, meta);
     return { id: msg.id, threadId: msg.threadId, labelIds: [...msg.labels] };
+  }
+
+  // -------------------------------------------------------------------------
+  // Drafts (users.drafts): a draft is a message labelled DRAFT, in its thread, until it is sent.
+
+  /** users.drafts.create: recipients may be missing (they are checked when it is sent). */
+  async createDraft(account: string, raw: Buffer, threadId?: string): Promise<{ id: string; message: Pick<GmailMessage, 'id' | 'threadId' | 'labelIds'> }> {
+    const mb = this.mailbox(account);
+    const now = this.clock();
+    const { stored, tid, meta } = await this.compose(mb, raw, threadId, now);
+    const msg = this.insert(mb, stored, new Set(['DRAFT']), tid, now, meta);
+    let id: string;
+    do id = `r${mb.prng.int(1_000_000_000, 9_999_999_999)}${mb.prng.int(100_000_000, 999_999_999)}`;
+    while (mb.drafts.has(id));
+    mb.drafts.set(id, msg.id);
+    return { id, message: { id: msg.id, threadId: msg.threadId, labelIds: [...msg.labels] } };
+  }
+
+  private draftMessage(mb: MailboxState, draftId: string): MessageState {
+    const messageId = mb.drafts.get(draftId);
+    const msg = messageId ? mb.messages.get(messageId) : undefined;
+    if (!msg || msg.deleted) throw new GmailError(404, 'Requested entity was not found.');
+    return msg;
+  }
+
+  /** users.drafts.get */
+  getDraft(account: string, draftId: string, format: MessageFormat = 'full'): { id: string; message: GmailMessage } {
+    const mb = this.mailbox(account);
+    return { id: draftId, message: this.toResource(mb, this.draftMessage(mb, draftId), format) };
+  }
+
+  /** users.drafts.list: `q` searches the drafts' messages, as Gmail's search box does. */
+  listDrafts(
+    account: string,
+    opts: { q?: string; maxResults?: number; pageToken?: string },
+  ): { drafts?: Array<{ id: string; message: { id: string; threadId: string } }>; nextPageToken?: string; resultSizeEstimate: number } {
+    const mb = this.mailbox(account);
+    const max = Math.min(Math.max(opts.maxResults ?? 100, 1), 500);
+    const offset = decodeToken(opts.pageToken);
+    const match = this.matcher(opts.q, ['DRAFT'], true);
+    const hits = [...mb.drafts]
+      .map(([id, messageId]) => ({ id, msg: mb.messages.get(messageId)! }))
+      .filter(({ msg }) => msg && match(msg))
+      .sort((a, b) => b.msg.internalDate - a.msg.internalDate);
+    const page = hits.slice(offset, offset + max);
+    const result: ReturnType<GmailStore['listDrafts']> = { resultSizeEstimate: hits.length };
+    if (page.length > 0) result.drafts = page.map(({ id, msg }) => ({ id, message: { id: msg.id, threadId: msg.threadId } }));
+    if (offset + max < hits.length) result.nextPageToken = encodeToken(offset + max);
+    return result;
+  }
+
+  /**
+   * users.drafts.send: the draft's message becomes a sent one (same id, DRAFT replaced by SENT) and the
+   * draft is gone, so a second send of it is a 404. Gmail replaces the Message-ID the client set (as
+   * it is reported to): a client cannot find its sent mail by that header.
+   */
+  sendDraft(account: string, draftId: string): Pick<GmailMessage, 'id' | 'threadId' | 'labelIds'> {
+    const mb = this.mailbox(account);
+    const msg = this.draftMessage(mb, draftId);
+    const raw = this.rawOf(mb, msg);
+    const headerEnd = raw.indexOf('\r\n\r\n');
+    const head = raw.subarray(0, headerEnd < 0 ? raw.length : headerEnd).toString('latin1');
+    const recipients = [...head.matchAll(/^(?:To|Cc|Bcc):(.*(?:\r\n[ \t].*)*)/gim)].flatMap((m) => m[1]!.match(/[^\s<>,"]+@[^\s<>,"]+/g) ?? []);
+    if (recipients.length === 0) throw new GmailError(400, 'Invalid To header');
+    const messageIdHeader = gmailMessageIdHeader(mb.prng);
+    const rewritten = head.replace(/^Message-ID:.*(?:\r\n[ \t].*)*$/im, `Message-ID: <${messageIdHeader}>`);
+    msg.raw = Buffer.concat([Buffer.from(rewritten, 'latin1'), raw.subarray(head.length)]);
+    msg.snippet = undefined;
+    mb.byMessageIdHeader.delete(msg.messageIdHeader);
+    msg.messageIdHeader = messageIdHeader;
+    mb.byMessageIdHeader.set(messageIdHeader, msg.id);
+    msg.labels = this.sentLabels(mb, recipients.map((address) => ({ address })));
+    msg.internalDate = this.clock();
+    mb.drafts.delete(draftId);
+    mb.order = null;
+    msg.historyId = this.record(mb, () => ({ messagesAdded: [this.ref(msg)] }));
+    return { id: msg.id, threadId: msg.threadId, labelIds: [...msg.labels] };
+  }
+
+  /** users.drafts.delete: gone for good. */
+  deleteDraft(account: string, draftId: string): void {
+    const mb = this.mailbox(account);
+    const msg = this.draftMessage(mb, draftId);
+    mb.drafts.delete(draftId);
+    msg.deleted = true;
+    mb.order = null;
+    msg.historyId = this.record(mb, () => ({ messagesDeleted: [this.ref(msg)] }));
+  }
+
+  /** The drafts of a mailbox (tests): draft id -> message id. */
+  draftIds(account: string): Map<string, string> {
+    return new Map(this.mailbox(account).drafts);
   }
 
   /** A new incoming mail (control API and tests): lands in INBOX, unread, history recorded. */
@@ -924,4 +1033,9 @@ function buildFromRaw(raw: Buffer, messageId: string): Built {
   else if (html?.content) text = htmlToText(decodeCharset(html.content, html.params['charset']));
   const snippet = escapeSnippet(text.replace(/\s+/g, ' ').trim().slice(0, 200).trim());
   return { raw, payload, attachments, snippet };
+}
+
+/** A Message-ID as Gmail writes its own. */
+function gmailMessageIdHeader(prng: Prng): string {
+  return `CA+${prng.bytes(24).toString('base64').replace(/[+/=]/g, 'x')}@mail.gmail.com`;
 }

@@ -137,6 +137,29 @@ export function salesforceRoutes(store: SalesforceStore): Hono<Env> {
       return c.json({ id: rec.Id, success: true, errors: [] }, 201);
     }),
   );
+  // --- upsert and read by an External ID field
+  const externalPath = (c: Context<Env>) => ({
+    o: objOf(c),
+    field: c.req.param('field') ?? '',
+    value: decodeURIComponent(c.req.param('value') ?? ''),
+  });
+  app.patch(
+    '/services/data/:version/sobjects/:object/:field/:value',
+    handle(async (c, v) => {
+      const { o, field, value } = externalPath(c);
+      const b = asObject(await body(c));
+      const { id, created } = store.upsertByExternalId(account(c), o.name, field, value, b, { version: v });
+      // Since API v46.0 an update by upsert answers 200 with the body too (before: 204).
+      return c.json({ id, success: true, errors: [], created }, created ? 201 : 200);
+    }),
+  );
+  app.get(
+    '/services/data/:version/sobjects/:object/:field/:value',
+    handle((c, v) => {
+      const { o, field, value } = externalPath(c);
+      return c.json(store.getByExternalId(account(c), o.name, field, value, v));
+    }),
+  );
   app.get(
     '/services/data/:version/sobjects/:object/:id',
     handle((c, v) => {
@@ -198,6 +221,14 @@ export function salesforceRoutes(store: SalesforceStore): Hono<Env> {
       const ids = (c.req.query('ids') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       if (!ids.length) throw sfErr(400, 'MISSING_ARGUMENT', 'ids parameter not specified');
       return c.json(store.compositeDelete(account(c), ids, c.req.query('allOrNone') === 'true'));
+    }),
+  );
+  app.patch(
+    '/services/data/:version/composite/sobjects/:object/:field',
+    handle(async (c, v) => {
+      const o = objOf(c);
+      const { records, allOrNone } = await collectionBody(c);
+      return c.json(store.compositeUpsert(account(c), o.name, c.req.param('field') ?? '', records, allOrNone, v));
     }),
   );
   app.post(

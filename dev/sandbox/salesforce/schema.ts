@@ -20,6 +20,8 @@ export interface SfFieldDef {
   restricted?: boolean;
   defaultedOnCreate?: boolean;
   filterable?: boolean;
+  /** An External ID field: records can be upserted and read by its value (PATCH/GET sobjects/{object}/{field}/{value}). */
+  externalId?: boolean;
   sortable?: boolean;
 }
 
@@ -96,6 +98,8 @@ const str = (name: string, length = 80, extra: Partial<SfFieldDef> = {}) => fiel
 const pick = (name: string, values: string[], restricted = false, extra: Partial<SfFieldDef> = {}) =>
   field({ name, type: 'picklist', length: 255, picklist: values, restricted, ...extra });
 const longText = (name: string) => field({ name, type: 'textarea', length: 32000, filterable: false, sortable: false });
+/** The org's External ID field (a custom text field, unique), as an admin would add one for an integration. */
+const externalKey = () => str('Switchyard_Key__c', 255, { label: 'Switchyard Key', externalId: true });
 
 function def(name: string, labelPlural: string, keyPrefix: string, fields: SfFieldDef[]): SfObjectDef {
   const byLower = new Map(fields.map((f) => [f.name.toLowerCase(), f]));
@@ -130,6 +134,7 @@ export const OBJECTS: Map<string, SfObjectDef> = new Map(
       field({ name: 'AnnualRevenue', type: 'currency', label: 'Annual Revenue' }),
       field({ name: 'NumberOfEmployees', type: 'int', label: 'Employees' }),
       owner(),
+      externalKey(),
       field({ name: 'IsConverted', type: 'boolean', label: 'Converted', nillable: false, defaultedOnCreate: true, createable: true, updateable: false }),
       ...systemFields(),
       field({ name: 'LastActivityDate', type: 'date', createable: false, updateable: false }),
@@ -154,6 +159,7 @@ export const OBJECTS: Map<string, SfObjectDef> = new Map(
       field({ name: 'Birthdate', type: 'date' }),
       longText('Description'),
       owner(),
+      externalKey(),
       ...systemFields(),
       field({ name: 'LastActivityDate', type: 'date', createable: false, updateable: false }),
     ]),
@@ -172,6 +178,7 @@ export const OBJECTS: Map<string, SfObjectDef> = new Map(
       field({ name: 'NumberOfEmployees', type: 'int', label: 'Employees' }),
       longText('Description'),
       owner(),
+      externalKey(),
       ...systemFields(),
       field({ name: 'LastActivityDate', type: 'date', createable: false, updateable: false }),
     ]),
@@ -196,6 +203,7 @@ export const OBJECTS: Map<string, SfObjectDef> = new Map(
       field({ name: 'IsClosed', type: 'boolean', label: 'Closed', createable: false, updateable: false, nillable: false }),
       field({ name: 'IsWon', type: 'boolean', label: 'Won', createable: false, updateable: false, nillable: false }),
       owner(),
+      externalKey(),
       ...systemFields(),
       field({ name: 'LastActivityDate', type: 'date', createable: false, updateable: false }),
     ]),

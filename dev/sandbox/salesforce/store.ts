@@ -190,6 +190,8 @@ export interface QueryResult {
 export interface SaveResult {
   id?: string;
   success: boolean;
+  /** Upserts: whether the record was created (true) or the key matched one that was updated (false). */
+  created?: boolean;
   errors: { statusCode: string; message: string; fields: string[]; [k: string]: unknown }[];
 }
 
@@ -357,6 +359,7 @@ export class SalesforceStore {
     }
     if (t.obj.name === 'Opportunity' && !('Probability' in values)) rec.Probability = stageProbability(rec.StageName);
     applyDerived(t.obj, rec);
+    this.checkExternalIds(t, rec);
     this.checkDuplicates(t, rec, version);
     undo?.push({ t, id: rec.Id as string, prev: undefined, prevDeletedAt: undefined });
     put(t, rec);
@@ -379,6 +382,7 @@ export class SalesforceStore {
     const rec: SfRecord = { ...old, ...values, LastModifiedDate: now, LastModifiedById: org.gen.ownerId, SystemModstamp: now };
     if (t.obj.name === 'Opportunity' && 'StageName' in values && !('Probability' in values)) rec.Probability = stageProbability(rec.StageName);
     applyDerived(t.obj, rec);
+    this.checkExternalIds(t, rec);
     if ('Email' in values) this.checkDuplicates(t, rec, version);
     undo?.push({ t, id: old.Id as string, prev: old, prevDeletedAt: undefined });
     put(t, rec);
@@ -449,6 +453,88 @@ export class SalesforceStore {
     ]);
   }
 
+  /** External ID fields are unique: another live record with the value is DUPLICATE_VALUE, as Salesforce answers. */
+  private checkExternalIds(t: Table, rec: SfRecord): void {
+    for (const f of t.obj.fields) {
+      const value = rec[f.name];
+      if (!f.externalId || value == null || value === '') continue;
+      const other = this.byExternalId(t, f.name, String(value)).find((r) => r.Id !== rec.Id);
+      if (other) {
+        throw sfErr(400, 'DUPLICATE_VALUE', `duplicate value found: ${f.name} duplicates value on record with id: ${other.Id as string}`, [f.name]);
+      }
+    }
+  }
+
+  private byExternalId(t: Table, field: string, value: string): SfRecord[] {
+    const out: SfRecord[] = [];
+    for (const r of t.byId.values()) if (!r.IsDeleted && r[field] === value) out.push(r);
+    return out;
+  }
+
+  private externalField(t: Table, field: string) {
+    const f = t.obj.byLower.get(field.toLowerCase());
+    if (!f || !f.externalId) {
+      throw sfErr(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${field}`);
+    }
+    return f;
+  }
+
+  /**
+   * Upsert by an External ID (PATCH sobjects/{object}/{field}/{value}): creates the record with the
+   * value when no record has it, updates the one that has it; two with it are a 300 (MULTIPLE_CHOICES).
+   */
+  upsertByExternalId(
+    account: string,
+    object: string,
+    field: string,
+    value: string,
+    body: Record<string, unknown>,
+    opts: { version?: string; undo?: Undo[] } = {},
+  ): { id: string; created: boolean } {
+    const t = this.table(account, object);
+    const f = this.externalField(t, field);
+    const version = opts.version ?? SF_DEFAULT_VERSION;
+    const { [f.name]: given, ...fields } = Object.fromEntries(Object.entries(body).map(([k, v]) => [t.obj.byLower.get(k.toLowerCase())?.name ?? k, v]));
+    if (given !== undefined && given !== value) {
+      throw sfErr(400, 'INVALID_FIELD', `The value of ${f.name} in the body does not match the one in the URL`, [f.name]);
+    }
+    const matches = this.byExternalId(t, f.name, value);
+    if (matches.length > 1) {
+      throw new SalesforceApiError(300, [{ errorCode: 'MULTIPLE_CHOICES', message: `More than one record has ${f.name} = ${value}`, fields: [f.name] }]);
+    }
+    if (matches.length === 1) return { id: this.update(account, t, matches[0]!.Id as string, fields, version, opts.undo), created: false };
+    return { id: this.insert(account, t, { ...fields, [f.name]: value }, version, opts.undo), created: true };
+  }
+
+  /** GET sobjects/{object}/{field}/{value}. */
+  getByExternalId(account: string, object: string, field: string, value: string, version = SF_DEFAULT_VERSION): SfRecord {
+    const t = this.table(account, object);
+    const f = this.externalField(t, field);
+    const matches = this.byExternalId(t, f.name, value);
+    if (matches.length === 0) throw notFound();
+    if (matches.length > 1) throw new SalesforceApiError(300, [{ errorCode: 'MULTIPLE_CHOICES', message: `More than one record has ${f.name} = ${value}`, fields: [f.name] }]);
+    return toApi(t.obj, matches[0]!, version);
+  }
+
+  /** sObject Collections upsert (PATCH composite/sobjects/{object}/{field}): each record carries its External ID value. */
+  compositeUpsert(account: string, object: string, field: string, records: unknown[], allOrNone: boolean, version = SF_DEFAULT_VERSION): SaveResult[] {
+    const t = this.table(account, object);
+    const f = this.externalField(t, field);
+    const created = new Map<number, boolean>();
+    let index = 0;
+    const results = this.collection(records, allOrNone, (item, undo) => {
+      const at = index++;
+      const { attributes, ...fields } = asObject(item);
+      if (typeName(attributes) !== t.obj.name) throw sfErr(400, 'INVALID_TYPE', `record type ${typeName(attributes)} is not ${t.obj.name}`, []);
+      const key = Object.entries(fields).find(([k]) => k.toLowerCase() === f.name.toLowerCase())?.[1];
+      if (key == null || key === '') throw sfErr(400, 'REQUIRED_FIELD_MISSING', `Required fields are missing: [${f.name}]`, [f.name]);
+      const outcome = this.upsertByExternalId(account, t.obj.name, f.name, String(key), fields, { version, undo });
+      created.set(at, outcome.created);
+      return outcome.id;
+    });
+    return results.map((r, i) => (r.success ? { ...r, created: created.get(i) ?? false } : r));
+  }
+
   /** Salesforce-like field validation: unknown/read-only fields, types, lengths, required, picklists, emails, references. */
   private validate(org: Org, t: Table, body: Record<string, unknown>, mode: 'create' | 'update', version: string): SfRecord {
     void version;
@@ -482,6 +568,10 @@ export class SalesforceStore {
       .filter((f) => (mode === 'create' ? !(f.name in out) || isBlank(out[f.name]) : f.name in out && isBlank(out[f.name])))
       .map((f) => f.name);
     if (missing.length) throw sfErr(400, 'REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, missing);
+    // The org's validation rule (Setup > Validation Rules), answered as FIELD_CUSTOM_VALIDATION_EXCEPTION.
+    if (obj.name === 'Opportunity' && typeof out.Amount === 'number' && out.Amount < 0) {
+      throw sfErr(400, 'FIELD_CUSTOM_VALIDATION_EXCEPTION', 'Amount cannot be negative.', ['Amount']);
+    }
     for (const [name, v] of Object.entries(out)) {
       const f = obj.byLower.get(name.toLowerCase())!;
       if (v == null) continue;
