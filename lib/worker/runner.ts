@@ -1,7 +1,10 @@
 import { getDeadline } from '@vercel/functions';
 import { config } from '../config';
 import { db } from '../database';
+import { jobSettled } from '../observability/jobs';
 import { logger } from '../observability/logger';
+import { flushErrors } from '../observability/sentry';
+import { flushWindows } from '../observability/windows';
 import { handlers } from './registry';
 import { Runner, type RunSummary } from '../jobs/runner';
 
@@ -21,6 +24,7 @@ export function runner(): Runner {
       perUserCap: settings.JOBS_PER_USER_RUNNING_CAP,
       backoffBaseMs: settings.JOBS_BACKOFF_BASE_MS,
       backoffMaxMs: settings.JOBS_BACKOFF_MAX_MS,
+      onJobSettled: jobSettled,
     });
   }
   return processRunner;
@@ -36,7 +40,18 @@ export function passDeadline(): number {
 
 /** One pass until the queue is drained or the deadline: what the cron calls. */
 export function runJobs(): Promise<RunSummary> {
-  return runner().run({ deadline: passDeadline() });
+  return runner().run({ deadline: passDeadline() }).finally(afterPass);
+}
+
+/**
+ * What a pass leaves to send before the function may freeze: failed jobs' Sentry events and the
+ * alert windows. Never rejects.
+ */
+async function afterPass(): Promise<void> {
+  await Promise.all([
+    flushErrors(),
+    flushWindows(db()).catch((error) => logger().warn({ err: error }, 'could not write the alert windows')),
+  ]);
 }
 
 /**
@@ -50,7 +65,8 @@ export function kick(): Promise<RunSummary | null> {
       .catch((error) => {
         logger().error({ err: error }, 'kicked pass failed');
         return null;
-      });
+      })
+      .finally(afterPass);
   } catch (error) {
     logger().error({ err: error }, 'could not start a kicked pass');
     return Promise.resolve(null);
