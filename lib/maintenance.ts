@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { pruneRateLimitWindows } from './http/rate-limit';
 import { pruneFinishedJobs } from './jobs';
+import { pruneProviderUsage } from './providers/quota';
 
 export interface MaintenanceResult {
   jobs: number;
@@ -11,8 +13,8 @@ export interface MaintenanceResult {
 
 /**
  * Deletes what has served its purpose: finished jobs past retention (dead ones stay: they wait for an
- * operator), webhook deliveries past retention, and rate-limit and provider-usage windows older than
- * any limit looks at. Each is one statement: the rows deleted are ones nothing else touches any more.
+ * operator), webhook deliveries past retention (but auth ones), and rate-limit and provider-usage
+ * windows older than any limit looks at. Each is one statement: the rows deleted are ones nothing else touches any more.
  */
 export async function pruneExpired(
   db: Db,
@@ -21,9 +23,12 @@ export async function pruneExpired(
   const deleted = async (statement: ReturnType<typeof sql>) => (await db.execute(statement)).rowCount ?? 0;
   return {
     jobs: await pruneFinishedJobs(db, options.jobsRetentionDays),
+    // Auth deliveries are kept: Nango dates none, so only their de-duplication row tells an old one
+    // replayed (a refresh failure, a creation) from a new one. They are few: one per connect or re-auth.
     webhookEvents: await deleted(sql`
-      DELETE FROM webhook_events WHERE received_at < now() - make_interval(days => ${options.webhookEventsRetentionDays})`),
-    rateLimitWindows: await deleted(sql`DELETE FROM rate_limit_windows WHERE window_start < now() - interval '10 minutes'`),
-    providerUsage: await deleted(sql`DELETE FROM provider_usage WHERE window_start < now() - interval '1 day'`),
+      DELETE FROM webhook_events
+      WHERE received_at < now() - make_interval(days => ${options.webhookEventsRetentionDays}) AND type <> 'auth'`),
+    rateLimitWindows: await pruneRateLimitWindows(db),
+    providerUsage: await pruneProviderUsage(db),
   };
 }

@@ -1,10 +1,17 @@
+import { waitUntil } from '@vercel/functions';
 import { z } from 'zod';
+import { config } from '../../lib/config';
 import { connectFromFrontend, listConnections } from '../../lib/connections';
 import { db } from '../../lib/database';
 import { jsonBody } from '../../lib/http/body';
-import { authedRoute, queryParams } from '../../lib/http/route';
+import { noQuery, queryParams } from '../../lib/http/params';
+import { authedRoute, preflight } from '../../lib/http/route';
 import { pageQuerySchema } from '../../lib/pagination';
+import { nangoConnectionId } from '../../lib/providers/nango';
 import { providerNames } from '../../lib/sync/providers';
+import { kick } from '../../lib/worker/runner';
+
+export const OPTIONS = preflight('GET', 'POST');
 
 /** The caller's connections, newest first. */
 export const GET = authedRoute(async (request, { caller }) => {
@@ -12,14 +19,19 @@ export const GET = authedRoute(async (request, { caller }) => {
   return Response.json(await listConnections(db(), caller.userId, page));
 });
 
-const connectSchema = z.object({
+const connectSchema = z.strictObject({
   provider: z.enum(providerNames),
-  connectionId: z.string().min(1).max(255),
+  connectionId: nangoConnectionId,
 });
 
-/** After the frontend's Nango Connect flow: record the connection and start its initial backfill. */
+/**
+ * After the frontend's Nango Connect flow: record the connection and start its initial backfill at
+ * once (201). A connection already recorded answers 200 and queues nothing new.
+ */
 export const POST = authedRoute(async (request, { caller }) => {
+  noQuery(request);
   const input = await jsonBody(request, connectSchema, 16 * 1024);
-  const { connection, jobIds } = await connectFromFrontend(db(), caller.userId, input);
-  return Response.json({ connection, jobIds }, { status: 201 });
+  const { connection, jobIds, created } = await connectFromFrontend(db(), caller.userId, input);
+  if (jobIds.length > 0 && config().WEBHOOK_KICK_RUNNER) waitUntil(kick());
+  return Response.json({ connection, jobIds }, { status: created ? 201 : 200 });
 });

@@ -16,11 +16,32 @@ export interface ConnectionInput {
   nangoConnectionId: string;
 }
 
+export interface RecordedConnection {
+  connection: Connection;
+  /** created: new; revived: it was deleted; existing: it was already there (its status before is `previousStatus`). */
+  change: 'created' | 'revived' | 'existing';
+  previousStatus: Connection['status'] | null;
+}
+
+export type RecordOutcome = RecordedConnection | { connection: null; refused: 'another_user' | 'deleted' };
+
 /**
- * Creates the connection, or revives it (re-authorised, or deleted earlier). Returns null when the
- * Nango connection already belongs to another user: a connection never changes hands silently.
+ * Creates the connection, or brings an existing one back to active (re-authorised; a paused one stays
+ * paused). A deleted one is revived only when `reviveDeleted` (the frontend's POST, checked live with
+ * Nango); a webhook never revives one, since an old delivery replayed after its de-duplication row was
+ * pruned would undo the user's deletion. A connection that belongs to another user is refused: it
+ * never changes hands silently. Run it in a transaction: the row is locked between the two statements.
  */
-export async function upsertConnection(db: DbOrTx, input: ConnectionInput): Promise<Connection | null> {
+export async function recordConnection(
+  db: DbOrTx,
+  input: ConnectionInput,
+  options: { reviveDeleted: boolean },
+): Promise<RecordOutcome> {
+  const match = and(
+    eq(connections.providerConfigKey, input.providerConfigKey),
+    eq(connections.nangoConnectionId, input.nangoConnectionId),
+  );
+  const [previous] = await db.select({ status: connections.status }).from(connections).where(match).for('update');
   const [row] = await db
     .insert(connections)
     .values({ ...input, status: 'active' })
@@ -33,10 +54,21 @@ export async function upsertConnection(db: DbOrTx, input: ConnectionInput): Prom
         deletedAt: null,
         updatedAt: sql`now()`,
       },
-      setWhere: or(eq(connections.userId, sql`excluded.user_id`), eq(connections.status, 'deleted')),
+      setWhere: options.reviveDeleted
+        ? or(and(eq(connections.userId, sql`excluded.user_id`), ne(connections.status, 'deleted')), eq(connections.status, 'deleted'))
+        : and(eq(connections.userId, sql`excluded.user_id`), ne(connections.status, 'deleted')),
     })
-    .returning();
-  return row ?? null;
+    // xmax is 0 on a row this statement inserted (rather than updated).
+    .returning({ ...getTableColumns(connections), inserted: sql<boolean>`(xmax = 0)` });
+  if (!row) return { connection: null, refused: previous?.status === 'deleted' ? 'deleted' : 'another_user' };
+  const { inserted, ...connection } = row;
+  const change = inserted ? 'created' : previous?.status === 'deleted' ? 'revived' : 'existing';
+  return { connection, change, previousStatus: inserted ? null : (previous?.status ?? null) };
+}
+
+/** recordConnection for callers that only need the row (a deleted one is revived); null when refused. */
+export async function upsertConnection(db: DbOrTx, input: ConnectionInput): Promise<Connection | null> {
+  return (await recordConnection(db, input, { reviveDeleted: true })).connection;
 }
 
 /** Enqueues a sync of each of the connection's streams, deduplicated per stream. */
@@ -70,13 +102,15 @@ export async function enqueueSyncs(
 
 /**
  * After the frontend's Nango Connect flow: checks with Nango that the connection exists (and belongs
- * to this user when Nango knows its end user), records it and enqueues its initial backfill.
+ * to this user when Nango knows its end user), records it and enqueues its initial backfill. Telling
+ * it again about a connection it has is not a new connection (`created` false): a connection that has
+ * synced gets no second backfill, one that had failed (status error) an incremental sync to catch up.
  */
 export async function connectFromFrontend(
   db: Db,
   userId: string,
   input: { provider: Provider; connectionId: string },
-): Promise<{ connection: Connection; jobIds: number[] }> {
+): Promise<{ connection: Connection; jobIds: number[]; created: boolean }> {
   const providerConfigKey = providerConfigKeys()[input.provider];
   let remote;
   try {
@@ -93,15 +127,22 @@ export async function connectFromFrontend(
     ]);
   }
   return db.transaction(async (tx) => {
-    const connection = await upsertConnection(tx, {
-      userId,
-      provider: input.provider,
-      providerConfigKey,
-      nangoConnectionId: input.connectionId,
-    });
-    if (!connection) throw new DomainError('conflict', 'this Nango connection belongs to another user');
-    const jobIds = connection.status === 'paused' ? [] : await enqueueSyncs(tx, connection, 'initial');
-    return { connection, jobIds };
+    const recorded = await recordConnection(
+      tx,
+      { userId, provider: input.provider, providerConfigKey, nangoConnectionId: input.connectionId },
+      { reviveDeleted: true },
+    );
+    if (!recorded.connection) throw new DomainError('conflict', 'this Nango connection belongs to another user');
+    const { connection, change, previousStatus } = recorded;
+    const created = change !== 'existing';
+    let jobIds: number[] = [];
+    if (connection.status !== 'paused') {
+      // A connection that never finished a sync still wants its backfill (the queued one is returned,
+      // a failed one queued again); one that has synced gets none again, but catches up after an error.
+      if (created || connection.lastSyncedAt === null) jobIds = await enqueueSyncs(tx, connection, 'initial');
+      else if (previousStatus === 'error') jobIds = await enqueueSyncs(tx, connection, 'incremental');
+    }
+    return { connection, jobIds, created };
   });
 }
 

@@ -150,12 +150,21 @@ export function slidingWindowResult(
   return { success: false, remaining: 0, resetSeconds: Math.max(1, Math.ceil(wait)) };
 }
 
-/** Deletes windows no limit looks at any more (older than the previous window of the longest policy). */
+/**
+ * Deletes windows no limit looks at any more: older than the previous window of their policy (the key's
+ * first part names it; a policy this module does not know, e.g. another module's, keeps its windows
+ * as long as the longest known one).
+ */
 export async function pruneRateLimitWindows(database: Db): Promise<number> {
-  const longest = Math.max(...limitPolicies().map((policy) => policy.windowSeconds));
-  const result = await database.execute(
-    sql`DELETE FROM rate_limit_windows WHERE window_start < now() - make_interval(secs => ${2 * longest})`,
-  );
+  const policies = limitPolicies();
+  const longest = Math.max(...policies.map((p) => p.windowSeconds));
+  const result = await database.execute(sql`
+    DELETE FROM rate_limit_windows
+    WHERE window_start < now() - make_interval(secs => 2 * coalesce(
+      (SELECT p.seconds FROM unnest(${sql.param(policies.map((p) => p.name))}::text[], ${sql.param(policies.map((p) => p.windowSeconds))}::int[]) AS p(name, seconds)
+       WHERE p.name = split_part(rate_limit_windows.key, ':', 1)),
+      ${longest}))
+  `);
   return result.rowCount ?? 0;
 }
 

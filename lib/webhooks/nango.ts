@@ -1,10 +1,12 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { connections, webhookEvents } from '../../db/schema';
-import { upsertConnection, enqueueSyncs } from '../connections';
-import { DomainError } from '../errors';
+import { enqueueSyncs, recordConnection } from '../connections';
+import { DomainError, invalidInput } from '../errors';
+import { parseJsonInput } from '../http/input';
+import { nangoConnectionId } from '../providers/nango';
 import { providerForConfigKey, streamsForModel, type Provider } from '../sync/providers';
 import { recordStreamError } from '../sync/state';
 
@@ -15,7 +17,7 @@ import { recordStreamError } from '../sync/state';
 
 const authSchema = z.object({
   type: z.literal('auth'),
-  connectionId: z.string().min(1).max(255),
+  connectionId: nangoConnectionId,
   providerConfigKey: z.string().min(1).max(255),
   operation: z.enum(['creation', 'override', 'refresh', 'unknown']),
   success: z.boolean(),
@@ -30,7 +32,7 @@ const authSchema = z.object({
 
 const syncSchema = z.object({
   type: z.literal('sync'),
-  connectionId: z.string().min(1).max(255),
+  connectionId: nangoConnectionId,
   providerConfigKey: z.string().min(1).max(255),
   syncName: z.string().max(255).optional(),
   model: z.string().max(255).optional(),
@@ -76,12 +78,8 @@ export async function receiveNangoWebhook(
   if (!verifyNangoSignature(raw, signature, signingKey)) {
     throw new DomainError('invalid_signature', 'the webhook signature is missing or does not match');
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new DomainError('validation_failed', 'the body is not valid JSON');
-  }
+  // Refuses text Postgres cannot store (NUL, lone surrogates; jsonb keeps the payload) and deep nesting.
+  const body = parseJsonInput(raw, 'the webhook');
   const base = otherSchema.safeParse(body);
   if (!base.success) throw validationError(base.error);
   const type = base.data.type;
@@ -139,7 +137,8 @@ async function onAuth(tx: Tx, webhook: z.infer<typeof authSchema>, provider: Pro
         lastError: `token refresh failed: ${webhook.error?.description ?? webhook.error?.type ?? 'no detail'}`,
         updatedAt: sql`now()`,
       })
-      .where(connectionMatch(webhook))
+      // A deleted connection stays deleted: a delivery about it changes nothing.
+      .where(and(connectionMatch(webhook), ne(connections.status, 'deleted')))
       .returning({ id: connections.id });
     return updated.length
       ? { status: 'processed', reason: null, jobIds: [] }
@@ -155,15 +154,20 @@ async function onAuth(tx: Tx, webhook: z.infer<typeof authSchema>, provider: Pro
   if (!userId) {
     return { status: 'rejected', reason: 'the auth webhook names no end user, so the connection has no owner', jobIds: [] };
   }
-  const connection = await upsertConnection(tx, {
-    userId,
-    provider,
-    providerConfigKey: webhook.providerConfigKey,
-    nangoConnectionId: webhook.connectionId,
-  });
-  if (!connection) {
-    return { status: 'rejected', reason: 'the connection belongs to another user', jobIds: [] };
+  // Nango signs a delivery but dates it nowhere, so a replay (after its de-duplication row was pruned)
+  // looks like a fresh one: a webhook never revives a deleted connection; the frontend's POST
+  // /api/connections, checked live with Nango, does.
+  const recorded = await recordConnection(
+    tx,
+    { userId, provider, providerConfigKey: webhook.providerConfigKey, nangoConnectionId: webhook.connectionId },
+    { reviveDeleted: false },
+  );
+  if (!recorded.connection) {
+    return recorded.refused === 'deleted'
+      ? { status: 'ignored', reason: 'the connection was deleted by its user; a webhook does not revive it', jobIds: [] }
+      : { status: 'rejected', reason: 'the connection belongs to another user', jobIds: [] };
   }
+  const { connection } = recorded;
   const jobIds = connection.status === 'paused' ? [] : await enqueueSyncs(tx, connection, 'initial');
   return { status: 'processed', reason: null, jobIds };
 }
@@ -218,9 +222,5 @@ function connectionMatch(webhook: { providerConfigKey: string; connectionId: str
 }
 
 function validationError(error: z.ZodError): DomainError {
-  return new DomainError(
-    'validation_failed',
-    `the webhook is malformed: ${error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-  );
+  return invalidInput('the webhook', error.issues);
 }
