@@ -4,10 +4,14 @@ import { JOB_COLUMNS, toJob, type QueuedJob } from '../job';
 import { getJob } from './admin';
 import { param, rowCount, rows } from './result';
 
-/** A queued job ends cancelled at once; a running one is asked to stop (its runner aborts it). */
+/**
+ * A queued job ends cancelled at once; a running one is asked to stop (its runner aborts it). A rerun
+ * asked for before the cancellation is void; one asked for after it wins (see settle).
+ */
 const CANCEL = sql`
   status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
   cancel_requested_at = coalesce(cancel_requested_at, now()),
+  rerun_requested_at = NULL,
   finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
   updated_at = now()`;
 

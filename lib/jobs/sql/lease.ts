@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
 import { ASYNC_COMMIT, executePrepared } from './prepared';
 import { param, rowCount, rows } from './result';
-import { releaseSlots, toSettledJob, type SettledJob } from './settle';
+import { RERUN_AFTER_CANCEL, releaseSlots, toSettledJob, type SettledJob } from './settle';
 
 export interface LeaseState {
   id: number;
@@ -43,8 +43,11 @@ export async function setProgress(
 
 /**
  * Makes jobs whose lease lapsed claimable again (their attempt stays spent). A lapsed job that had
- * used its last attempt is dead; one whose cancellation was requested is cancelled.
+ * used its last attempt is dead; one whose cancellation was requested is cancelled, unless a rerun was
+ * asked for after it (then it is queued afresh, as settle does).
  */
+const RERUN = sql.raw(RERUN_AFTER_CANCEL);
+
 export async function reclaimExpired(db: DbOrTx, limit = 500): Promise<SettledJob[]> {
   const result = await executePrepared(db, 'reclaim', sql`
     WITH expired AS (
@@ -57,14 +60,20 @@ export async function reclaimExpired(db: DbOrTx, limit = 500): Promise<SettledJo
     reclaimed AS (
       UPDATE jobs j SET
         status = CASE
+          WHEN ${RERUN} THEN 'queued'
           WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
           WHEN j.attempts >= j.max_attempts THEN 'dead'
           ELSE 'queued' END,
+        attempts = CASE WHEN ${RERUN} THEN 0 ELSE j.attempts END,
+        cancel_requested_at = CASE WHEN ${RERUN} THEN NULL ELSE j.cancel_requested_at END,
+        rerun_requested_at = CASE WHEN ${RERUN} THEN NULL ELSE j.rerun_requested_at END,
         last_error = 'lease expired: runner ' || coalesce(j.locked_by, 'unknown') || ' stopped renewing it',
         locked_by = NULL,
         locked_until = NULL,
         run_at = now(),
-        finished_at = CASE WHEN j.cancel_requested_at IS NOT NULL OR j.attempts >= j.max_attempts THEN now() END,
+        finished_at = CASE
+          WHEN ${RERUN} THEN NULL
+          WHEN j.cancel_requested_at IS NOT NULL OR j.attempts >= j.max_attempts THEN now() END,
         updated_at = now()
       FROM expired WHERE j.id = expired.id
       RETURNING j.id, j.user_id, j.status

@@ -19,8 +19,15 @@ export interface SettledJob {
   status: JobStatus;
 }
 
+/**
+ * A rerun asked for after the job's cancellation (a resume after a pause, a re-connect after a delete)
+ * wins over it: the job is queued again from its start, with fresh attempts.
+ */
+export const RERUN_AFTER_CANCEL = `(j.cancel_requested_at IS NOT NULL AND j.rerun_requested_at > j.cancel_requested_at)`;
+
 /** Where a settled job goes, from its outcome (`i`) and its row as it is now (`j`). */
 const NEXT_STATUS = sql.raw(`(CASE
+  WHEN ${RERUN_AFTER_CANCEL} THEN 'queued'
   WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
   WHEN i.outcome = 'succeeded' AND j.rerun_requested_at IS NOT NULL THEN 'queued'
   WHEN i.outcome = 'succeeded' THEN 'succeeded'
@@ -35,6 +42,8 @@ END)`);
  * longer holds (lapsed and reclaimed, or cancelled and swept) are left alone and not returned.
  * Prepared once per connection; commits without waiting for the WAL flush (see `prepared.ts`).
  */
+const RERUN = sql.raw(RERUN_AFTER_CANCEL);
+
 export async function settle(db: DbOrTx, runnerId: string, settlements: Settlement[]): Promise<SettledJob[]> {
   if (settlements.length === 0) return [];
   const result = await executePrepared(db, 'settle', sql`
@@ -54,14 +63,20 @@ export async function settle(db: DbOrTx, runnerId: string, settlements: Settleme
     settled AS (
       UPDATE jobs j SET
         status = ${NEXT_STATUS},
-        run_at = CASE WHEN ${NEXT_STATUS} = 'queued' THEN coalesce(i.run_at, now()) ELSE j.run_at END,
+        run_at = CASE
+          WHEN ${RERUN} THEN now()
+          WHEN ${NEXT_STATUS} = 'queued' THEN coalesce(i.run_at, now())
+          ELSE j.run_at END,
         attempts = CASE
+          WHEN ${RERUN} THEN 0
           WHEN i.outcome = 'deferred' THEN j.attempts - 1
           WHEN i.outcome = 'succeeded' AND ${NEXT_STATUS} = 'queued' THEN 0
           ELSE j.attempts END,
-        rerun_requested_at = CASE WHEN i.outcome = 'succeeded' THEN NULL ELSE j.rerun_requested_at END,
+        rerun_requested_at = CASE WHEN i.outcome = 'succeeded' OR ${RERUN} THEN NULL ELSE j.rerun_requested_at END,
+        cancel_requested_at = CASE WHEN ${RERUN} THEN NULL ELSE j.cancel_requested_at END,
+        -- A success leaves no error behind: an earlier attempt's is history, not the job's state.
         last_error = CASE
-          WHEN i.outcome = 'succeeded' THEN j.last_error
+          WHEN i.outcome = 'succeeded' THEN NULL
           WHEN i.outcome = 'deferred' THEN 'deferred: ' || i.message
           WHEN ${NEXT_STATUS} = 'dead' AND i.outcome = 'retry' THEN i.message || ' (gave up after ' || j.attempts || ' attempts)'
           ELSE i.message END,
