@@ -7,7 +7,12 @@ import { DomainError } from './errors';
  * `{ data, nextCursor }`. The cursor is the keyset position of the page's last row.
  */
 export const pageQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
+  // Digits only: a lenient number parse would take 0x10, 1e2 or +5.
+  limit: z
+    .union([z.string().regex(/^[0-9]{1,3}$/, 'expected a whole number from 1 to 100'), z.number()])
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'expected a whole number from 1 to 100').max(100, 'expected a whole number from 1 to 100'))
+    .default(25),
   cursor: z.string().min(1).max(500).optional(),
 });
 
@@ -29,7 +34,8 @@ export function decodeKeyset(cursor: string): Keyset {
     const t = parsed.t;
     const validTime =
       t === null ||
-      (typeof t === 'string' && KEYSET_TIME.test(t) && !Number.isNaN(Date.parse(t.slice(0, 23) + 'Z')) &&
+      // Year 0000 parses in JavaScript but not in Postgres: a forged cursor would fail the query.
+      (typeof t === 'string' && KEYSET_TIME.test(t) && !t.startsWith('0000') && !Number.isNaN(Date.parse(t.slice(0, 23) + 'Z')) &&
         new Date(t.slice(0, 23) + 'Z').toISOString().slice(0, 23) === t.slice(0, 23));
     if (validTime && Number.isSafeInteger(parsed.i) && parsed.i! > 0) return { t: t!, i: parsed.i! };
   } catch {

@@ -17,7 +17,8 @@ export const CRM_PATH_OBJECTS: Record<string, CrmObject> = {
 
 /** An unknown object is an unknown resource: 404. */
 export function crmObjectParam(value: string | null): CrmObject {
-  const object = value ? CRM_PATH_OBJECTS[value] : undefined;
+  // An own property only: `constructor` or `__proto__` must name nothing.
+  const object = value && Object.hasOwn(CRM_PATH_OBJECTS, value) ? CRM_PATH_OBJECTS[value] : undefined;
   if (!object) throw new DomainError('not_found', `no CRM object "${value ?? ''}"; expected lead, contact, account or opportunity`);
   return object;
 }

@@ -19,6 +19,8 @@ export interface IsoInstant {
 
 const dateOnly = z.iso.date();
 const dateTime = z.iso.datetime({ offset: true });
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+const END_INSTANT = Date.parse('9999-12-31T23:59:59.999Z') + 1;
 const ISO_MESSAGE = 'expected an ISO 8601 date (2026-03-01) or date-time with an offset (2026-03-01T09:00:00Z)';
 
 /** `2026-03-01` or `2026-03-01T09:00:00+01:00` (an offset is required: no guessing time zones). */
@@ -33,6 +35,12 @@ export const isoInstant = z
     if (offset && (Number(offset[2]) > 14 || Number(offset[3]) > 59)) return false;
     return !Number.isNaN(Date.parse(value));
   }, ISO_MESSAGE)
+  // An offset can carry a date written in 0001 or 9999 into year 0 or 10000: every instant must be one
+  // Postgres and ISO 8601 (four-digit years) can both represent.
+  .refine((value) => {
+    const at = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
+    return Number.isNaN(at) || (at >= FIRST_INSTANT && at < END_INSTANT);
+  }, 'expected an instant from year 0001 to 9999 (UTC)')
   .transform((value): IsoInstant => {
     const bare = value.length === 10;
     const iso = bare ? `${value}T00:00:00Z` : value;

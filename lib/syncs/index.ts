@@ -32,6 +32,23 @@ export const syncRequestSchema = z
   });
 export type SyncRequest = z.infer<typeof syncRequestSchema>;
 
+/**
+ * A date_range window every provider can express: Gmail's after:/before: take Unix seconds (from
+ * 1970) and Salesforce's dates end at 4000-12-31. Outside it, 422 now rather than a job that fails.
+ */
+const SYNC_WINDOW = { from: Date.parse('1970-01-01T00:00:00Z'), until: Date.parse('4001-01-01T00:00:00Z') };
+
+function assertSyncWindow(input: SyncRequest): void {
+  for (const key of ['startDate', 'endDate'] as const) {
+    const at = input[key]?.at.getTime();
+    if (at !== undefined && (at < SYNC_WINDOW.from || at >= SYNC_WINDOW.until)) {
+      throw new DomainError('unprocessable', `${key} is outside the dates the providers can sync (1970-01-01 to 4000-12-31)`, [
+        { path: key, message: 'outside 1970-01-01 to 4000-12-31' },
+      ]);
+    }
+  }
+}
+
 export interface RequestedSync {
   id: number;
   connectionId: number;
@@ -47,6 +64,7 @@ export interface RequestedSync {
  * in one transaction. None: 422 naming `providers`.
  */
 export async function requestSyncs(db: Db, userId: string, input: SyncRequest): Promise<{ jobs: RequestedSync[] }> {
+  assertSyncWindow(input);
   const wanted = [...new Set(input.providers)];
   return db.transaction(async (tx) => {
     const matching = await tx
