@@ -226,7 +226,7 @@ describe('GET /api/emails', () => {
     expect((await fetch(`${app.url}/api/emails`)).status).toBe(401);
     const post = await fetch(`${app.url}/api/emails`, { method: 'POST' });
     expect(post.status).toBe(405);
-    expect(post.headers.get('allow')).toBe('GET');
+    expect(post.headers.get('allow')).toBe('GET, OPTIONS');
     expect((await fetch(`${app.url}/api/emails/${ids.t1}`, { method: 'DELETE' })).status).toBe(405);
   });
 });

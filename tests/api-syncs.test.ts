@@ -122,10 +122,10 @@ describe('POST /api/syncs', () => {
     expect(anonymous.status).toBe(401);
     const list = await fetch(`${app.url}/api/syncs`);
     expect(list.status).toBe(405);
-    expect(list.headers.get('allow')).toBe('POST');
+    expect(list.headers.get('allow')).toBe('POST, OPTIONS');
     const put = await fetch(`${app.url}/api/syncs/1`, { method: 'PUT' });
     expect(put.status).toBe(405);
-    expect(put.headers.get('allow')).toBe('GET, DELETE');
+    expect(put.headers.get('allow')).toBe('GET, DELETE, OPTIONS');
   });
 });
 
@@ -300,7 +300,7 @@ describe('POST /api/connections/{id}/pause and /resume', () => {
       expect((await call('POST', `/api/connections/x1/${action}`)).status).toBe(400);
       const get = await fetch(`${app.url}/api/connections/${gmail}/${action}`);
       expect(get.status).toBe(405);
-      expect(get.headers.get('allow')).toBe('POST');
+      expect(get.headers.get('allow')).toBe('POST, OPTIONS');
     }
     expect(await query(`SELECT status FROM connections WHERE id = $1`, [gmail])).toEqual([{ status: 'active' }]);
     expect(await query(`SELECT count(*)::int AS n FROM jobs`)).toEqual([{ n: 0 }]);

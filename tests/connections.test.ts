@@ -135,6 +135,6 @@ describe('api/connections', () => {
   it('answers 405 for a method the route does not export', async () => {
     const response = await api('/api/connections/1', { method: 'GET', token: await app.token('alice') });
     expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('DELETE');
+    expect(response.headers.get('allow')).toBe('DELETE, OPTIONS');
   });
 });
