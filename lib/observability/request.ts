@@ -37,8 +37,9 @@ export async function requestFinished(finished: FinishedRequest): Promise<void> 
   }
   if (finished.error !== undefined) {
     captureError(finished.error, { requestId: finished.requestId, tags: { route, method: finished.request.method } });
-    await flushErrors();
   }
+  // Also what a job run by this request reported: a frozen instance sends nothing later.
+  await flushErrors();
   shareWindows(finished.logger);
 }
 
