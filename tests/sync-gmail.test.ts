@@ -1,6 +1,5 @@
 import { fork } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { authPayload } from '../dev/sandbox/index';
 import { resetConfigForTests } from '../lib/config';
 import { enqueueSyncs } from '../lib/connections';
 import { runner } from '../lib/worker/runner';
@@ -8,8 +7,8 @@ import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
 import { classifyMessage, classifyThread } from '../lib/sync/gmail/classify';
 import { normalizeMessage } from '../lib/sync/gmail/message';
 import { threadParticipants } from '../lib/sync/gmail/store';
-import { CRON_SECRET } from './helpers/server';
 import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
+import { syncHarness } from './helpers/sync';
 
 /**
  * The Gmail sync end to end: the real runner and job handler, the real @googleapis/gmail client
@@ -17,7 +16,8 @@ import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
  * mailbox (user), so the sandbox's per-user quota and data do not mix.
  */
 let app: SandboxedApp;
-const query = async <T = any>(text: string, values: unknown[] = []) => (await app.database.pool.query(text, values)).rows as T[];
+const sync = syncHarness(() => app);
+const { query, cronPass: cron } = sync;
 
 beforeAll(async () => {
   app = await startSandboxedApp({ WEBHOOK_KICK_RUNNER: 'false', JOBS_BACKOFF_BASE_MS: '100', JOBS_BACKOFF_MAX_MS: '2000' });
@@ -37,35 +37,15 @@ beforeEach(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function cron(): Promise<Response> {
-  const response = await fetch(`${app.url}/api/cron/run-jobs`, { headers: { authorization: `Bearer ${CRON_SECRET}` } });
-  expect(response.status).toBe(200);
-  return response;
-}
-
 /** Runs cron passes until no job is queued or running (waiting out backoffs and lapsed leases). */
-async function settle(timeoutMs = 90_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (true) {
-    const [state] = await query<{ live: number; runnable: number }>(`
-      SELECT count(*) FILTER (WHERE status IN ('queued', 'running'))::int AS live,
-             count(*) FILTER (WHERE (status = 'queued' AND run_at <= now()) OR (status = 'running' AND locked_until < now()))::int AS runnable
-      FROM jobs`);
-    if (state!.live === 0) return;
-    if (Date.now() > end) throw new Error(`jobs did not settle: ${JSON.stringify(await query('SELECT id, status, run_at, last_error FROM jobs WHERE status IN ($1, $2)', ['queued', 'running']))}`);
-    if (state!.runnable > 0) await cron();
-    else await sleep(100);
-  }
-}
+const settle = (timeoutMs?: number) => sync.drain(cron, timeoutMs);
 
 /** Nango's auth webhook: the connection is recorded and its initial backfill queued. */
-async function connect(userId: string, threads: number): Promise<{ id: number; userId: string; provider: 'gmail' }> {
-  app.sandbox.ensureUser(userId, { gmailThreads: threads });
-  const response = await app.webhook(authPayload({ connectionId: `gmail-${userId}`, providerConfigKey: 'google-mail', endUser: { endUserId: userId } }));
-  expect(response.status).toBe(202);
-  const [row] = await query<{ id: number }>(`SELECT id FROM connections WHERE nango_connection_id = $1`, [`gmail-${userId}`]);
-  return { id: Number(row!.id), userId, provider: 'gmail' };
-}
+const connect = async (userId: string, threads: number) => ({
+  id: await sync.connectByWebhook('gmail', userId, { gmailThreads: threads }),
+  userId,
+  provider: 'gmail' as const,
+});
 
 /** The sandbox mailbox's threads, newest first, as Gmail lists them (spam and trash included). */
 function sandboxThreadIds(userId: string, limit = Infinity): string[] {
@@ -111,10 +91,7 @@ async function liveThreadIds(connectionId: number): Promise<string[]> {
   return rows.map((r) => r.id).sort();
 }
 
-async function cursorOf(connectionId: number): Promise<any> {
-  const [row] = await query(`SELECT cursor FROM sync_states WHERE connection_id = $1 AND stream = 'threads'`, [connectionId]);
-  return row?.cursor ?? null;
-}
+const cursorOf = (connectionId: number) => sync.cursorOf(connectionId, 'threads');
 
 async function eventCounts(connectionId: number): Promise<Record<string, number>> {
   const rows = await query<{ type: string; n: number }>(

@@ -51,21 +51,28 @@ export function syncHarness(app: () => SandboxedApp, options: SyncHarnessOptions
     return response;
   }
 
-  /** Runs passes until no job is queued or running (waiting for deferred or retried jobs); returns the pass count. */
+  /**
+   * Runs passes until no job is queued or running, and returns how many it ran. A pass runs when a job is
+   * due (queued and its time come, or running under a lapsed lease); otherwise it waits for the next one
+   * (a deferral, a retry's backoff, a lease a killed runner left behind).
+   */
   async function drain(pass: () => Promise<unknown> = cronPass, timeoutMs = options.drainTimeoutMs ?? 90_000): Promise<number> {
     const started = Date.now();
-    for (let passes = 1; ; passes++) {
-      await pass();
-      const [state] = await query<{ open: number; next_at: string | null }>(`
+    for (let passes = 0; ; ) {
+      const [state] = await query<{ open: number; due: number; next_at: string | null }>(`
         SELECT count(*) FILTER (WHERE status IN ('queued', 'running'))::int AS open,
-               (extract(epoch FROM min(run_at) FILTER (WHERE status = 'queued')) * 1000)::text AS next_at
+               count(*) FILTER (WHERE (status = 'queued' AND run_at <= now()) OR (status = 'running' AND locked_until < now()))::int AS due,
+               (extract(epoch FROM min(CASE status WHEN 'queued' THEN run_at WHEN 'running' THEN locked_until END)) * 1000)::text AS next_at
         FROM jobs`);
       if (state!.open === 0) return passes;
       if (Date.now() - started > timeoutMs) {
-        const open = await query(`SELECT id, kind, status, run_at, last_error FROM jobs WHERE status IN ('queued', 'running') ORDER BY id`);
+        const open = await query(`SELECT id, kind, status, run_at, locked_until, last_error FROM jobs WHERE status IN ('queued', 'running') ORDER BY id`);
         throw new Error(`jobs still open after ${timeoutMs} ms: ${JSON.stringify(open)}`);
       }
-      await sleep(state!.next_at ? Math.min(2_000, Math.max(20, Number(state!.next_at) - Date.now())) : 200);
+      if (state!.due > 0) {
+        await pass();
+        passes++;
+      } else await sleep(state!.next_at ? Math.min(2_000, Math.max(20, Number(state!.next_at) - Date.now())) : 100);
     }
   }
 
