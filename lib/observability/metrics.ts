@@ -292,3 +292,32 @@ function safeDecode(segment: string): string {
     return segment;
   }
 }
+
+/**
+ * Runs one provider request attempt and counts it: calls, errors by type, and the breaker seen open
+ * (lib/providers/resilience.ts wraps each attempt in this). Errors pass through unchanged.
+ */
+export async function observeProviderAttempt<T>(provider: string, attempt: () => Promise<T>): Promise<T> {
+  try {
+    const value = await attempt();
+    observeProviderCall(provider);
+    observeCircuit(provider, false);
+    return value;
+  } catch (error) {
+    const type = providerErrorType(error);
+    observeProviderCall(provider, type);
+    if (type === 'circuit_open') observeCircuit(provider, true);
+    throw error;
+  }
+}
+
+function providerErrorType(error: unknown): ProviderErrorType {
+  const name = (error as { name?: string } | null)?.name;
+  if (name === 'BrokenCircuitError') return 'circuit_open';
+  if (name === 'TaskCancelledError') return 'timeout';
+  const failure = error as { status?: unknown; isQuota?: unknown } | null;
+  if (failure?.isQuota === true) return 'quota';
+  if (failure?.status === 401) return 'unauthorized';
+  if (typeof failure?.status === 'number' && failure.status >= 400 && failure.status < 500 && failure.status !== 408) return 'client';
+  return 'transient';
+}
