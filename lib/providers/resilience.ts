@@ -12,6 +12,7 @@ import {
   type IPolicy,
 } from 'cockatiel';
 import { config } from '../config';
+import { observeProviderAttempt } from '../observability/metrics';
 import { RetryableJobError } from '../jobs/errors';
 import { ProviderError } from './errors';
 
@@ -75,7 +76,7 @@ export async function callProvider<T>(
   try {
     return await retries.execute(async ({ signal }) => {
       await beforeAttempt?.();
-      return perAttempt.execute(({ signal: attemptSignal }) => call(attemptSignal), signal);
+      return observeProviderAttempt(provider, () => perAttempt.execute(({ signal: attemptSignal }) => call(attemptSignal), signal));
     }, jobSignal);
   } catch (error) {
     if (error instanceof BrokenCircuitError) {
