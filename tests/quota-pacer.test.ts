@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeferJobError } from '../lib/jobs/errors';
+import { QuotaExhaustedError } from '../lib/providers/errors';
 import { QuotaPacer } from '../lib/providers/quota';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 
@@ -32,8 +32,8 @@ describe('QuotaPacer', () => {
     await pacer.take(1, Date.now() + 10_000);
     const before = Date.now();
     const error = await pacer.take(1, Date.now() + 100).catch((e) => e);
-    expect(error).toBeInstanceOf(DeferJobError);
-    expect((error as DeferJobError).until.getTime()).toBeGreaterThan(before + 500);
+    expect(error).toBeInstanceOf(QuotaExhaustedError);
+    expect((error as QuotaExhaustedError).until.getTime()).toBeGreaterThan(before + 500);
   });
 
   it('waits for the next minute once other instances spent the budget in provider_usage', async () => {
@@ -47,8 +47,8 @@ describe('QuotaPacer', () => {
     await pacer.take(1, Date.now() + 1_000);
     await pacer.flush();
     const error = await pacer.take(1, Date.now() + 1_000).catch((e) => e);
-    expect(error).toBeInstanceOf(DeferJobError);
+    expect(error).toBeInstanceOf(QuotaExhaustedError);
     const nextMinute = Math.ceil((Date.now() + 1) / 60_000) * 60_000;
-    expect((error as DeferJobError).until.getTime()).toBe(nextMinute);
+    expect((error as QuotaExhaustedError).until.getTime()).toBe(nextMinute);
   });
 });

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { connections, type Action } from '../../db/schema';
-import { budgetPerMinute, type Provider } from '../sync/providers';
+import { budgetPerMinute, isProvider, type Provider } from '../sync/providers';
 import {
   DeferJobError,
   RetryableJobError,
@@ -12,7 +12,7 @@ import {
   type JobHandler,
 } from '../jobs';
 import { ConnectionCredentials } from '../providers/credentials';
-import { ProviderError } from '../providers/errors';
+import { ProviderError, QuotaExhaustedError } from '../providers/errors';
 import { QuotaPacer } from '../providers/quota';
 import { providerRequest } from '../sync/engine/request';
 import { markFailed, markSucceeded, markWaiting, recordState, startAttempt } from './store';
@@ -87,6 +87,9 @@ export function actionHandler(toolNamed: (name: string) => ActionTool | undefine
       const logger = job.logger.child({ actionId, tool: action.tool, connectionId: connection.id });
       const deadline = () => Date.now() + job.timeLeftMs() - COMMIT_MARGIN_MS;
       const credentials = new ConnectionCredentials(connection);
+      if (!isProvider(tool.provider)) {
+        return settle.failed({ status: 422, code: 'unprocessable', message: `${tool.provider} is not a declared provider` });
+      }
       const provider = tool.provider;
       const pacer = pacerFor(database, action.userId, provider);
       const context: ActionContext<unknown, Record<string, unknown>> = {
@@ -114,9 +117,9 @@ export function actionHandler(toolNamed: (name: string) => ActionTool | undefine
         return await settle.succeeded(outcome.result, outcome.store);
       } catch (error) {
         if (error instanceof SupersededAttemptError) throw error;
-        if (error instanceof DeferJobError) {
-          await markWaiting(database, action.id, action.attempts, { status: 429, code: 'rate_limited', message: error.reason });
-          throw error;
+        if (error instanceof QuotaExhaustedError) {
+          await markWaiting(database, action.id, action.attempts, { status: 429, code: 'rate_limited', message: error.message });
+          throw new DeferJobError(error.until, error.message);
         }
         const answer = definitiveAnswer(error, provider);
         if (answer) return settle.failed(answer);

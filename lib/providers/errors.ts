@@ -34,6 +34,33 @@ export class ProviderError extends Error {
   }
 }
 
+/**
+ * The provider's circuit is open after repeated failures: no request was sent. Transient, worth trying
+ * again once the breaker half-opens (`retryAfterMs`).
+ */
+export class CircuitOpenError extends ProviderError {
+  constructor(provider: string, retryAfterMs: number, cause?: unknown) {
+    super(provider, 503, `${provider} circuit open after repeated failures`, { retryAfterMs, reason: 'circuit_open', cause });
+    this.name = 'CircuitOpenError';
+  }
+}
+
+/**
+ * The user's budget for this provider (lib/providers/quota.ts) is spent until `until`: no request was
+ * sent, and none failed. Not a failure: whoever runs the work waits until then (a job is deferred
+ * without spending an attempt).
+ */
+export class QuotaExhaustedError extends Error {
+  readonly code = 'provider_quota_exhausted';
+  constructor(
+    readonly provider: string,
+    readonly until: Date,
+  ) {
+    super(`${provider} quota for this user is spent until then`);
+    this.name = 'QuotaExhaustedError';
+  }
+}
+
 /** Seconds or an HTTP date, as Retry-After allows; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;

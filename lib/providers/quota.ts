@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { DeferJobError } from '../jobs/errors';
+import { QuotaExhaustedError } from './errors';
 import type { DbOrTx } from '../../db/client';
 
 /**
@@ -9,8 +9,8 @@ import type { DbOrTx } from '../../db/client';
  * over any rolling minute that spends at most 0.95 × budget + burst, under what Google enforces. Across
  * function instances, the units are also added to provider_usage (user, provider, minute) once a
  * second; when the minute's total there reaches the budget, the pacer waits for the next minute.
- * When the wait would outlast the job's time budget, it throws DeferJobError: the job runs again when
- * the quota allows, without spending an attempt.
+ * When the wait would outlast the caller's time budget, it throws QuotaExhaustedError with the time
+ * the units will be available (a job is then deferred to it, without spending an attempt).
  */
 export interface PacerOptions {
   /** Resolved at each flush: a pacer may outlive one pool (tests reopen the database). */
@@ -49,7 +49,7 @@ export class QuotaPacer {
 
   /**
    * Waits until `units` may be spent, then spends them. `deadline` (epoch ms) bounds the wait: past it,
-   * DeferJobError with the time the units will be available.
+   * QuotaExhaustedError with the time the units will be available.
    */
   async take(units: number, deadline: number, signal?: AbortSignal): Promise<void> {
     while (true) {
@@ -69,7 +69,7 @@ export class QuotaPacer {
       }
       if (readyAt > deadline) {
         await this.flush();
-        throw new DeferJobError(new Date(readyAt), `${this.options.provider} quota for this user is spent until then`);
+        throw new QuotaExhaustedError(this.options.provider, new Date(readyAt));
       }
       await sleep(readyAt - now, signal);
     }
@@ -107,6 +107,12 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** Deletes the usage windows older than any pacer looks at (the last minute): the retention cron. */
+export async function pruneProviderUsage(db: DbOrTx): Promise<number> {
+  const result = await db.execute(sql`DELETE FROM provider_usage WHERE window_start < now() - interval '1 day'`);
+  return result.rowCount ?? 0;
 }
 
 /**

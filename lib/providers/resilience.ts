@@ -13,8 +13,7 @@ import {
 } from 'cockatiel';
 import { config } from '../config';
 import { observeProviderAttempt } from '../observability/metrics';
-import { RetryableJobError } from '../jobs/errors';
-import { ProviderError } from './errors';
+import { CircuitOpenError, ProviderError } from './errors';
 
 /**
  * One resilience pipeline per provider and process (cockatiel): a timeout on every request, retries
@@ -63,8 +62,8 @@ export function resetProviderPoliciesForTests(): void {
  * Runs one provider request under the provider's policy. `beforeAttempt` runs before every attempt,
  * retries included, outside the request timeout (the quota pacer waits there, so a retried request is
  * paid for like any other). `call` gets an abort signal that fires on the request timeout or the job's
- * own signal. Errors leave as ProviderError (after retries) or as RetryableJobError when the circuit is
- * open.
+ * own signal. Errors leave as ProviderError (after retries; CircuitOpenError when the circuit is open)
+ * or as QuotaExhaustedError from `beforeAttempt`.
  */
 export async function callProvider<T>(
   provider: string,
@@ -80,7 +79,7 @@ export async function callProvider<T>(
     }, jobSignal);
   } catch (error) {
     if (error instanceof BrokenCircuitError) {
-      throw new RetryableJobError(`${provider} circuit open after repeated failures`, 15_000, { cause: error });
+      throw new CircuitOpenError(provider, 15_000, error);
     }
     if (error instanceof TaskCancelledError) {
       if (jobSignal?.aborted) throw error;

@@ -5,7 +5,7 @@ import { connections, type Connection } from '../../../db/schema';
 import { DeferJobError, PermanentJobError, RetryableJobError } from '../../jobs/errors';
 import { defineHandler, describeError, type JobHandler } from '../../jobs/runner';
 import { ConnectionCredentials } from '../../providers/credentials';
-import { ProviderError } from '../../providers/errors';
+import { ProviderError, QuotaExhaustedError } from '../../providers/errors';
 import { sharedPacer } from '../../providers/quota';
 import { budgetPerMinute, type Provider } from '../providers';
 import { recordStreamError, recordStreamSuccess } from '../state';
@@ -97,9 +97,15 @@ async function markCredentialsRefused(db: Db, connectionId: number): Promise<voi
     .where(eq(connections.id, connectionId));
 }
 
-/** Maps a failure to what the queue should do, and records it on the stream's state. */
+/**
+ * Maps a failure to what the queue should do, and records it on the stream's state: the user's quota
+ * spent (our pacer) or refused by the provider defers the job; credentials refused even after a refresh
+ * fail it and put the connection in error; a transient provider error (an open circuit included) retries
+ * it, after the provider's Retry-After where it gave one; any other provider answer fails it.
+ */
 async function translateFailure(db: Db, connectionId: number, stream: string, error: unknown): Promise<unknown> {
   if (error instanceof DeferJobError) return error;
+  if (error instanceof QuotaExhaustedError) return new DeferJobError(error.until, error.message);
   const message = describeError(error);
   await recordStreamError(db, connectionId, [stream], message).catch(() => undefined);
   if (!(error instanceof ProviderError)) return error;
