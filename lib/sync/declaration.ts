@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { AnyStreamSync } from './engine/types';
+import { syncJobKind } from './streams';
 
 /** The config settings of a type: a declaration names its settings, the config reads and documents them. */
 type SettingOf<T> = { [K in keyof Config]-?: Config[K] extends T ? K : never }[keyof Config];
@@ -35,5 +36,5 @@ export type DeclaredProvider<Name extends string = string> = ProviderDeclaration
 };
 
 export function defineProvider<const Name extends string>(declaration: ProviderDeclaration<Name>): DeclaredProvider<Name> {
-  return { ...declaration, jobKind: `sync.${declaration.name}` };
+  return { ...declaration, jobKind: syncJobKind(declaration.name) };
 }
