@@ -16,7 +16,7 @@ import {
   modelAloneAccuracy,
   signatureShare,
 } from '../tests/fixtures/gmail-evaluate';
-import { heldOutFirstBatchSize, heldOutMessages } from '../tests/fixtures/gmail-heldout';
+import { heldOutFirstBatchSize, heldOutMessages, heldOutSecondBatchEnd } from '../tests/fixtures/gmail-heldout';
 import { labelledMessages } from '../tests/fixtures/gmail-labelled';
 
 const brief = process.argv.includes('--brief');
@@ -26,7 +26,8 @@ console.log(firstLine(formatAccuracy('tuned set (tests/fixtures/gmail-labelled.t
 console.log(firstLine(formatAccuracy('held-out set (tests/fixtures/gmail-heldout.ts)', classificationAccuracy(heldOutMessages))));
 const batches = [
   ['held-out batch 1 (written before the rework)', heldOutMessages.slice(0, heldOutFirstBatchSize)],
-  ['held-out batch 2 (written after it)', heldOutMessages.slice(heldOutFirstBatchSize)],
+  ['held-out batch 2 (written after it)', heldOutMessages.slice(heldOutFirstBatchSize, heldOutSecondBatchEnd)],
+  ['held-out batch 3 (written after batch 2 was fixed)', heldOutMessages.slice(heldOutSecondBatchEnd)],
 ] as const;
 for (const [label, set] of batches) {
   const a = classificationAccuracy(set);

@@ -53,7 +53,7 @@
  *     payment terms, an IBAN, "please find attached"; otherwise they are talking about bills.
  *  6. calendar/text: invites without a calendar part: two calendar cues (join links for Meet/Zoom/Teams,
  *     meeting id, "has invited you", RSVP, "add to calendar", appointment, "When:", a scheduling poll), or
- *     one cue with an invitation/meeting/event word and a time in the subject.
+ *     one cue with an invitation/meeting/event word in the subject and a time in the subject or the body.
  *  7. support/keywords: support wording ("we've received your request", "case number", "thank you for
  *     contacting support", "customer care") twice, or once in the subject, or once from a support sender
  *     (support@, "Acme Support" as the name, "Customer Support Specialist" in the signature), or once with
@@ -64,7 +64,8 @@
  *     newsletter or uses marketing phrasing (% off, sale, shop now, promo code, limited time, free shipping,
  *     what's new, webinar...); or three marketing families anywhere; or a marketing sender (newsletter@,
  *     deals@, offers@) on a bulk message. Bulk alone is not promotion (GitHub notifications, mailing lists),
- *     and a personal mail that says "on sale, 40% off" in passing is not either.
+ *     and a personal mail that says "on sale, 40% off" in passing is not either, nor a newsletter a person
+ *     forwards (its unsubscribe link is the forwarded mail's).
  *  9. the fallback model (`classifier-model.ts`: logistic regression over hashed words and header flags,
  *     weights in `classifier-weights.json`, trained by `dev/train-classifier.ts` on the tuned set) when it
  *     gives a category other than "other" a probability of at least MODEL_MIN_PROBABILITY; else other.
@@ -112,30 +113,30 @@ const fam = (name: string, re: RegExp): Family => ({ name, re });
 // ---------------------------------------------------------------------------------------------------------
 
 const SECURITY: Family[] = [
-  fam('new sign-in', /\bnew (?:sign[- ]?in|log[- ]?in|login|device sign[- ]?in)\b|\bnouvelle connexion\b|\bneue anmeldung\b|\bnuevo inicio de sesi[oó]n\b|\bnuovo accesso\b|\bnovo (?:login|acesso)\b/),
+  fam('new sign-in', /\bnew (?:sign[- ]?in|log[- ]?in|login|device sign[- ]?in)\b|\bnowe logowanie|\blogowanie z nowego|\bzalogowano si|\bny inloggning\b|\bnytt? (?:login|log ind|innlogging)\b|\bnové přihlášení|\bnouvelle connexion\b|\bneue anmeldung\b|\bnuevo inicio de sesi[oó]n\b|\bnuovo accesso\b|\bnovo (?:login|acesso)\b/),
   fam('sign-in attempt', /\b(?:sign[- ]?in|log[- ]?in|login) attempt\b|\bused to sign in\b|\bintento de inicio de sesi[oó]n\b|\btentative de connexion\b|\banmeldeversuch\b/),
-  fam('password reset/change', /\bpassword (?:reset|recovery|change|was changed|has been changed|changed)\b|\bpassword (?:will )?expires?\b|\bpassword expir(?:y|ation|es|ing)\b|\bwachtwoord (?:wijzigen|gewijzigd|opnieuw instellen|herstellen)\b|\b(?:wijzig|herstel) (?:dan )?(?:direct )?(?:je|uw) wachtwoord\b|\bsenha (?:alterada|redefinida)\b|\b(?:redefinir|alterar) (?:a )?(?:sua )?senha\b|\b(?:reset|change|update) (?:your )?(?:\w+ )?password\b|\bmot de passe (?:a été )?(?:modifié|changé|réinitialisé)|\b(?:modifiez|réinitialisez|changez) (?:votre|immédiatement votre) mot de passe\b|\bpasswort (?:wurde )?(?:geändert|zurückgesetzt)|\bpasswort (?:ändern|zurücksetzen)\b|\b(?:cambi|restablec)\w* (?:tu |su )?contraseña\b|\bcontraseña (?:cambiada|restablecida)\b|\breimposta(?:re)? (?:la )?password\b/),
-  fam('verification code', /\b(?:verification|security|confirmation|login|sign-in|one[- ]time|authentication|access) code\b|\bone[- ]time pass(?:word|code)\b|\botp\b|\bcode de (?:vérification|sécurité|confirmation)\b|\b(?:bestätigungs|sicherheits|verifizierungs|anmelde)code\b|\bc[oó]digo de (?:verificaci[oó]n|seguridad|confirmaci[oó]n|verifica[cç][aã]o)\b|\bcodice di (?:verifica|sicurezza|accesso)\b|\bc[oó]digo de (?:acceso|acesso)\b|\bcode d'accès\b|\bzugangscode\b|\b(?:verificatie|beveiligings|inlog)code\b|\b(?:do not|don't|never) share (?:this|the|your) code\b|\bno (?:lo|la) compartas con nadie\b|\bnão compartilhe (?:o|este) código\b/),
+  fam('password reset/change', /\bpassword (?:reset|recovery|change|was changed|has been changed|changed)\b|\bzmie[nń] has|\bzmiana has|\bbyt (?:ditt )?lösenord\b|\blösenordet (?:har )?ändrats\b|\bskift (?:din )?adgangskode\b|\bendre passord\b|\bzměňte heslo\b|\bpassword (?:will )?expires?\b|\bpassword expir(?:y|ation|es|ing)\b|\bwachtwoord (?:wijzigen|gewijzigd|opnieuw instellen|herstellen)\b|\b(?:wijzig|herstel) (?:dan )?(?:direct )?(?:je|uw) wachtwoord\b|\bsenha (?:alterada|redefinida)\b|\b(?:redefinir|alterar) (?:a )?(?:sua )?senha\b|\b(?:reset|change|update) (?:your )?(?:\w+ )?password\b|\bmot de passe (?:a été )?(?:modifié|changé|réinitialisé)|\b(?:modifiez|réinitialisez|changez) (?:votre|immédiatement votre) mot de passe\b|\bpasswort (?:wurde )?(?:geändert|zurückgesetzt)|\bpasswort (?:ändern|zurücksetzen)\b|\b(?:cambi|restablec)\w* (?:tu |su )?contraseña\b|\bcontraseña (?:cambiada|restablecida)\b|\breimposta(?:re)? (?:la )?password\b/),
+  fam('verification code', /\b(?:verification|security|confirmation|login|sign-in|one[- ]time|authentication|access) code\b|\bkod (?:weryfikacyjny|sms|jednorazowy)\b|\bverifieringskod\b|\bbekræftelseskode\b|\bbekreftelseskode\b|\bověřovací kód\b|\bone[- ]time pass(?:word|code)\b|\botp\b|\bcode de (?:vérification|sécurité|confirmation)\b|\b(?:bestätigungs|sicherheits|verifizierungs|anmelde)code\b|\bc[oó]digo de (?:verificaci[oó]n|seguridad|confirmaci[oó]n|verifica[cç][aã]o)\b|\bcodice di (?:verifica|sicurezza|accesso)\b|\bc[oó]digo de (?:acceso|acesso)\b|\bcode d'accès\b|\bzugangscode\b|\b(?:verificatie|beveiligings|inlog)code\b|\b(?:do not|don't|never) share (?:this|the|your) code\b|\bno (?:lo|la) compartas con nadie\b|\bnão compartilhe (?:o|este) código\b/),
   fam('2fa', /\b(?:2-step|two-step|2-factor|two-factor|multi-factor) (?:verification|authentication|sign-?in|login)\b|\bmulti-?factor\b|\bokta verify\b|\bauthenticator app\b|\b2fa\b|\bmfa\b|\btweestapsverificatie\b|\bautentica[cç][aã]o de dois fatores\b|\bverifica in due passaggi\b|\bzwei-faktor|\bverificaci[oó]n en dos pasos\b|\bdouble authentification\b|\bautenticaci[oó]n de dos factores\b/),
   fam('suspicious activity', /\b(?:suspicious|unusual|unrecognized) (?:activity|sign[- ]?in|log[- ]?in|login|device)\b|\bactivité (?:suspecte|inhabituelle)\b|\bverdächtige aktivität\b|\bungewöhnliche aktivität\b|\bactividad (?:sospechosa|inusual)\b|\battività sospetta\b|\bverdachte activiteit\b|\batividade suspeita\b|\bsomething unusual about (?:a |your )?(?:recent )?sign-?in\b/),
   fam('security alert', /\bsecurity (?:alert|notice|warning|notification)\b|\balerte de sécurité\b|\bsicherheits(?:hinweis|warnung)\b|\balerta de seguridad\b|\bavviso di sicurezza\b|\bbeveiligings(?:melding|waarschuwing)\b|\balerta de segurança\b/),
   fam('threat', /\bphishing\b|\bmalware\b|\bransomware\b|\btrojan\b|\bspyware\b|\bkeylogger\b|\bvirus (?:alert|detected|found)\b|\binfected\b|\bcompromised\b|\bvulnerabilit(?:y|ies)\b|\bcve-\d{4}-\d+\b|\bsecurity (?:patch|advisory|incident|breach)\b|\bdata breach\b|\bendpoint (?:protection|security)\b|\b(?:was|were|been|got) (?:taken over|hacked)\b|\baccount takeover\b|\b(?:do not|don't) (?:open|click) (?:it|the (?:attachment|link)|any (?:attachments?|links?))\b|\bsuspicious (?:e-?mails?|attachments?|links?|messages?)\b|\breset your credentials\b|\bhame[cç]onnage\b|\bschwachstelle|\bvulnérabilité|\bvulnerabilidad/),
   fam('account locked or changed', /\baccount (?:has been |was |is )?(?:temporarily )?(?:locked|blocked)\b|\b(?:zugang|konto|account)\b.{0,40}\bgesperrt\b|\bcompte (?:a été )?(?:bloqué|verrouillé)\b|\bcuenta (?:ha sido )?bloqueada\b|\b(?:recovery|backup|secondary) (?:e-?mail|phone)(?: number| address)?\b.{0,40}\b(?:changed|added|removed|updated)\b|\b(?:e-?mail address|phone number) (?:on your account )?(?:was|has been) (?:changed|updated|removed)\b/),
-  fam('was this you', /\b(?:was|is) this you\b|\bif this (?:wasn'?t|was not) you\b|\bif you did(?:n'?t| not) (?:make this change|change your password|attempt|sign in|request (?:this|a) (?:code|password))|\bsecure your account\b|\bsomeone (?:else )?may (?:be accessing|have accessed)\b|\bsi vous n'êtes pas à l'origine\b|\bwenn sie (?:das|dies) nicht waren\b|\bwaren sie (?:das|dies) nicht\b|\bsi no (?:fuiste|has sido) tú\b|\bwas jij (?:dit|het)\b|\bnão foi você\b|\bnon sei stato tu\b/),
+  fam('was this you', /\b(?:was|is) this you\b|\bjeśli to nie ty\b|\bvar det inte du\b|\bvar det ikke dig\b|\bif this (?:wasn'?t|was not) you\b|\bif you did(?:n'?t| not) (?:make this change|change your password|attempt|sign in|request (?:this|a) (?:code|password))|\bsecure your account\b|\bsomeone (?:else )?may (?:be accessing|have accessed)\b|\bsi vous n'êtes pas à l'origine\b|\bwenn sie (?:das|dies) nicht waren\b|\bwaren sie (?:das|dies) nicht\b|\bsi no (?:fuiste|has sido) tú\b|\bwas jij (?:dit|het)\b|\bnão foi você\b|\bnon sei stato tu\b/),
 ];
 
 const BILLING: Family[] = [
-  fam('invoice', /\binvoices?\b|\brechnung\w*\b|\bfactur(?:e|a|as|es)\b|\bfattura\b|\bfatura\b|請求/),
+  fam('invoice', /\binvoices?\b|\brechnung\w*\b|\bfactur(?:e|a|as|es)\b|\bfattura\b|\bfatura\b|\bfaktur(?:a|an|en|y|aen)?\b|\bfactuur\b|請求/),
   fam('receipt', /\breceipts?\b|\bquittung\b|\breçu\b|\brecibo\b|\bricevuta\b|領収/),
   fam('payment', /\bpayments?\b|\bpaid\b|\bpaiement\b|\bzahlung\b|\bpago\b|\bpagamento\b|\bbetaling\b|\bbetaald\b|お支払い|支払|代金/),
-  fam('amount due/total', /\b(?:amount|balance|total) (?:due|paid|charged|owed)\b|\b(?:is|are) due (?:on|by|in)\b|\bamount charged\b|\b(?:order |grand )?total\s*(?::|[$€£¥]|\d|us\$|usd|eur|gbp)|\bsubtotal\b|\bmontant\b|\b\w*betrag\b|\bimporte\b|\bimporto\b|\bvalor (?:da fatura|total)\b|\btotale\b|\bbedrag\b|合計|ご?請求(?:金)?額|ご利用金額/),
+  fam('amount due/total', /\b(?:amount|balance|total) (?:due|paid|charged|owed)\b|\b(?:is|are) due (?:on|by|in)\b|\bamount charged\b|\b(?:order |grand )?total\s*(?::|[$€£¥]|\d|us\$|usd|eur|gbp)|\bsubtotal\b|\bmontant\b|\b\w*betrag\b|\bimporte\b|\bimporto\b|\bbelopp\b|\bbeløb\b|\bbeløp\b|\bkwota\b|\bdo zapłaty|\bčástka\b|\bvalor (?:da fatura|total)\b|\btotale\b|\bbedrag\b|合計|ご?請求(?:金)?額|ご利用金額/),
   fam('bill/statement', /\bbilling\b|\bbollett[ae]\b|\bfactuur\b|\babrechnung\b|\bbill (?:is ready|is available|for)\b|\byour (?:\w+ )?bill\b|\b(?:billing|account) statement\b|\bstatement (?:is )?(?:ready|available)\b/),
-  fam('subscription renewal', /\b(?:subscription|plan|membership) (?:renews|will renew|renewal|has been renewed)\b|\brenews (?:on|in|soon)\b|\bauto-?renew|\brenouvellement\b|\bverlängerung\b|\brenovaci[oó]n\b/),
+  fam('subscription renewal', /\b(?:subscription|plan|membership) (?:renews|will renew|renewal|has been renewed|(?:has been |was )?(?:cancell?ed|ended|expired))\b|\brenews (?:on|in|soon)\b|\bauto-?renew|\brenouvellement\b|\bverlängerung\b|\brenovaci[oó]n\b/),
   fam('rent', /\b(?:the|your|my|monthly|this month's) rent\b|\bmiete\b|\bloyer\b|\balquiler\b|\baluguel\b|\baffitto\b|\bhuur\b/),
-  fam('charge', /\b(?:will be|was|been|we'?ll|we will) charged?\b|\baddebit\w*\b|\bdomiciliaci[oó]n\b|\bd[eé]bito autom[aá]tico\b|\bcharge[ds]? (?:\S+ )?to your\b|\bcard (?:ending|declined)\b|\bdirect debit\b|\bprélèvement\b|\babgebucht\b|\blastschrift\b|\bcargo\b/),
+  fam('charge', /\b(?:will be|was|been|we'?ll|we will) charged?\b|\b(?:won't|will not|no longer) be charged\b|\baddebit\w*\b|\bdomiciliaci[oó]n\b|\bd[eé]bito autom[aá]tico\b|\bcharge[ds]? (?:\S+ )?to your\b|\bcard (?:ending|declined)\b|\bdirect debit\b|\bprélèvement\b|\babgebucht\b|\blastschrift\b|\bcargo\b/),
   fam('card on file', /\b(?:visa|mastercard|master card|amex|american express|discover|maestro|card|carte|karte|tarjeta|cartão|carta)\b[^\n]{0,25}?(?:ending(?: in)?|endet auf|terminant par|terminada en|final|•{2,}|\*{2,}|x{3,}|·{2,})\s*\d{4}\b/),
   fam('money transfer', /\bmoney transfer\b|\b(?:bank|wire) transfer\b|\btransfer (?:of|to|from) [$€£]|\byou sent [$€£]?\d|\byour money(?:'s| is) on (?:its|the) way\b|\bpayouts?\b|\bvirement\b|\büberweisung\b|\btransferencia\b|\btransferência\b|\bbonifico\b|\boverboeking\b/),
-  fam('refund', /\brefund(?:ed|s)?\b|\bremboursement\b|\berstattung\b|\breembolso\b|\brimborso\b/),
+  fam('refund', /\brefund(?:ed|s)?\b|\bremboursement\b|\berstattung\b|\breembolso\b|\brimborso\b|\bdevoluci[oó]n\b|\bestorno\b|\bterugbetaling\b|\båterbetalning\b|\bzwrot\b/),
   fam('order confirmation', /\border (?:confirmation|confirmed|receipt|is confirmed)\b|\bthank(?:s| you) for your (?:order|purchase)\b|\byour order #|\bcommande confirmée\b|\bbestellbestätigung\b|\bconfirmaci[oó]n (?:de|del) pedido\b|注文/),
 ];
 
@@ -292,6 +293,8 @@ interface Signals {
   unsubscribeText: boolean;
   amount: string | null;
   isReply: boolean;
+  /** A forward ("Fwd:"): its body is read in full. */
+  forwarded: boolean;
   documentAttached: boolean;
   /** Sent by a person from their own mailbox, not by an organisation's system (see `isPersonalSender`). */
   personalSender: boolean;
@@ -412,6 +415,7 @@ function extractSignals(m: NormalizedMessage): Signals {
     unsubscribeText,
     amount: amountMatch ? amountMatch[0].trim() : null,
     isReply: m.inReplyTo !== null || isReplySubject(m.subject ?? ''),
+    forwarded: isForward(m.subject ?? ''),
     documentAttached: m.attachments.some((a) => DOCUMENT_TYPES.test(a.mimeType) || /\.(?:pdf|docx?|xlsx?|odt|csv)$/i.test(a.filename)),
     personalSender: isPersonalSender(fromLocal, fromDomain, fromName),
   };
@@ -535,6 +539,9 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
     if (calendarCues.length === 1 && EVENT_WORD.test(s.subject) && TIME_CUE.test(s.subject)) {
       return result('calendar', '6 calendar/text', false, [`calendar cue: ${list(calendarCues)}`, 'event word and time in subject']);
     }
+    if (calendarCues.length === 1 && EVENT_WORD.test(s.subject) && TIME_CUE.test(s.body)) {
+      return result('calendar', '6 calendar/text', false, [`calendar cue: ${list(calendarCues)}`, 'event word in subject, time in body']);
+    }
   }
 
   // 7. support/keywords
@@ -555,23 +562,27 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
     }
   }
 
-  // 8. promotion
+  // 8. promotion (not a person forwarding something: the unsubscribe link is the forwarded mail's)
   const marketingRole = MARKETING_LOCAL.test(s.fromLocal);
   const promotionsTab = s.gmailCategory === 'promotions';
-  if ((s.bulk.length > 0 || s.unsubscribeText || promotionsTab) && (s.newsletter || marketingAll.length > 0 || (promotionsTab && s.bulk.length > 0))) {
-    const why = s.bulk.length > 0 ? `bulk headers: ${list(s.bulk)}` : s.unsubscribeText ? 'unsubscribe link in body' : 'Gmail category: promotions';
-    return result('promotion', '8 promotion', false, [
-      why,
-      ...(promotionsTab && s.bulk.length > 0 ? ['Gmail category: promotions'] : []),
-      ...(s.newsletter ? ['self-identified newsletter'] : []),
-      ...(marketingAll.length ? [`marketing wording: ${list(marketingAll)}`] : []),
-    ]);
-  }
-  if (marketingAll.length >= 3) {
-    return result('promotion', '8 promotion', false, [`marketing wording: ${list(marketingAll)}`]);
-  }
-  if (marketingRole && s.bulk.length > 0) {
-    return result('promotion', '8 promotion', false, [`marketing sender ${s.fromLocal}@`, `bulk headers: ${list(s.bulk)}`]);
+  const sharedByPerson = s.forwarded && s.personalSender && s.bulk.length === 0;
+  if (!sharedByPerson) {
+    const bulkish = s.bulk.length > 0 || s.unsubscribeText || promotionsTab;
+    if (bulkish && (s.newsletter || marketingAll.length > 0 || (promotionsTab && s.bulk.length > 0))) {
+      const why = s.bulk.length > 0 ? `bulk headers: ${list(s.bulk)}` : s.unsubscribeText ? 'unsubscribe link in body' : 'Gmail category: promotions';
+      return result('promotion', '8 promotion', false, [
+        why,
+        ...(promotionsTab && s.bulk.length > 0 ? ['Gmail category: promotions'] : []),
+        ...(s.newsletter ? ['self-identified newsletter'] : []),
+        ...(marketingAll.length ? [`marketing wording: ${list(marketingAll)}`] : []),
+      ]);
+    }
+    if (marketingAll.length >= 3) {
+      return result('promotion', '8 promotion', false, [`marketing wording: ${list(marketingAll)}`]);
+    }
+    if (marketingRole && s.bulk.length > 0) {
+      return result('promotion', '8 promotion', false, [`marketing sender ${s.fromLocal}@`, `bulk headers: ${list(s.bulk)}`]);
+    }
   }
 
   // 9. the fallback model, when it is sure; else other
