@@ -1,7 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
 import { actions, type Action, type ActionStatus } from '../../db/schema';
-import type { Provider } from '../sync/providers';
 import { enqueue } from '../jobs';
 import type { ActionError } from './types';
 
@@ -15,7 +14,8 @@ export const ACTION_MAX_ATTEMPTS = 6;
 export interface NewAction {
   userId: string;
   connectionId: number;
-  provider: Provider;
+  /** The tool's provider (connections.provider). */
+  provider: string;
   tool: string;
   idempotencyKey: string;
   requestHash: string;

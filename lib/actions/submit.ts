@@ -1,7 +1,6 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { connections, type Action, type Connection } from '../../db/schema';
-import type { Provider } from '../sync/providers';
 import { DomainError } from '../errors';
 import { requestHash } from './idempotency';
 import { parseToolInput } from './input';
@@ -82,7 +81,7 @@ async function replay(db: Db, action: Action, tool: string, hash: string): Promi
 }
 
 /** The connection an action goes through: the one named (the caller's own, active), else the newest active one. */
-export async function actingConnection(db: Db, userId: string, provider: Provider, connectionId?: number): Promise<Connection> {
+export async function actingConnection(db: Db, userId: string, provider: string, connectionId?: number): Promise<Connection> {
   const [connection] = await db
     .select()
     .from(connections)

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Db, Tx } from '../../db/client';
 import type { Connection } from '../../db/schema';
-import type { Provider } from '../sync/providers';
 
 /**
  * How a failed action is answered, kept on the action so that a replay (the same Idempotency-Key and
@@ -88,7 +87,8 @@ export interface ActionOutcome {
  */
 export interface ActionTool<Input = any, State extends object = any> {
   name: string;
-  provider: Provider;
+  /** The declaring provider's name (a string here: the declarations' types are derived from the tools). */
+  provider: string;
   input: z.ZodType<Input>;
   prepare?(input: Input): Input;
   /** What of the input is kept once the action has finished (default: all of it). */

@@ -1,3 +1,4 @@
+import type { ActionTool } from '../actions/types';
 import type { Config } from '../config';
 import type { AnyStreamSync } from './engine/types';
 import { syncJobKind } from './streams';
@@ -25,9 +26,9 @@ export interface ProviderDeclaration<Name extends string = string> {
   sync: AnyStreamSync;
   /**
    * What the provider does on a user's behalf (send an email, create an event, upsert a record), by
-   * name; the actions issue gives them their type.
+   * tool name: the API and automations call them, the `action` job runs them (lib/actions).
    */
-  actions?: Readonly<Record<string, unknown>>;
+  actions?: Readonly<Record<string, ActionTool>>;
 }
 
 export type DeclaredProvider<Name extends string = string> = ProviderDeclaration<Name> & {

@@ -18,7 +18,11 @@ import { buildMessage, formatAddress, MimeInputError, type MailAddress } from '.
 export const EMAIL_BODY_LIMIT_BYTES = 4_500_000;
 
 /** Gmail's quota cost of each call, in units (developers.google.com/gmail/api/reference/quota). */
-const UNITS = { draftsCreate: 10, draftsGet: 5, draftsSend: 100, threadsGet: 10 } as const;
+const UNITS = { draftsCreate: 10, draftsGet: 5, draftsList: 5, draftsSend: 100, threadsGet: 10 } as const;
+
+/** The Message-ID switchyard gives the action's message: the same on every attempt. */
+const messageIdOf = (context: ActionContext<EmailSendInput, SendState>) =>
+  `action-${context.action.id}.${context.action.createdAt.getTime()}@switchyard`;
 
 /** Set on every message switchyard sends: after an ambiguous failure, the sent copy is found by it. */
 export const ACTION_HEADER = 'X-Switchyard-Action';
@@ -55,6 +59,8 @@ export const emailSendInput = z
 export type EmailSendInput = z.infer<typeof emailSendInput>;
 
 interface SendState {
+  /** drafts.create was sent (its answer may have been lost: the draft is then found by its Message-ID). */
+  draftRequested: boolean;
   draftId: string;
   draftMessageId: string;
   threadId: string;
@@ -124,8 +130,9 @@ function retained(input: EmailSendInput): unknown {
   };
 }
 
-async function gmailCall<T>(
-  context: ActionContext<EmailSendInput, SendState>,
+export async function gmailCall<T>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Gmail tool's context
+  context: ActionContext<any, any>,
   units: number,
   run: (options: ReturnType<typeof googleRequestOptions>) => Promise<{ data: T }>,
 ): Promise<T> {
@@ -138,7 +145,7 @@ async function gmailCall<T>(
   });
 }
 
-const isNotFound = (error: unknown) => error instanceof ProviderError && error.status === 404;
+export const isNotFound = (error: unknown) => error instanceof ProviderError && error.status === 404;
 const headerOf = (message: gmail_v1.Schema$Message, name: string) =>
   message.payload?.headers?.find((h) => h.name?.toLowerCase() === name.toLowerCase())?.value ?? undefined;
 
@@ -187,6 +194,9 @@ export const emailSend = defineTool<EmailSendInput, SendState>({
 });
 
 async function createDraft(context: ActionContext<EmailSendInput, SendState>, input: EmailSendInput): Promise<void> {
+  // A draft an earlier attempt created without learning its id: it keeps the Message-ID it was given
+  // (only sending may replace it), so it is found, not made again.
+  if (context.state.draftRequested && (await findDraft(context))) return;
   let inReplyTo = input.inReplyTo;
   let references = input.references;
   let subject = input.subject;
@@ -225,7 +235,7 @@ async function createDraft(context: ActionContext<EmailSendInput, SendState>, in
       text: input.text ?? htmlToPlainText(input.html ?? ''),
       ...(input.html !== undefined ? { html: input.html } : {}),
       attachments: (input.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') })),
-      messageId: `action-${context.action.id}.${context.action.createdAt.getTime()}@switchyard`,
+      messageId: messageIdOf(context),
       ...(inReplyTo ? { inReplyTo: inReplyTo.replace(/^<|>$/g, '') } : {}),
       ...(references?.length ? { references: references.map((r) => r.replace(/^<|>$/g, '')) } : {}),
       date: new Date(),
@@ -235,6 +245,7 @@ async function createDraft(context: ActionContext<EmailSendInput, SendState>, in
     if (error instanceof MimeInputError) throw failure.unprocessable(error.message, [{ path: error.field, message: error.message }]);
     throw error;
   }
+  if (!context.state.draftRequested) await context.record({ draftRequested: true });
   let draft: gmail_v1.Schema$Draft;
   try {
     draft = await gmailCall(context, UNITS.draftsCreate, (options) =>
@@ -258,6 +269,17 @@ async function createDraft(context: ActionContext<EmailSendInput, SendState>, in
   }
   if (!draft.id || !draft.message?.id || !draft.message.threadId) throw new ProviderError('gmail', 200, 'gmail drafts.create returned no ids');
   await context.record({ draftId: draft.id, draftMessageId: draft.message.id, threadId: draft.message.threadId });
+}
+
+/** The draft of this action, by the Message-ID it was created with; recorded when found. */
+async function findDraft(context: ActionContext<EmailSendInput, SendState>): Promise<boolean> {
+  const listed = await gmailCall(context, UNITS.draftsList, (options) =>
+    gmailApi().users.drafts.list({ userId: 'me', q: `rfc822msgid:${messageIdOf(context)}`, maxResults: 10 }, options),
+  );
+  const draft = listed.drafts?.find((d) => d.id && d.message?.id && d.message.threadId);
+  if (!draft) return false;
+  await context.record({ draftId: draft.id!, draftMessageId: draft.message!.id!, threadId: draft.message!.threadId! });
+  return true;
 }
 
 async function draftStillExists(context: ActionContext<EmailSendInput, SendState>): Promise<boolean> {
@@ -314,7 +336,8 @@ async function sendDraft(context: ActionContext<EmailSendInput, SendState>): Pro
 }
 
 /** The thread as the sync fetches and stores it (drafts left out: they are not mail yet). */
-async function fetchThread(context: ActionContext<EmailSendInput, SendState>, threadId: string): Promise<FetchedThread> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Gmail tool's context
+export async function fetchThread(context: ActionContext<any, any>, threadId: string): Promise<FetchedThread> {
   let thread: gmail_v1.Schema$Thread;
   try {
     thread = await gmailCall(context, UNITS.threadsGet, (options) =>

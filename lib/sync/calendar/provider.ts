@@ -1,3 +1,4 @@
+import { calendarActions } from '../../actions/calendar/events';
 import { defineProvider } from '../declaration';
 import { syncCalendar } from './sync';
 
@@ -8,4 +9,5 @@ export const calendar = defineProvider({
   nangoConfigKeySetting: 'NANGO_PROVIDER_CONFIG_KEY_CALENDAR',
   budgetPerMinuteSetting: 'CALENDAR_REQUESTS_PER_MINUTE',
   sync: syncCalendar,
+  actions: calendarActions,
 });

@@ -1,4 +1,5 @@
 import { crmObjects } from '../../../db/schema';
+import { salesforceActions } from '../../actions/salesforce/records';
 import { defineProvider } from '../declaration';
 import { syncSalesforce } from './sync';
 
@@ -15,4 +16,5 @@ export const salesforce = defineProvider({
   nangoConfigKeySetting: 'NANGO_PROVIDER_CONFIG_KEY_SALESFORCE',
   budgetPerMinuteSetting: 'SALESFORCE_REQUESTS_PER_MINUTE',
   sync: syncSalesforce,
+  actions: salesforceActions,
 });
