@@ -1,3 +1,4 @@
+import { recordAudit, requestAudit } from '../../lib/audit';
 import { db } from '../../lib/database';
 import { revokeApiKey } from '../../lib/http/api-keys';
 import { idParam, noQuery } from '../../lib/http/params';
@@ -7,9 +8,12 @@ export const OPTIONS = preflight('DELETE');
 
 /** Revokes one of the caller's API keys: it stops working at once. */
 export const DELETE = authedRoute(
-  async (request, { caller }) => {
+  async (request, { caller, requestId }) => {
     noQuery(request, ['id']);
-    return Response.json({ apiKey: await revokeApiKey(db(), caller.userId, idParam(request)), revoked: true });
+    const id = idParam(request);
+    const apiKey = await revokeApiKey(db(), caller.userId, id);
+    await recordAudit(db(), { action: 'api_key.revoked', target: { type: 'api_key', id }, ...requestAudit(request, { caller, requestId }) });
+    return Response.json({ apiKey, revoked: true });
   },
   { firebaseOnly: true },
 );

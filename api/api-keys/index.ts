@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordAudit, requestAudit } from '../../lib/audit';
 import { db } from '../../lib/database';
 import { apiKeyScopes, createApiKey, listApiKeys } from '../../lib/http/api-keys';
 import { jsonBody } from '../../lib/http/body';
@@ -26,7 +27,7 @@ const createSchema = z.strictObject({
 
 /** Creates an API key (201). Its secret is in this answer only: store it now. */
 export const POST = authedRoute(
-  async (request, { caller }) => {
+  async (request, { caller, requestId }) => {
     noQuery(request);
     const input = await jsonBody(request, createSchema, 4 * 1024);
     const { key, apiKey } = await createApiKey(db(), {
@@ -35,6 +36,12 @@ export const POST = authedRoute(
       name: input.name,
       scopes: input.scopes,
       ...(input.expiresInDays !== undefined ? { expiresInDays: input.expiresInDays } : {}),
+    });
+    await recordAudit(db(), {
+      action: 'api_key.created',
+      target: { type: 'api_key', id: apiKey.id },
+      details: { scopes: input.scopes },
+      ...requestAudit(request, { caller, requestId }),
     });
     return Response.json({ key, apiKey }, { status: 201, headers: { 'cache-control': 'no-store' } });
   },

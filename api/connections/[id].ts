@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordAudit, requestAudit } from '../../lib/audit';
 import { deleteConnection } from '../../lib/connections';
 import { db } from '../../lib/database';
 import { idParam, queryParams } from '../../lib/http/params';
@@ -9,9 +10,15 @@ export const OPTIONS = preflight('DELETE');
 const deleteQuery = z.object({ purge: z.enum(['true', 'false']).default('false') });
 
 /** Disconnect: stops the connection's jobs; `?purge=true` also deletes its synced data. */
-export const DELETE = authedRoute(async (request, { caller }) => {
+export const DELETE = authedRoute(async (request, { caller, requestId }) => {
   const id = idParam(request);
   const { purge } = queryParams(request, deleteQuery, { path: ['id'] });
   const result = await deleteConnection(db(), caller.userId, id, { purge: purge === 'true' });
+  await recordAudit(db(), {
+    action: 'connection.deleted',
+    target: { type: 'connection', id },
+    details: { purged: result.purged, cancelledJobs: result.cancelledJobs },
+    ...requestAudit(request, { caller, requestId }),
+  });
   return Response.json({ id, deleted: true, ...result });
 });

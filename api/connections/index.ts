@@ -1,5 +1,6 @@
 import { waitUntil } from '@vercel/functions';
 import { z } from 'zod';
+import { recordAudit, requestAudit } from '../../lib/audit';
 import { config } from '../../lib/config';
 import { connectFromFrontend, listConnections } from '../../lib/connections';
 import { db } from '../../lib/database';
@@ -28,10 +29,18 @@ const connectSchema = z.strictObject({
  * After the frontend's Nango Connect flow: record the connection and start its initial backfill at
  * once (201). A connection already recorded answers 200 and queues nothing new.
  */
-export const POST = authedRoute(async (request, { caller }) => {
+export const POST = authedRoute(async (request, { caller, requestId }) => {
   noQuery(request);
   const input = await jsonBody(request, connectSchema, 16 * 1024);
   const { connection, jobIds, created } = await connectFromFrontend(db(), caller.userId, input);
+  if (created) {
+    await recordAudit(db(), {
+      action: 'connection.created',
+      target: { type: 'connection', id: connection.id },
+      details: { provider: input.provider },
+      ...requestAudit(request, { caller, requestId }),
+    });
+  }
   if (jobIds.length > 0 && config().WEBHOOK_KICK_RUNNER) waitUntil(kick());
   return Response.json({ connection, jobIds }, { status: created ? 201 : 200 });
 });

@@ -1,4 +1,5 @@
 import { deleteUnit, getUnit, unitPatchSchema, unitView, updateUnit } from '../../lib/automations/units';
+import { recordAudit, requestAudit } from '../../lib/audit';
 import { db } from '../../lib/database';
 import { jsonBody } from '../../lib/http/body';
 import { idParam, noQuery } from '../../lib/http/params';
@@ -12,16 +13,20 @@ export const GET = authedRoute(async (request, { caller }) => {
 });
 
 /** Renames the unit or gives it a new prompt (recompiled; 422 when it does not compile). */
-export const PATCH = authedRoute(async (request, { caller }) => {
+export const PATCH = authedRoute(async (request, { caller, requestId }) => {
   noQuery(request, ['id']);
   const id = idParam(request);
   const input = await jsonBody(request, unitPatchSchema, 64 * 1024);
-  return Response.json({ unit: await updateUnit(db(), caller.userId, id, input) });
+  const unit = await updateUnit(db(), caller.userId, id, input);
+  await recordAudit(db(), { action: 'unit.updated', target: { type: 'unit', id }, details: { fields: Object.keys(input) }, ...requestAudit(request, { caller, requestId }) });
+  return Response.json({ unit });
 });
 
 /** Deletes the unit with its runs. 204. */
-export const DELETE = authedRoute(async (request, { caller }) => {
+export const DELETE = authedRoute(async (request, { caller, requestId }) => {
   noQuery(request, ['id']);
-  await deleteUnit(db(), caller.userId, idParam(request));
+  const id = idParam(request);
+  await deleteUnit(db(), caller.userId, id);
+  await recordAudit(db(), { action: 'unit.deleted', target: { type: 'unit', id }, ...requestAudit(request, { caller, requestId }) });
   return new Response(null, { status: 204 });
 });

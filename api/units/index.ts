@@ -1,4 +1,5 @@
 import { createUnit, listUnits, unitInputSchema, unitListQuery } from '../../lib/automations/units';
+import { recordAudit, requestAudit } from '../../lib/audit';
 import { db } from '../../lib/database';
 import { jsonBody } from '../../lib/http/body';
 import { noQuery, queryParams } from '../../lib/http/params';
@@ -12,8 +13,10 @@ export const GET = authedRoute(async (request, { caller }) => {
 });
 
 /** A new unit from `{name, prompt}`: compiled and checked, 201 with the compiled unit; active at once. */
-export const POST = authedRoute(async (request, { caller }) => {
+export const POST = authedRoute(async (request, { caller, requestId }) => {
   noQuery(request);
   const input = await jsonBody(request, unitInputSchema, 64 * 1024);
-  return Response.json({ unit: await createUnit(db(), caller.userId, input) }, { status: 201 });
+  const unit = await createUnit(db(), caller.userId, input);
+  await recordAudit(db(), { action: 'unit.created', target: { type: 'unit', id: unit.id }, ...requestAudit(request, { caller, requestId }) });
+  return Response.json({ unit }, { status: 201 });
 });

@@ -66,6 +66,19 @@ export function auditOrigin(request: Request, requestId: string): AuditOrigin {
   return { requestId, ip: ip && /^[0-9A-Fa-f:.]{2,45}$/.test(ip) ? ip : null };
 }
 
+/** Who acted, from how the caller authenticated: the person (Firebase) or one of their API keys. */
+export function auditActor(caller: { userId: string; via: 'firebase' | 'api_key'; apiKeyId?: number }): AuditEntry['actor'] {
+  return caller.via === 'api_key' ? { type: 'api_key', id: String(caller.apiKeyId ?? caller.userId) } : { type: 'user', id: caller.userId };
+}
+
+/** The who, whose and where of an entry for a request of an authenticated caller (authedRoute). */
+export function requestAudit(
+  request: Request,
+  context: { requestId: string; caller: { userId: string; via: 'firebase' | 'api_key'; apiKeyId?: number } },
+): Pick<AuditEntry, 'userId' | 'actor' | 'requestId' | 'ip'> {
+  return { userId: context.caller.userId, actor: auditActor(context.caller), ...auditOrigin(request, context.requestId) };
+}
+
 export interface AuditView {
   id: number;
   occurredAt: Date;
