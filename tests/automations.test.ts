@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { authPayload, syncSuccessPayload } from '../dev/sandbox/index';
+import { LLM_PATH, authPayload, syncSuccessPayload } from '../dev/sandbox/index';
 import { resetConfigForTests } from '../lib/config';
 import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
 import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
@@ -21,7 +21,11 @@ beforeAll(async () => {
     JOBS_BACKOFF_MAX_MS: '2000',
     AUTOMATIONS_MAX_RUNS_PER_UNIT_PER_HOUR: '3',
   });
-  process.env.GOOGLE_API_ROOT_URL = app.sandbox.url;
+  Object.assign(process.env, {
+    GOOGLE_API_ROOT_URL: app.sandbox.url,
+    AUTOMATIONS_LLM_BASE_URL: app.sandbox.url + LLM_PATH,
+    AUTOMATIONS_LLM_API_KEY: 'test-llm-key',
+  });
   resetConfigForTests();
 });
 afterAll(async () => {
@@ -214,5 +218,82 @@ describe('automations: units and preview', () => {
     expect((await call('DELETE', `/api/units/${id}`, 'kim')).status).toBe(204);
     expect((await call('GET', `/api/units/${id}`, 'kim')).status).toBe(404);
     expect((await call('DELETE', `/api/units/${id}`, 'kim')).status).toBe(404);
+  });
+});
+
+describe('automations: steps act through the actions, exactly once', () => {
+  it('label and reply: each step is one action, the label is on the thread, the reply is in it', async () => {
+    const connection = await connectGmail('ivy');
+    const { body } = await call('POST', '/api/units', 'ivy', {
+      name: 'Invoices',
+      prompt: 'when: email from:billing@acme.com subject:invoice then: label Invoices, reply "Thanks, received: {{email.subject}}"',
+    });
+    expect(body.unit.compiled.steps.map((s: { tool: string }) => s.tool)).toEqual(['email.label', 'email.send']);
+    await mailArrives('ivy', connection, { from: 'Billing <billing@acme.com>', subject: 'Invoice 42' });
+
+    const [run] = (await call('GET', '/api/runs', 'ivy')).body.data;
+    expect(run).toMatchObject({ status: 'completed', error: null });
+    const steps = (await call('GET', `/api/runs/${run.id}/steps`, 'ivy')).body.data;
+    expect(steps.map((s: { tool: string; status: string }) => [s.tool, s.status])).toEqual([
+      ['email.label', 'succeeded'],
+      ['email.send', 'succeeded'],
+    ]);
+    expect(steps[0].output).toMatchObject({ label: 'Invoices', labelId: expect.stringMatching(/^Label_/) });
+    expect(steps[1].input).toMatchObject({ to: ['billing@acme.com'], subject: 'Re: Invoice 42', text: 'Thanks, received: Invoice 42' });
+    const threadId = run.facts.threadId as string;
+    const thread = app.sandbox.gmail.getThread('ivy', threadId, 'minimal');
+    expect(thread.messages[0]!.labelIds).toContain(steps[0].output.labelId);
+    // One reply, in the thread; the actions are the steps' own (idempotency key run:<run>:<index>).
+    expect(thread.messages).toHaveLength(2);
+    const actions = await query(`SELECT tool, idempotency_key, status FROM actions WHERE user_id = 'ivy' ORDER BY id`);
+    expect(actions).toEqual([
+      { tool: 'email.label', idempotency_key: `run:${run.id}:0`, status: 'succeeded' },
+      { tool: 'email.send', idempotency_key: `run:${run.id}:1`, status: 'succeeded' },
+    ]);
+    // The label shows at once in the read API (read your writes).
+    const [stored] = await query(`SELECT label_ids FROM email_threads WHERE user_id = 'ivy' AND provider_thread_id = $1`, [threadId]);
+    expect(stored.label_ids).toContain(steps[0].output.labelId);
+  });
+
+  it('a unit whose own mail syncs back does not run again for it', async () => {
+    const connection = await connectGmail('max');
+    const self = app.sandbox.gmail.profile('max').emailAddress;
+    await call('POST', '/api/units', 'max', { name: 'Echo', prompt: `when: email subject:ping then: send email to ${self} subject "ping back"` });
+    await mailArrives('max', connection, { from: 'friend@example.com', subject: 'ping' });
+    // The sent mail is in the mailbox now: the next sync brings it back as received mail.
+    await mailArrives('max', connection);
+    const runs = (await call('GET', '/api/runs', 'max')).body.data;
+    expect(runs.map((r: { status: string; facts: { subject: string } }) => [r.status, r.facts.subject])).toEqual([['completed', 'ping']]);
+    expect(await query(`SELECT count(*)::int AS n FROM actions WHERE user_id = 'max' AND tool = 'email.send'`)).toEqual([{ n: 1 }]);
+  });
+
+  it('a step whose action is refused fails the run with its error and skips the rest', async () => {
+    const connection = await connectGmail('rex');
+    await call('POST', '/api/units', 'rex', { name: 'Bad', prompt: 'when: email subject:hello then: send email to {{email.cc}} subject "x", label Done' });
+    await mailArrives('rex', connection, { from: 'a@example.com', subject: 'hello' });
+    const [run] = (await call('GET', '/api/runs', 'rex')).body.data;
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/^step 0 \(email.send\) failed: /);
+    const steps = (await call('GET', `/api/runs/${run.id}/steps`, 'rex')).body.data;
+    expect(steps.map((s: { status: string }) => s.status)).toEqual(['failed', 'skipped']);
+    expect(steps[0].error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+  });
+});
+
+describe('automations: prose through the configured LLM', () => {
+  it('a request in prose is compiled from the model’s proposal; the unit keeps the compiled prompt', async () => {
+    await connectGmail('lia');
+    const response = await call('POST', '/api/units', 'lia', { name: 'Prose', prompt: 'When someone from billing@acme.com emails about an invoice, label it Invoices' });
+    expect(response.status).toBe(201);
+    expect(response.body.unit.prompt).toBe('when: email from:billing@acme.com subject:invoice then: label Invoices');
+    expect(response.body.unit.compiled.steps).toEqual([expect.objectContaining({ tool: 'email.label' })]);
+  });
+
+  it('a proposal that does not compile is refused like any invalid prompt, and nothing is stored', async () => {
+    await connectGmail('lia2');
+    const response = await call('POST', '/api/units', 'lia2', { name: 'Nonsense', prompt: 'do some gibberish for me' });
+    expect(response.status).toBe(422);
+    expect(response.body.error.message).toMatch(/^Invalid compilation: .* at 1:\d+ \(in the LLM's proposal "when: weather is sunny then: go outside"\)$/);
+    expect(await query(`SELECT count(*)::int AS n FROM units WHERE user_id = 'lia2'`)).toEqual([{ n: 0 }]);
   });
 });

@@ -20,4 +20,5 @@ export {
   SYNCS,
 } from './nango';
 export { FIREBASE_JWKS_PATH } from './firebase';
+export { LLM_PATH } from './llm';
 export { PROVIDER_CONFIG_KEYS } from './tokens';

@@ -21,6 +21,7 @@ import {
 import { FaultController } from './faults';
 import { FirebaseIssuer, firebaseRoutes } from './firebase';
 import { gmailRoutes } from './gmail/routes';
+import { llmRoutes } from './llm';
 import { GmailStore } from './gmail/store';
 import { makeOwner } from './gmail/generate';
 import { nangoRoutes, signWebhookBody, stableStringify, type TriggeredSync } from './nango';
@@ -69,6 +70,19 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
 
   const app = new Hono<SandboxEnv>();
 
+  /**
+   * A write the provider has applied may still be answered with a 5xx, or not at all (the faults'
+   * after-apply rates): the change is made, the client cannot know it.
+   */
+  const afterApply = async (c: Context<SandboxEnv>, provider: Provider): Promise<void> => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.res.status >= 300) return;
+    const outcome = faults.decideAfterApply(provider);
+    if (outcome === 'pass') return;
+    if (outcome === 'hang') await faults.wait(faults.hangMs(provider), c.req.raw.signal);
+    const status = outcome === 'error500' ? 500 : 503;
+    c.res = new Response(JSON.stringify(backendErrorBody(provider, status)), { status, headers: { 'content-type': 'application/json' } });
+  };
+
   // Faults, then auth, then quotas, for every provider path.
   app.use('*', async (c: Context<SandboxEnv>, next: Next) => {
     const provider = providerOfPath(c.req.path);
@@ -111,12 +125,14 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     if (provider === 'gmail') {
       const r = quotas.consume(account, 'gmail', gmailCost(c.req.method, c.req.path));
       if (!r.ok) return c.json(gmailQuotaExceeded(), 429);
-      return next();
+      await next();
+      return afterApply(c, provider);
     }
     if (provider === 'calendar') {
       const r = quotas.consume(account, 'calendar', 1);
       if (!r.ok) return c.json(googleRateLimited(403), 403);
-      return next();
+      await next();
+      return afterApply(c, provider);
     }
     // salesforce
     const r = quotas.consume(account, 'salesforce', 1);
@@ -126,6 +142,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       return c.json(salesforceError('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'), 403);
     }
     await next();
+    await afterApply(c, provider);
     try {
       c.res.headers.set('Sforce-Limit-Info', usage);
     } catch {
@@ -139,6 +156,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   app.route('/', gmailRoutes(gmail));
   app.route('/', calendarRoutes(calendar));
   app.route('/', salesforceRoutes(salesforce));
+  app.route('/', llmRoutes());
 
   const ensureUser = (userId: string, sizes: SandboxSizes = {}): SandboxUser => {
     const existing = users.get(userId);

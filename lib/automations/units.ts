@@ -57,27 +57,31 @@ function compileOptions() {
   return { maxPromptLength: settings.AUTOMATIONS_MAX_PROMPT_LENGTH, maxSteps: settings.AUTOMATIONS_MAX_STEPS };
 }
 
+/** A prompt written in the language (`when: ... then: ...`), as opposed to prose for the LLM. */
+const looksLikeLanguage = (prompt: string) => /^\s*when\s*:/i.test(prompt) || /\bthen\s*:/i.test(prompt);
+
+const unprocessablePrompt = (message: string) => new DomainError('unprocessable', message, [{ path: 'prompt', message }]);
+
 /**
  * Compiles a prompt, `unprocessable` with "Invalid compilation: <what> at <line:column>" when it does
- * not. A prompt that is not in the language (no `when`) goes to the configured LLM first, whose
- * proposal must pass the same compiler; without one it is refused like any other invalid prompt.
+ * not. Prose that does not compile goes to the configured LLM (if any), whose proposal must pass the
+ * same compiler; a prompt written in the language is never rewritten by a model.
  */
 export async function compileUnitPrompt(prompt: string): Promise<{ prompt: string; compiled: CompiledUnit }> {
   const options = compileOptions();
-  const inLanguage = /^\s*when\b/i.test(prompt);
-  let source = prompt;
-  if (!inLanguage && prompt.length <= options.maxPromptLength) {
-    const proposed = await proposePrompt(prompt);
-    if (proposed !== null) source = proposed;
-  }
   try {
-    return { prompt: source, compiled: compilePrompt(source, options) };
+    return { prompt, compiled: compilePrompt(prompt, options) };
   } catch (error) {
-    if (error instanceof CompileError) {
-      const detail = source === prompt ? error.message : `${error.message} (in the LLM's proposal ${JSON.stringify(source)})`;
-      throw new DomainError('unprocessable', detail, [{ path: 'prompt', message: detail }]);
+    if (!(error instanceof CompileError)) throw error;
+    if (looksLikeLanguage(prompt) || prompt.length > options.maxPromptLength) throw unprocessablePrompt(error.message);
+    const proposal = await proposePrompt(prompt);
+    if (proposal === null) throw unprocessablePrompt(error.message);
+    try {
+      return { prompt: proposal, compiled: compilePrompt(proposal, options) };
+    } catch (proposalError) {
+      if (!(proposalError instanceof CompileError)) throw proposalError;
+      throw unprocessablePrompt(`${proposalError.message} (in the LLM's proposal ${JSON.stringify(proposal)})`);
     }
-    throw error;
   }
 }
 

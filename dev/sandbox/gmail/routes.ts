@@ -64,6 +64,7 @@ export function gmailRoutes(store: GmailStore): Hono<Env> {
   app.onError((err, c) => {
     if (err instanceof GmailError) {
       if (err.status === 404) return c.json(googleNotFound(), 404);
+      if (err.status === 409) return c.json(googleError(409, err.message, 'failedPrecondition'), 409);
       return c.json(googleError(400, err.message, 'invalidArgument'), 400);
     }
     throw err;
@@ -85,14 +86,12 @@ export function gmailRoutes(store: GmailStore): Hono<Env> {
 
   app.get(`${base}/profile`, (c) => c.json(store.profile(c.get('account'))));
 
-  app.get(`${base}/labels`, (c) =>
-    c.json({
-      labels: [
-        'CHAT', 'SENT', 'INBOX', 'IMPORTANT', 'TRASH', 'DRAFT', 'SPAM', 'CATEGORY_FORUMS', 'CATEGORY_UPDATES',
-        'CATEGORY_PERSONAL', 'CATEGORY_PROMOTIONS', 'CATEGORY_SOCIAL', 'STARRED', 'UNREAD',
-      ].map((id) => ({ id, name: id, type: 'system' })),
-    }),
-  );
+  app.get(`${base}/labels`, (c) => c.json({ labels: store.listLabels(c.get('account')) }));
+  app.post(`${base}/labels`, async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { name?: unknown };
+    if (typeof body.name !== 'string') throw new GmailError(400, 'Invalid label name');
+    return c.json(store.createLabel(c.get('account'), body.name));
+  });
 
   app.get(`${base}/threads`, (c) =>
     c.json(

@@ -98,6 +98,8 @@ interface MailboxState {
   history: HistoryRecord[];
   /** users.drafts: draft id -> the id of its message (labelled DRAFT until it is sent). */
   drafts: Map<string, string>;
+  /** users.labels of type user: id (Label_N) -> name. */
+  userLabels: Map<string, string>;
   /** The oldest startHistoryId history.list still accepts. */
   historyFloor: number;
   order: ThreadState[] | null;
@@ -111,7 +113,7 @@ export const SYSTEM_LABELS = [
 
 export class GmailError extends Error {
   constructor(
-    readonly status: 400 | 404,
+    readonly status: 400 | 404 | 409,
     message: string,
   ) {
     super(message);
@@ -259,6 +261,7 @@ export class GmailStore {
       messages: new Map(),
       byMessageIdHeader: new Map(),
       drafts: new Map(),
+      userLabels: new Map(),
       historyId: 0,
       history: [],
       historyFloor: 0,
@@ -927,6 +930,27 @@ export class GmailStore {
     if (!thread || live.length === 0) throw new GmailError(404, 'Requested entity was not found.');
     this.applyLabels(mb, live, add, remove);
     return this.getThread(account, id, 'minimal');
+  }
+
+  /** users.labels.list: the system labels and the mailbox's own. */
+  listLabels(account: string): { id: string; name: string; type: 'system' | 'user' }[] {
+    const mb = this.mailbox(account);
+    return [
+      ...SYSTEM_LABELS.map((id) => ({ id, name: id, type: 'system' as const })),
+      ...[...mb.userLabels].map(([id, name]) => ({ id, name, type: 'user' as const })),
+    ];
+  }
+
+  /** users.labels.create: a name already taken (any case, system names too) is Gmail's 409. */
+  createLabel(account: string, name: string): { id: string; name: string; type: 'user' } {
+    const mb = this.mailbox(account);
+    const wanted = name.trim();
+    if (wanted === '' || wanted.length > 225) throw new GmailError(400, 'Invalid label name');
+    const taken = [...SYSTEM_LABELS, ...mb.userLabels.values()].some((existing) => existing.toLowerCase() === wanted.toLowerCase());
+    if (taken) throw new GmailError(409, 'Label name exists or conflicts');
+    const id = `Label_${mb.userLabels.size + 1}`;
+    mb.userLabels.set(id, wanted);
+    return { id, name: wanted, type: 'user' };
   }
 
   private applyLabels(mb: MailboxState, msgs: MessageState[], add: string[], remove: string[]): void {

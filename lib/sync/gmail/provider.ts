@@ -1,3 +1,5 @@
+import { emailLabel } from '../../actions/gmail/label';
+import { gmailActions } from '../../actions/gmail/send';
 import { defineProvider } from '../declaration';
 import { syncGmail } from './sync';
 
@@ -8,4 +10,5 @@ export const gmail = defineProvider({
   nangoConfigKeySetting: 'NANGO_PROVIDER_CONFIG_KEY_GMAIL',
   budgetPerMinuteSetting: 'GMAIL_QUOTA_UNITS_PER_MINUTE',
   sync: syncGmail,
+  actions: { ...gmailActions, [emailLabel.name]: emailLabel },
 });
