@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { MODEL_CATEGORIES, featureBucket, predict, type ModelWeights } from '../lib/sync/gmail/classifier-model';
+import shippedWeights from '../lib/sync/gmail/classifier-weights.json' with { type: 'json' };
 import { classifyMessage, classifyThread, type EmailCategory } from '../lib/sync/gmail/classify';
 import { normalizeMessage, type NormalizedMessage } from '../lib/sync/gmail/message';
-import { altText, firstBatchSize, gmailMessage, labelledMessages, plain } from './fixtures/gmail-labelled';
+import { normalizeForMatching } from '../lib/sync/gmail/text';
+import { classificationAccuracy, formatAccuracy } from './fixtures/gmail-evaluate';
+import {
+  heldOutFirstBatchSize,
+  heldOutMessages,
+  heldOutSecondBatchEnd,
+  heldOutThirdBatchEnd,
+} from './fixtures/gmail-heldout';
+import { altText, attachment, firstBatchSize, gmailMessage, labelledMessages, mixed, plain } from './fixtures/gmail-labelled';
 
 const CATEGORIES: EmailCategory[] = ['security', 'billing', 'calendar', 'support', 'promotion', 'other'];
 
@@ -53,6 +63,8 @@ describe('labelled set', () => {
 
     expect(accuracy).toBeGreaterThanOrEqual(0.85);
     for (const t of table) expect(t.recall, `${t.category} recall`).toBeGreaterThanOrEqual(0.7);
+    // the figure reached after issue 15 (110/110): a rule change that loses a tuned case is a regression
+    expect(accuracy).toBeGreaterThanOrEqual(1);
   });
 
   it('always explains itself', () => {
@@ -67,6 +79,39 @@ describe('labelled set', () => {
     const a = labelledMessages.map((l) => classifyMessage(normalizeMessage(l.message)));
     const b = labelledMessages.map((l) => classifyMessage(normalizeMessage(l.message)));
     expect(b).toEqual(a);
+  });
+});
+
+describe('held-out set (never tuned on, never trained on)', () => {
+  it('is large and varied enough to mean something', () => {
+    expect(heldOutMessages.length).toBeGreaterThanOrEqual(60);
+    for (const c of CATEGORIES) {
+      expect(heldOutMessages.filter((l) => l.expected === c).length, c).toBeGreaterThanOrEqual(10);
+    }
+    expect(new Set(heldOutMessages.map((l) => l.name)).size).toBe(heldOutMessages.length);
+    const names = new Set(labelledMessages.map((l) => l.name));
+    expect(heldOutMessages.filter((l) => names.has(l.name))).toEqual([]);
+  });
+
+  it('classifies with accuracy >= 0.95 overall, and batch 4 (never fixed) at its measured 0.74', () => {
+    const all = classificationAccuracy(heldOutMessages);
+    const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
+    const batches = [
+      batch(0, heldOutFirstBatchSize),
+      batch(heldOutFirstBatchSize, heldOutSecondBatchEnd),
+      batch(heldOutSecondBatchEnd, heldOutThirdBatchEnd),
+      batch(heldOutThirdBatchEnd, heldOutMessages.length),
+    ];
+    console.log(
+      [
+        formatAccuracy('held-out', all),
+        `batches: ${batches.map((b, i) => `${i + 1}: ${b.accuracy.toFixed(2)} (${b.correct}/${b.total})`).join(', ')}`,
+      ].join('\n'),
+    );
+    expect(all.accuracy).toBeGreaterThanOrEqual(0.95);
+    expect((batches[3] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.74);
+    // what it misses it leaves in "other": no held-out message is filed under a wrong specific category
+    for (const r of all.rows.filter((x) => x.got !== x.expected)) expect(r.got, r.name).toBe('other');
   });
 });
 
@@ -145,6 +190,199 @@ describe('precedence', () => {
       body: plain('Sounds good, see you then.\n\nOn Mon, Mar 4, 2024 at 9:00 AM Billing <billing@x.com> wrote:\n> Your invoice total is $400.00. Payment due now.'),
     });
     expect(classifyMessage(m).category).toBe('other');
+  });
+});
+
+describe('text normalisation before matching', () => {
+  it('folds typographic quotes, dashes, non-breaking hyphens, full-width forms and invisible characters', () => {
+    expect(normalizeForMatching('We’ve received your “request” — sign‑in')).toBe('We\'ve received your "request" - sign-in');
+    expect(normalizeForMatching('ｉｎｖｏｉｃｅ ￥３，２８０')).toBe('invoice ¥3,280');
+    expect(normalizeForMatching('unsub\u200bscribe\u00adme\ufeff now\u00a0please')).toBe('unsubscribeme now please');
+    expect(normalizeForMatching('line one\nline two')).toBe('line one\nline two');
+  });
+
+  it('classifies typographic wording like its ASCII form', () => {
+    const pairs: [string, string, string, EmailCategory][] = [
+      ['Support <no-reply@shop.example>', 'Your message', 'Thank you for contacting us. We’ve received your request and will reply soon. Thanks for your patience.', 'support'],
+      ['Acme <no-reply@acme.example>', 'New sign‑in to your account', 'We noticed a new sign‑in from Chrome. If this wasn’t you, reset your password.', 'security'],
+    ];
+    for (const [from, subject, text, expected] of pairs) {
+      const curly = classifyMessage(msg({ from, subject, body: plain(text) }));
+      const ascii = classifyMessage(msg({ from, subject: normalizeForMatching(subject), body: plain(normalizeForMatching(text)) }));
+      expect(curly.category, subject).toBe(expected);
+      expect(ascii.category, subject).toBe(expected);
+    }
+  });
+});
+
+describe('ticket shapes and help desks', () => {
+  const ticket = (subject: string, from = 'Desk <desk@vendor.example>') =>
+    classifyMessage(msg({ from, subject, body: plain('We have looked at it and it is fixed now.') }));
+
+  it('recognises ticket ids of many shapes in the subject', () => {
+    for (const subject of [
+      '[PROJ-1234] Export fails',
+      'Re: [#48213] Export fails',
+      'Your request has been updated (Case 00123456)',
+      '[Ticket#2024051410000071] Re: Refund',
+      'INC0012345 - VPN drops',
+      'Your request SR-20931 has been received',
+      'Re: [Caso #00982211] No puedo acceder',
+      '[Acme Support] Re: Can not log in',
+    ]) {
+      const r = ticket(subject);
+      expect(r.category, subject).toBe('support');
+      expect(r.reasons[0], subject).toBe('rule 2 support/structured');
+    }
+  });
+
+  it('does not take other bracketed codes for tickets', () => {
+    for (const subject of ['[COVID-19] Office reopening', 'Billing Statement Available [Account: 123456789012]', '[acme/switchyard] Fix typo (#418)']) {
+      expect(ticket(subject, 'Team <team@company.example>').reasons[0], subject).not.toBe('rule 2 support/structured');
+    }
+  });
+
+  it("reads a help desk's marks in the body: localized separators, request ids, portal links", () => {
+    for (const text of [
+      '##- Bitte geben Sie Ihre Antwort über dieser Zeile ein. -##\n\nIhre Anfrage (88123) wurde aktualisiert.',
+      'Votre demande (45120) a été mise à jour.',
+      'Maria commented.\n\nView request: https://acme.atlassian.net/servicedesk/customer/portal/3/ITSD-4412',
+    ]) {
+      expect(classifyMessage(msg({ from: 'Shop <service@shop.example>', subject: 'Re: Rücksendung', body: plain(text) })).category, text).toBe('support');
+    }
+  });
+
+  it('files a help-desk reply without the usual wording by the role in the name or the signature', () => {
+    const fromSignature = msg({
+      from: 'Nadia Haddad <nadia@tinyapp.example>',
+      subject: 'Re: sync stopped',
+      inReplyTo: '<CA+ask@mail.gmail.com>',
+      body: plain('Hi Sam,\n\nI have restarted the connector on our side; it should sync again within minutes.\n\nBest,\nNadia Haddad\nCustomer Support Specialist\nTinyApp'),
+    });
+    expect(fromSignature.signature).toContain('Customer Support Specialist');
+    expect(classifyMessage(fromSignature)).toMatchObject({ category: 'support', reasons: expect.arrayContaining(['support role in signature']) });
+    // a colleague's reply with the same words is not support
+    const colleague = msg({
+      from: 'Nadia Haddad <nadia@tinyapp.example>',
+      subject: 'Re: sync stopped',
+      inReplyTo: '<CA+ask@mail.gmail.com>',
+      body: plain('Hi Sam,\n\nI have restarted the connector on our side; it should sync again within minutes.\n\nBest,\nNadia Haddad\nBackend Engineer\nTinyApp'),
+    });
+    expect(classifyMessage(colleague).category).toBe('other');
+  });
+
+  it('a support agent answering a question about a bill is support', () => {
+    const m = msg({
+      from: 'Acme Support <support@acme.example>',
+      subject: 'Re: Question about my invoice',
+      body: plain('Hi Sam,\n\nthe extra line on your invoice is a prorated seat, $12.00. Let me know if anything else is unclear.'),
+    });
+    expect(classifyMessage(m).category).toBe('support');
+  });
+});
+
+describe('security warnings from a company’s own IT staff', () => {
+  it('a warning from IT security staff, by role in the name or the signature', () => {
+    const byName = msg({
+      from: 'IT Security <itsec@company.example>',
+      subject: 'Fake parcel notifications',
+      body: plain('Several colleagues received fake DHL mails with a link. It is phishing: delete them and do not click.'),
+    });
+    expect(classifyMessage(byName).category).toBe('security');
+    const bySignature = msg({
+      from: 'Ola Berg <ola.berg@company.example>',
+      subject: 'Please read: fake invoices',
+      body: plain('Hi all,\n\nwe are seeing phishing mails with fake invoices from a supplier. Do not open the attachment.\n\nThanks,\nOla Berg\nIT Manager, Company AS'),
+    });
+    expect(classifyMessage(bySignature).category).toBe('security');
+  });
+
+  it('password expiry, MFA enrolment and threats are security', () => {
+    for (const [subject, text] of [
+      ['Your network password expires in 5 days', 'Change it before it expires.'],
+      ['Set up multi-factor sign-in by Friday', 'Enrol your phone in the authenticator app.'],
+      ['Your laptop was flagged', 'Our endpoint protection found malware on your laptop; do not sign in to anything from it.'],
+    ] as const) {
+      expect(classifyMessage(msg({ from: 'IT <it@company.example>', subject, body: plain(text) })).category, subject).toBe('security');
+    }
+  });
+});
+
+describe('Gmail categories and list headers', () => {
+  const unsubOnly: [string, string][] = [['List-Unsubscribe', '<https://shop.example/u>']];
+
+  it('a bulk message Gmail put in Promotions is a promotion, without marketing words', () => {
+    const m = msg({ from: 'Trips <hello@trips.example>', subject: 'Ideas for your summer', headers: unsubOnly, labelIds: ['INBOX', 'CATEGORY_PROMOTIONS'], body: plain('Homes by the sea in Portugal.') });
+    expect(classifyMessage(m)).toMatchObject({ category: 'promotion', reasons: expect.arrayContaining(['Gmail category: promotions']) });
+    const updates = msg({ from: 'Trips <hello@trips.example>', subject: 'Ideas for your summer', headers: unsubOnly, labelIds: ['INBOX', 'CATEGORY_UPDATES'], body: plain('Homes by the sea in Portugal.') });
+    expect(classifyMessage(updates).category).toBe('other');
+  });
+
+  it('the Promotions tab with marketing words is enough without list headers; a personal mail there stays other', () => {
+    const shop = msg({ from: 'Corner Shop <cornershop@gmail.com>', subject: 'New arrivals this week', labelIds: ['INBOX', 'CATEGORY_PROMOTIONS'], body: plain('New arrivals and 10% off everything until Sunday.') });
+    expect(classifyMessage(shop).category).toBe('promotion');
+    const personal = msg({ from: 'Ana <ana@gmail.com>', subject: 'hi', labelIds: ['INBOX', 'CATEGORY_PROMOTIONS'], body: plain('Are you around on Sunday?') });
+    expect(classifyMessage(personal).category).toBe('other');
+  });
+
+  it('a bulk send from a newsletter platform is a newsletter; a person forwarding it is not a promotion', () => {
+    const issue = msg({ from: 'Weekly Notes <weeklynotes@substack.com>', subject: 'Issue #12', headers: unsubOnly, body: plain('This week: three essays on databases.') });
+    expect(classifyMessage(issue).category).toBe('promotion');
+    const forwarded = msg({
+      from: 'Ben <ben.carter@gmail.com>',
+      subject: 'Fwd: Issue #12',
+      body: plain('you will like this\n\n---------- Forwarded message ---------\nFrom: Weekly Notes <weeklynotes@substack.com>\n\nThis week: three essays. Read in app. Unsubscribe'),
+    });
+    expect(classifyMessage(forwarded).category).toBe('other');
+  });
+});
+
+describe('billing needs a bill', () => {
+  it('a person talking about invoices is other; the same person sending one is billing', () => {
+    const talk = msg({ from: 'Ana Lopez <ana.lopez@gmail.com>', subject: 'invoice question', body: plain('How do you make your invoices? I need to bill a client $300.') });
+    expect(classifyMessage(talk).category).toBe('other');
+    const sends = msg({
+      from: 'Ana Lopez <ana.lopez@gmail.com>',
+      subject: 'Invoice for March',
+      body: mixed(plain('Hi, here is my invoice for March, $300.'), attachment('invoice-march.pdf', 'application/pdf', 20000)),
+    });
+    expect(classifyMessage(sends).category).toBe('billing');
+  });
+
+  it('a card on file, a money transfer and full-width amounts count', () => {
+    const receipt = msg({ from: 'Rides <noreply@rides.example>', subject: 'Your Tuesday trip', body: plain('Total €12.40\nVisa ••••4417') });
+    expect(classifyMessage(receipt).category).toBe('billing');
+    const jp = msg({ from: 'カード <info@card.example.jp>', subject: 'ご利用代金のお知らせ', body: plain('ご請求金額：１２，３４０円\nお支払日：２７日') });
+    expect(classifyMessage(jp).category).toBe('billing');
+  });
+});
+
+describe('fallback model', () => {
+  it('ships weights for the six categories, trained on the tuned set', () => {
+    const w = shippedWeights as ModelWeights;
+    expect(w.categories).toEqual([...MODEL_CATEGORIES]);
+    expect(w.bias).toHaveLength(MODEL_CATEGORIES.length);
+    expect(Object.keys(w.weights).length).toBeGreaterThan(500);
+    for (const row of Object.values(w.weights)) expect(row).toHaveLength(MODEL_CATEGORIES.length);
+  });
+
+  it('decides only when no rule matched and it is sure, and says why', () => {
+    const m = msg({ from: 'Someone <someone@example.com>', subject: 'xyzzy', body: plain('plugh') });
+    expect(classifyMessage(m, { model: null }).reasons[0]).toBe('rule 9 other');
+    const toy: ModelWeights = {
+      buckets: 1024,
+      categories: [...MODEL_CATEGORIES],
+      bias: [0, 0, 0, 0, 0, 0],
+      weights: { [String(featureBucket('s:xyzzy', 1024))]: [0, 9, 0, 0, 0, 0] },
+    };
+    const r = classifyMessage(m, { model: toy });
+    expect(r.category).toBe('billing');
+    expect(r.reasons[0]).toBe('rule 9 model');
+    expect(r.reasons.join(' ')).toContain('s:xyzzy');
+    expect(predict(m, toy).probability).toBeGreaterThan(0.6);
+    // a rule that matches wins over the model
+    const invite = msg({ from: 'A <a@example.com>', subject: 'xyzzy', body: plain('Join Zoom Meeting https://zoom.us/j/123\nMeeting ID: 123') });
+    expect(classifyMessage(invite, { model: toy }).category).toBe('calendar');
   });
 });
 

@@ -265,7 +265,7 @@ const UNSUBSCRIBE_TEXT =
   /\bunsubscribe\b|\bopt[- ]out\b|\bdésinscri|\bdésabonner\b|\babmelden\b|\babbestellen\b|\bdar(?:te|se)? de baja\b|\bdisiscriviti\b|\bcancelar (?:la )?suscripci[oó]n\b|\bemail preferences\b/;
 
 const NOREPLY_LOCAL = /^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|noreply|notifications?|notify|alerts?|mailer|auto[-_.]?confirm|automated)(?:[-_.+].*)?$|(?:^|[-_.])no[-_.]?reply(?:[-_.+]|$)/;
-const SECURITY_LOCAL = /(?:^|[-_.+])(?:security|secure|account[-_.]?security|accountprotection|verify|verification|securite|sicherheit|seguridad|infosec|itsec|it[-_.]?security|cybersecurity|soc|csirt|cert)(?:[-_.+]|$)/;
+const SECURITY_LOCAL = /(?:^|[-_.+])(?:security|secure|account[-_.]?security|accountprotection|verify|verification|securite|sicherheit|seguridad|infosec|itsec|it[-_.]?security|cybersecurity|soc|csirt|cert)(?:[-_.+]|$)|^it(?:[-_.]?(?:team|dept|department|ops|admin))?$/;
 const BILLING_LOCAL = /(?:^|[-_.+])(?:billing|invoices?|invoicing|receipts?|payments?|accounts?[-_.]?(?:payable|receivable)|ebilling|e-billing|statements?|rechnung(?:en)?|facture|factures|facturation|factura|facturacion|fatture|orders?|auto-confirm)(?:[-_.+]|$)|^(?:ar|ap)(?:[-_.+].*)?$/;
 const SUPPORT_LOCAL = /^(?:support|help|helpdesk|care|customer[-_.]?care|customer[-_.]?service|customerservice|service[-_.]?desk|servicedesk|it[-_.]?help|soporte|kundenservice|kundendienst|klantenservice|assistance|hilfe|ayuda|supporto|atendimento|atencion|tickets?|sav|service[-_.]?client)(?:[-_.+].*)?$/;
 const MARKETING_LOCAL = /^(?:newsletters?|news|marketing|offers?|deals|promo|promos|promotions?|ofertas|angebote|sales|store-news|shop)(?:[-_.+].*)?$/;
