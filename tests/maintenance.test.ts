@@ -30,7 +30,10 @@ describe('GET /api/cron/maintenance', () => {
     await q(`INSERT INTO provider_usage VALUES ('a', 'gmail', now() - interval '2 days', 10), ('a', 'gmail', date_trunc('minute', now()), 5)`);
     const response = await fetch(`${app.url}/api/cron/maintenance`, { headers: { authorization: `Bearer ${CRON_SECRET}` } });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ deleted: { jobs: 3, webhookEvents: 1, rateLimitWindows: 1, providerUsage: 1 } });
+    expect(await response.json()).toEqual({
+      deleted: { jobs: 3, webhookEvents: 1, rateLimitWindows: 1, providerUsage: 1 },
+      retention: { events: 0, runs: 0, metricWindows: 0, incidents: 0, incomplete: false },
+    });
     const { rows } = await q(`SELECT status FROM jobs ORDER BY status`);
     expect(rows.map((r) => r.status)).toEqual(['dead', 'queued', 'succeeded']);
   });
