@@ -50,8 +50,9 @@ describe('queue under concurrency', () => {
     const leaseSeconds = 2;
     await enqueueMany(database.db, Array.from({ length: 30 }, (_, i) => ({ kind: 'slow', userId: `u${i % 3}`, payload: { i } })));
 
-    const child = fork(new URL('./fixtures/runner-child.ts', import.meta.url).pathname, [database.url, 'doomed', String(leaseSeconds)], {
+    const child = fork(new URL('./fixtures/runner-child.ts', import.meta.url).pathname, ['slow', String(leaseSeconds)], {
       execArgv: ['--import', 'tsx'],
+      env: { ...process.env, DATABASE_URL: database.url },
       stdio: 'ignore',
     });
     let started = 0;

@@ -498,7 +498,7 @@ describe('calendar sync: checkpoints and crashes', () => {
   it('a runner SIGKILLed mid-backfill: the next runner resumes from the saved page, no duplicates, no gaps', { timeout: 120_000 }, async () => {
     const connectionId = await connect('gina', 300);
     app.sandbox.setFaults('calendar', { latencyMs: 60 });
-    const child = fork(new URL('./fixtures/calendar-runner-child.ts', import.meta.url).pathname, ['10', '2'], {
+    const child = fork(new URL('./fixtures/runner-child.ts', import.meta.url).pathname, ['calendar', '2', '10'], {
       execArgv: ['--import', 'tsx'],
       stdio: 'ignore',
     });

@@ -455,9 +455,8 @@ describe('gmail sync interrupted', () => {
     const before = gmailUsage('judy');
     app.sandbox.setFaults('gmail', { latencyMs: 30 });
 
-    const child = fork(new URL('./fixtures/gmail-runner-child.ts', import.meta.url).pathname, [], {
+    const child = fork(new URL('./fixtures/runner-child.ts', import.meta.url).pathname, ['gmail', '5'], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, JOBS_LEASE_S: '5' },
       stdio: 'ignore',
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -557,7 +557,7 @@ describe('salesforce sync: checkpoints and crashes', () => {
   it('a runner SIGKILLed mid-backfill: the next runner resumes from the saved page, no duplicates, no gaps', { timeout: 120_000 }, async () => {
     const connectionId = await connect('ines', { leads: 1500, contacts: 300, accounts: 60, opportunities: 200 });
     app.sandbox.setFaults('salesforce', { latencyMs: 60 });
-    const child = fork(new URL('./fixtures/salesforce-runner-child.ts', import.meta.url).pathname, ['100', '2'], {
+    const child = fork(new URL('./fixtures/runner-child.ts', import.meta.url).pathname, ['salesforce', '2', '100'], {
       execArgv: ['--import', 'tsx'],
       stdio: 'ignore',
     });
