@@ -47,12 +47,15 @@ export async function claim(db: DbOrTx, options: ClaimOptions): Promise<QueuedJo
   const quantum = Math.max(1, Math.floor(options.quantum ?? defaultQuantum(limit)));
   const cap = options.perUserCap;
   const result = await executePrepared(db, 'claim', sql`
-    -- The users with queued jobs, found by skipping through jobs_claim_idx one user at a time: a claim
-    -- never visits the users without work, however many job_users holds.
+    -- The users with queued jobs, found by skipping through jobs_claim_idx one user at a time (its
+    -- order, so that no other index is walked): a claim never visits the users without work, however
+    -- many job_users holds.
     WITH RECURSIVE waiting(user_id) AS (
-      (SELECT j.user_id FROM jobs j WHERE j.status = 'queued' ORDER BY j.user_id LIMIT 1)
+      (SELECT j.user_id FROM jobs j WHERE j.status = 'queued'
+       ORDER BY j.user_id, j.priority, j.run_at, j.id LIMIT 1)
       UNION ALL
-      SELECT (SELECT j.user_id FROM jobs j WHERE j.status = 'queued' AND j.user_id > w.user_id ORDER BY j.user_id LIMIT 1)
+      SELECT (SELECT j.user_id FROM jobs j WHERE j.status = 'queued' AND j.user_id > w.user_id
+              ORDER BY j.user_id, j.priority, j.run_at, j.id LIMIT 1)
       FROM waiting w WHERE w.user_id IS NOT NULL
     ),
     heads AS (
