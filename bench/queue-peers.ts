@@ -1,23 +1,30 @@
 /**
- * npm run bench:queue:peers: switchyard's queue against pg-boss and graphile-worker, in one run, on one
- * embedded Postgres (each system in its own database), on the same machine:
+ * npm run bench:queue:peers: switchyard's queue against pg-boss 12 and graphile-worker 0.18 (both
+ * need Node 22: the script runs under it), in one run, on one embedded Postgres (each system in its
+ * own database), on the same machine:
  * - bulk enqueue of 20,000 no-op jobs (jobs/s);
  * - processing them with 1, 2 and 4 workers (jobs/s: from the start of processing until the database
  *   shows every job finished; each database is ANALYZEd, untimed, after the enqueue);
- * - enqueue-to-start latency, idle queue, a trickle of 200 jobs/s (p50, p99);
+ * - enqueue-to-start latency, idle queue, a trickle of 200 jobs/s from a producer that only enqueues
+ *   (each system's worker wakes on LISTEN/NOTIFY) (p50, p99);
  * - recovery: a worker (child process) holding 100 jobs is SIGKILLed; seconds until a surviving
  *   worker in its default configuration ran all 100, up to a cap.
+ * Rows: switchyard at its shipped defaults (lib/config.ts) and at its best (per-user cap within the
+ * config's range), pg-boss at its documented best with and without a per-group (per-user) limit,
+ * graphile-worker with the local queue of its performance page (500) and a small one (25).
  * Systems are alternated (the order rotates every round, within every phase) and the whole is repeated;
  * medians are reported, with the ratios switchyard/peer. Results: bench/results/queue-peers.json
  * (bench/results/queue-peers.tmp.json when a knob below is set).
  *
  * Knobs: BENCH_ROUNDS (5), BENCH_JOBS (20000), BENCH_RECOVERY_CAP_S (120), BENCH_RECOVERY_ROUNDS (3),
- * BENCH_PHASES (process,latency,recovery), BENCH_SYSTEMS (switchyard,pg-boss,graphile-worker),
- * BENCH_SY_CONCURRENCY / BENCH_SY_BATCH (500 / 500), BENCH_PGBOSS_WORK_CALLS / BENCH_PGBOSS_BATCH (4 / 1000),
- * BENCH_GRAPHILE_CONCURRENCY (24).
+ * BENCH_PHASES (process,latency,recovery), BENCH_SYSTEMS (comma-separated row names),
+ * BENCH_SY_BEST (concurrency/batch/cap of switchyard's best row, 100/500/100),
+ * BENCH_PGBOSS_LOCAL_CONCURRENCY / BENCH_PGBOSS_BATCH (2 / 500).
  */
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { machine, round, saveResult, startBenchServer, type BenchServer } from './harness';
+import { parseConfig } from '../lib/config';
 import { graphileSystem } from './systems/graphile';
 import { pgbossSystem } from './systems/pgboss';
 import { switchyardSystem } from './systems/switchyard';
@@ -33,28 +40,37 @@ const CAP_MS = Number(process.env.BENCH_RECOVERY_CAP_S ?? 120) * 1000;
 const RECOVERY_ROUNDS = Number(process.env.BENCH_RECOVERY_ROUNDS ?? Math.min(3, ROUNDS));
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'process,latency,recovery').split(','));
 
-/** switchyard's runners in this comparison: jobs in flight per worker, and jobs per claim. */
-const SY_CONCURRENCY = Number(process.env.BENCH_SY_CONCURRENCY ?? 500);
-const SY_BATCH = Number(process.env.BENCH_SY_BATCH ?? 500);
+const defaults = parseConfig({});
+/** switchyard's best row: handlers per runner, jobs per claim, per-user cap (the config allows 1-100). */
+const [SY_BEST_CONCURRENCY, SY_BEST_BATCH, SY_BEST_CAP] = (process.env.BENCH_SY_BEST ?? '100/500/100').split('/').map(Number) as [number, number, number];
+const SY_DEFAULTS = 'switchyard (defaults)';
+const SY_BEST = 'switchyard (best)';
 
 const factories: Record<string, () => QueueSystem> = {
-  switchyard: () => switchyardSystem({ concurrency: SY_CONCURRENCY, batchSize: SY_BATCH }),
+  [SY_DEFAULTS]: () => switchyardSystem({ name: SY_DEFAULTS }),
+  [SY_BEST]: () =>
+    switchyardSystem({ name: SY_BEST, concurrency: SY_BEST_CONCURRENCY, batchSize: SY_BEST_BATCH, perUserCap: SY_BEST_CAP }),
   'pg-boss': () => pgbossSystem(),
-  'graphile-worker': () => graphileSystem(),
+  [`pg-boss (groupConcurrency ${defaults.JOBS_PER_USER_RUNNING_CAP})`]: () =>
+    pgbossSystem({ name: `pg-boss (groupConcurrency ${defaults.JOBS_PER_USER_RUNNING_CAP})`, groupConcurrency: defaults.JOBS_PER_USER_RUNNING_CAP }),
+  'graphile-worker (local queue 25)': () => graphileSystem({ localQueueSize: 25 }),
+  'graphile-worker (local queue 500)': () => graphileSystem({ localQueueSize: 500 }),
 };
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? Object.keys(factories).join(',')).split(',');
-const PEERS = SYSTEMS.filter((name) => name !== 'switchyard');
+const OURS = SYSTEMS.filter((name) => name.startsWith('switchyard'));
+const PEERS = SYSTEMS.filter((name) => !name.startsWith('switchyard'));
+
+const LEASE_5 = 'switchyard (lease 5 s)';
 
 interface Samples {
   enqueue: number[];
   process: Record<number, number[]>;
   p50: number[];
   p99: number[];
-  recovery: RecoveryResult[];
 }
 
 const samples: Record<string, Samples> = Object.fromEntries(
-  [...SYSTEMS, 'switchyard (lease 5 s)'].map((name) => [name, { enqueue: [], process: { 1: [], 2: [], 4: [] }, p50: [], p99: [], recovery: [] }]),
+  SYSTEMS.map((name) => [name, { enqueue: [], process: { 1: [], 2: [], 4: [] }, p50: [], p99: [] }]),
 );
 
 const slug = (name: string) => name.replace(/[^a-z0-9]+/gi, '_').toLowerCase();
@@ -108,19 +124,27 @@ async function latencyPhase(server: BenchServer, name: string, roundNo: number) 
   }
 }
 
-/** The systems' recoveries run side by side (each in its own database): they mostly wait on timeouts. */
-async function recoveryPhase(server: BenchServer, names: string[], roundNo: number) {
-  const runs = [...names.map((name) => ({ name, make: factories[name]! }))];
-  if (names.includes('switchyard')) {
-    runs.push({ name: 'switchyard (lease 5 s)', make: () => switchyardSystem({ recoveryLeaseSeconds: 5, name: 'switchyard (lease 5 s)' }) });
-  }
+/**
+ * The systems' recoveries run side by side (each in its own database): they mostly wait on timeouts.
+ * Recovery depends on the system's crash handling, not on its throughput settings: one row each, and
+ * switchyard once more with a 5 s lease.
+ */
+const recoveryRows: Record<string, () => QueueSystem> = {
+  switchyard: () => switchyardSystem({ name: 'switchyard' }),
+  [LEASE_5]: () => switchyardSystem({ name: LEASE_5, recoveryLeaseSeconds: 5 }),
+  'pg-boss': () => pgbossSystem(),
+  'graphile-worker': () => graphileSystem({ name: 'graphile-worker', localQueueSize: 500 }),
+};
+const recoveries: Record<string, RecoveryResult[]> = Object.fromEntries(Object.keys(recoveryRows).map((name) => [name, []]));
+
+async function recoveryPhase(server: BenchServer, roundNo: number) {
   await Promise.all(
-    runs.map(async ({ name, make }) => {
-      const system = make();
+    rotate(Object.keys(recoveryRows), roundNo).map(async (name) => {
+      const system = recoveryRows[name]!();
       await system.setup(await server.freshDatabase(`peers_${slug(name)}_recovery`));
       try {
         const result = await system.recovery!(HELD, CAP_MS);
-        samples[name]!.recovery.push(result);
+        recoveries[name]!.push(result);
         log(
           `round ${roundNo} ${name.padEnd(16)} recovery: ${result.recovered}/${result.held} jobs ` +
             (result.seconds === null ? `not within ${result.capSeconds} s` : `in ${round(result.seconds, 1)} s`),
@@ -134,6 +158,7 @@ async function recoveryPhase(server: BenchServer, names: string[], roundNo: numb
 
 async function main() {
   const began = Date.now();
+  const loadAtStart = loadavg();
   const server = await startBenchServer();
   try {
     const postgres = await server.postgresVersion();
@@ -144,13 +169,13 @@ async function main() {
         for (const workers of WORKERS) for (const name of order) await processPhase(server, name, workers, r + 1);
       }
       if (PHASES.has('latency')) for (const name of order) await latencyPhase(server, name, r + 1);
-      if (PHASES.has('recovery') && r < RECOVERY_ROUNDS) await recoveryPhase(server, order, r + 1);
+      if (PHASES.has('recovery') && r < RECOVERY_ROUNDS) await recoveryPhase(server, r + 1);
     }
     const report = summarize();
     printTable(report);
     // A run with the knobs turned (fewer rounds, some systems or phases) must not replace the record.
     const knobs = ['BENCH_ROUNDS', 'BENCH_JOBS', 'BENCH_RECOVERY_CAP_S', 'BENCH_RECOVERY_ROUNDS', 'BENCH_PHASES', 'BENCH_SYSTEMS',
-      'BENCH_SY_CONCURRENCY', 'BENCH_SY_BATCH', 'BENCH_PGBOSS_WORK_CALLS', 'BENCH_PGBOSS_BATCH', 'BENCH_GRAPHILE_CONCURRENCY'];
+      'BENCH_SY_BEST', 'BENCH_PGBOSS_LOCAL_CONCURRENCY', 'BENCH_PGBOSS_BATCH'];
     const file = knobs.some((knob) => process.env[knob] !== undefined) ? 'queue-peers.tmp.json' : 'queue-peers.json';
     saveResult(file, {
       date: new Date().toISOString(),
@@ -167,12 +192,17 @@ async function main() {
         'one embedded Postgres (default durability), one database per system; systems alternated, order rotated ' +
         'each round; medians over rounds. Each database is ANALYZEd after the bulk enqueue (untimed). Processing rate = ' +
         'jobs / time from the start of processing until the database shows every job finished. ' +
-        'Recovery phases of all systems run side by side.',
+        'Recovery phases of all systems run side by side. The machine is shared (2 cores, other work running): ' +
+        'compare systems within this run (the ratios), not figures across runs.',
+      loadAverage: { start: loadAtStart, end: loadavg() },
       configuration: Object.fromEntries(SYSTEMS.map((name) => [name, factories[name]!().configuration ?? {}])),
+      jobsInFlight: Object.fromEntries(SYSTEMS.map((name) => [name, factories[name]!().jobsInFlight])),
       medians: report.medians,
+      recovery: report.recovery,
       ratios: report.ratios,
       bar: report.bar,
       samples,
+      recoverySamples: recoveries,
     });
     log(`saved bench/results/${file} (${Math.round((Date.now() - began) / 1000)} s)`);
   } finally {
@@ -185,82 +215,75 @@ interface Medians {
   process: Record<number, number>;
   p50: number;
   p99: number;
-  recoverySeconds: number | null;
-  recoveryNote: string;
+}
+
+interface Recovery {
+  seconds: number | null;
+  mechanism: string;
 }
 
 function summarize() {
   const medians: Record<string, Medians> = {};
   for (const [name, s] of Object.entries(samples)) {
-    const recovered = s.recovery.map((r) => r.seconds);
-    const within = recovered.filter((v): v is number => v !== null);
-    // A median over rounds where some did not finish within the cap: over the cap if most did not.
-    const recoverySeconds = within.length * 2 > recovered.length ? median(within) : null;
     medians[name] = {
       enqueue: round(median(s.enqueue), 0),
       process: Object.fromEntries(WORKERS.map((w) => [w, round(median(s.process[w]!), 0)])),
       p50: round(median(s.p50), 2),
       p99: round(median(s.p99), 2),
-      recoverySeconds: recoverySeconds === null ? null : round(recoverySeconds, 1),
-      recoveryNote: s.recovery[0]?.mechanism ?? '',
     };
   }
-  const sy = medians.switchyard;
-  const ratios: Record<string, Record<string, number | string | null>> = {};
+  const recovery: Record<string, Recovery> = {};
+  for (const [name, results] of Object.entries(recoveries)) {
+    if (results.length === 0) continue;
+    const within = results.map((r) => r.seconds).filter((v): v is number => v !== null);
+    // A median over rounds where some did not finish within the cap: over the cap if most did not.
+    const seconds = within.length * 2 > results.length ? round(median(within), 1) : null;
+    recovery[name] = { seconds, mechanism: results[0]!.mechanism };
+  }
+  // Ratios of each switchyard row to each peer (within this run: the machine's noise cancels out).
+  const ratios: Record<string, Record<string, Record<string, number>>> = {};
   const bar: Record<string, boolean> = {};
-  if (sy) {
+  for (const ours of OURS) {
+    const sy = medians[ours]!;
+    ratios[ours] = {};
     for (const peer of PEERS) {
       const p = medians[peer]!;
-      ratios[peer] = {
+      ratios[ours]![peer] = {
         enqueue: round(sy.enqueue / p.enqueue, 2),
         ...Object.fromEntries(WORKERS.map((w) => [`process_${w}`, round(sy.process[w]! / p.process[w]!, 2)])),
         p50: round(sy.p50 / p.p50, 2),
         p99: round(sy.p99 / p.p99, 2),
-        recovery:
-          sy.recoverySeconds === null
-            ? null
-            : p.recoverySeconds === null
-              ? `< ${round(sy.recoverySeconds / (CAP_MS / 1000), 2)}`
-              : round(sy.recoverySeconds / p.recoverySeconds, 2),
       };
-      for (const w of WORKERS) bar[`process_${w}_at_or_above_${peer}`] = sy.process[w]! >= p.process[w]!;
+      if (PHASES.has('process')) for (const w of WORKERS) bar[`${ours} process_${w} >= ${peer}`] = sy.process[w]! >= p.process[w]!;
+      if (PHASES.has('latency')) bar[`${ours} p99 <= ${peer}`] = sy.p99 <= p.p99;
     }
-    if (medians['graphile-worker']) bar.p99_no_worse_than_graphile_worker = sy.p99 <= medians['graphile-worker'].p99;
   }
-  return { medians, ratios, bar };
+  return { medians, recovery, ratios, bar };
 }
 
-function printTable({ medians, ratios, bar }: ReturnType<typeof summarize>) {
-  const names = [...SYSTEMS];
-  const cap = `> ${CAP_MS / 1000} s`;
-  const rows: [string, (m: Medians) => string, (peer: string) => string][] = [
-    ['bulk enqueue (jobs/s)', (m) => fmt(m.enqueue), (p) => x(ratios[p]?.enqueue)],
-    ...WORKERS.map(
-      (w) =>
-        [`process, ${w} worker${w > 1 ? 's' : ''} (jobs/s)`, (m: Medians) => fmt(m.process[w]!), (p: string) => x(ratios[p]?.[`process_${w}`])] as [
-          string,
-          (m: Medians) => string,
-          (peer: string) => string,
-        ],
-    ),
-    ['latency p50 (ms)', (m) => String(m.p50), (p) => x(ratios[p]?.p50)],
-    ['latency p99 (ms)', (m) => String(m.p99), (p) => x(ratios[p]?.p99)],
-    ['recovery after SIGKILL (s)', (m) => (m.recoverySeconds === null ? cap : String(m.recoverySeconds)), (p) => x(ratios[p]?.recovery)],
+function printTable({ medians, recovery, ratios, bar }: ReturnType<typeof summarize>) {
+  const rows: [string, (m: Medians) => string][] = [
+    ['bulk enqueue (jobs/s)', (m) => fmt(m.enqueue)],
+    ...WORKERS.map((w) => [`process, ${w} worker${w > 1 ? 's' : ''} (jobs/s)`, (m: Medians) => fmt(m.process[w]!)] as [string, (m: Medians) => string]),
+    ['latency p50 (ms)', (m) => String(m.p50)],
+    ['latency p99 (ms)', (m) => String(m.p99)],
   ];
-  const header = ['', ...names, ...PEERS.map((p) => `switchyard/${p}`)];
-  const lines = rows.map(([label, value, ratio]) => [label, ...names.map((n) => value(medians[n]!)), ...PEERS.map(ratio)]);
-  const table = [header, header.map(() => '---'), ...lines];
-  console.log('\n' + table.map((cells) => `| ${cells.join(' | ')} |`).join('\n'));
-  const lease5 = medians['switchyard (lease 5 s)'];
-  if (lease5?.recoverySeconds !== undefined && samples['switchyard (lease 5 s)']!.recovery.length > 0) {
-    console.log(`\nswitchyard with JOBS_LEASE_S=5: recovery ${lease5.recoverySeconds === null ? cap : `${lease5.recoverySeconds} s`}`);
+  const table = (header: string[], lines: string[][]) =>
+    console.log('\n' + [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n'));
+  table(['', ...SYSTEMS], rows.map(([label, value]) => [label, ...SYSTEMS.map((n) => value(medians[n]!))]));
+  for (const ours of OURS) {
+    table(
+      [`${ours} / peer`, ...PEERS],
+      ['enqueue', ...WORKERS.map((w) => `process_${w}`), 'p50', 'p99'].map((key) => [key, ...PEERS.map((p) => x(ratios[ours]?.[p]?.[key]))]),
+    );
   }
-  console.log(`\nmedians of ${ROUNDS} rounds (recovery: ${Math.min(ROUNDS, RECOVERY_ROUNDS)}); bar: ${JSON.stringify(bar)}`);
+  const cap = `> ${CAP_MS / 1000} s`;
+  for (const [name, r] of Object.entries(recovery)) console.log(`recovery after SIGKILL, ${name}: ${r.seconds === null ? cap : `${r.seconds} s`}`);
+  console.log(`\nmedians of ${ROUNDS} rounds (recovery: ${Math.min(ROUNDS, RECOVERY_ROUNDS)}); bar: ${JSON.stringify(bar, null, 1)}`);
 }
 
-function x(value: number | string | null | undefined): string {
-  if (value === null || value === undefined || Number.isNaN(value)) return 'n/a';
-  return typeof value === 'number' ? `${value}x` : `${value}x`;
+function x(value: number | undefined): string {
+  return value === undefined || !Number.isFinite(value) ? 'n/a' : `${value}x`;
 }
 
 function fmt(value: number): string {

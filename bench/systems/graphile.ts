@@ -2,25 +2,36 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { Logger, makeWorkerUtils, run, runMigrations, type Runner, type WorkerUtils } from 'graphile-worker';
 import { forkDoomedWorker } from './child';
-import { startClock, waitFor, type QueueSystem, type RecoveryResult } from './types';
+import { latencyProbe, recoveryTracker, startClock, type QueueSystem, type RecoveryResult } from './types';
 
 /**
- * graphile-worker 0.16, configured for throughput as its performance page recommends: a worker is one
- * run() instance (its own pool) with concurrency 24 and maxPoolSize 25 (the page's perfTest settings;
- * localQueue and completeJobBatchDelay only exist from 0.17, which needs Node 22), prepared statements
- * on (the default), LISTEN/NOTIFY for new jobs (built in); bulk enqueue with the add_jobs() SQL function.
- * On this 2-CPU machine concurrency 24 also processed faster than 8 or 64.
+ * graphile-worker 0.18, configured as its performance page's benchmark: a worker is one run()
+ * instance (its own pool) with concurrency 24 and maxPoolSize 25, a local queue (`localQueue.size`
+ * jobs fetched and locked per round trip, handed to the 24 slots as they free up), completions and
+ * failures batched (`completeJobBatchDelay` / `failJobBatchDelay` 0), prepared statements on (the
+ * default), LISTEN/NOTIFY for new jobs (built in); bulk enqueue with the add_jobs() SQL function.
  */
-export const GRAPHILE_CONCURRENCY = Number(process.env.BENCH_GRAPHILE_CONCURRENCY ?? 24);
+export const GRAPHILE_CONCURRENCY = 24;
 const POOL = GRAPHILE_CONCURRENCY + 1;
 const silent = new Logger(() => () => {});
 
-export function graphileSystem(): QueueSystem {
+export interface GraphileOptions {
+  name?: string;
+  /** Jobs fetched (and locked) per round trip into the worker's local queue. */
+  localQueueSize: number;
+}
+
+export function graphileSystem(options: GraphileOptions): QueueSystem {
   let url = '';
   let client: pg.Pool;
   let utils: WorkerUtils | undefined;
   const runners: Runner[] = [];
-  const start = (taskList: Parameters<typeof run>[0]['taskList'], options: Partial<Parameters<typeof run>[0]> = {}) =>
+  const batching = {
+    localQueue: { size: options.localQueueSize },
+    completeJobBatchDelay: 0,
+    failJobBatchDelay: 0,
+  };
+  const start = (taskList: Parameters<typeof run>[0]['taskList'], settings: Partial<Parameters<typeof run>[0]> = {}) =>
     run({
       connectionString: url,
       concurrency: GRAPHILE_CONCURRENCY,
@@ -28,7 +39,8 @@ export function graphileSystem(): QueueSystem {
       noHandleSignals: true,
       logger: silent,
       taskList,
-      ...options,
+      preset: { worker: batching },
+      ...settings,
     }).then((runner) => (runners.push(runner), runner));
   const addJobs = async (identifier: string, count: number) => {
     const chunk = 5_000;
@@ -48,10 +60,13 @@ export function graphileSystem(): QueueSystem {
   };
 
   return {
-    name: 'graphile-worker',
+    name: options.name ?? `graphile-worker (local queue ${options.localQueueSize})`,
+    jobsInFlight: `${GRAPHILE_CONCURRENCY} running + up to ${options.localQueueSize} locked in the local queue`,
     configuration: {
-      version: '0.16.6',
-      worker: `one run() instance, concurrency ${GRAPHILE_CONCURRENCY}, maxPoolSize ${POOL}, prepared statements on, LISTEN/NOTIFY, pollInterval 2000 (default)`,
+      version: '0.18.0',
+      worker:
+        `one run() instance per worker: concurrency ${GRAPHILE_CONCURRENCY}, maxPoolSize ${POOL}, localQueue { size: ${options.localQueueSize} }, ` +
+        'completeJobBatchDelay 0, failJobBatchDelay 0, prepared statements on, LISTEN/NOTIFY, pollInterval 2000 (default)',
       enqueue: 'SELECT graphile_worker.add_jobs(specs) per 5,000 jobs',
       latency: 'WorkerUtils.addJob() (add_job); the worker wakes on NOTIFY jobs:insert',
       recovery: 'defaults (open source): a locked job is released only after 4 hours',
@@ -69,6 +84,7 @@ export function graphileSystem(): QueueSystem {
       // The clock starts at the first job fetch (run() also checks migrations and sets up LISTEN first).
       const events = new EventEmitter();
       events.once('worker:getJob:start', () => clock.begin());
+      events.once('localQueue:getJobs:complete', () => clock.begin());
       const started = await Promise.all(
         Array.from({ length: workers }, () => start({ noop: async () => void clock.tick() }, { events: events as never })),
       );
@@ -80,23 +96,10 @@ export function graphileSystem(): QueueSystem {
       return ms;
     },
     async latency(count, perSecond) {
-      const samples: number[] = [];
+      const probe = latencyProbe();
       utils ??= await makeWorkerUtils({ connectionString: url, logger: silent });
-      const worker = await start({
-        timed: async (payload) => {
-          samples.push(performance.timeOrigin + performance.now() - (payload as { enqueuedAt: number }).enqueuedAt);
-        },
-      });
-      const interval = 1_000 / perSecond;
-      const begin = performance.now();
-      for (let i = 0; i < count; i++) {
-        const due = begin + i * interval;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const enqueuedAt = performance.timeOrigin + performance.now();
-        void utils.addJob('timed', { enqueuedAt });
-      }
-      while (samples.length < count) await new Promise((r) => setTimeout(r, 10));
+      const worker = await start({ timed: async (payload) => probe.started((payload as { enqueuedAt: number }).enqueuedAt) });
+      const samples = await probe.trickle(count, perSecond, (enqueuedAt) => utils!.addJob('timed', { enqueuedAt }));
       await stop(worker);
       return samples;
     },
@@ -106,29 +109,21 @@ export function graphileSystem(): QueueSystem {
       const { rows } = await client.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE locked_at IS NOT NULL`);
       const holding = rows[0].n as number;
       const killedAt = await doomed.kill();
-      const done = new Set<string>();
-      let lastAt = 0;
+      const tracker = recoveryTracker();
       // The survivor, in graphile-worker's default configuration.
       const survivor = await start(
-        {
-          slow: async (_payload, helpers) => {
-            const id = String(helpers.job.id);
-            if (!done.has(id)) (done.add(id), (lastAt = performance.now()));
-          },
-        },
-        { concurrency: 1, maxPoolSize: 10 },
+        { slow: async (_payload, helpers) => tracker.ran(helpers.job.id) },
+        { concurrency: 1, maxPoolSize: 10, preset: {} },
       );
-      const all = await waitFor(() => done.size >= holding, capMs - (performance.now() - killedAt), 100);
-      await stop(survivor);
-      return {
-        held: holding,
-        recovered: done.size,
-        seconds: all ? (lastAt - killedAt) / 1000 : null,
-        capSeconds: capMs / 1000,
-        mechanism:
-          'a locked job stays locked until locked_at is 4 hours old (fixed in the open-source edition; ' +
+      const result = await tracker.result(
+        holding,
+        killedAt,
+        capMs,
+        'a locked job stays locked until locked_at is 4 hours old (fixed in the open-source edition; ' +
           'Worker Pro adds heartbeats and a configurable sweep): ~4 h by design',
-      };
+      );
+      await stop(survivor);
+      return result;
     },
     async teardown() {
       await Promise.all(runners.splice(0).map((runner) => runner.stop().catch(() => {})));

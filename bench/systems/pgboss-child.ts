@@ -2,7 +2,7 @@
  * The pg-boss worker that gets killed in the recovery benchmark: one work() fetching `hold` jobs
  * whose handler never returns. argv: database url, queue, jobs to hold.
  */
-import PgBoss from 'pg-boss';
+import { PgBoss } from 'pg-boss';
 
 const [url, queue, hold] = process.argv.slice(2);
 const boss = new PgBoss({ connectionString: url!, application_name: 'bench-pgboss-doomed' });

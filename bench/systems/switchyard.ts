@@ -4,37 +4,47 @@ import { sql } from 'drizzle-orm';
 import { createDatabase, type Database } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
 import { parseConfig } from '../../lib/config';
-import { enqueue, enqueueMany } from '../../lib/jobs';
+import { enqueue, enqueueMany, listenForJobs, type JobListener } from '../../lib/jobs';
 import { Runner, defineHandler, type HandlerRegistry } from '../../lib/jobs/runner';
 import { forkDoomedWorker } from './child';
-import { startClock, type QueueSystem, type RecoveryResult } from './types';
+import { latencyProbe, recoveryTracker, startClock, type QueueSystem, type RecoveryResult } from './types';
 
 /**
  * switchyard's queue as the product runs it: each worker is a Runner with its own pool (as each
- * Vercel function instance has), claiming batches and settling them in one statement each.
+ * Vercel function instance has), claiming batches and settling them in one statement each. Jobs are
+ * spread over `users` users: fairness and the per-user cap are enforced on every claim.
  */
-const USERS = 50;
-const POOL = 4;
+const defaults = parseConfig({});
 
 export interface SwitchyardOptions {
-  /** Jobs each runner runs at once (default 50). */
-  concurrency?: number;
-  /** Jobs per claim (default 50). */
-  batchSize?: number;
-  /** Lease of the runner that gets killed in the recovery benchmark (default: the product's, JOBS_LEASE_S). */
-  recoveryLeaseSeconds?: number;
   name?: string;
+  /** Handlers each runner runs at once (default: JOBS_RUNNER_CONCURRENCY). */
+  concurrency?: number;
+  /** Most jobs per claim (default: JOBS_RUNNER_BATCH_SIZE). */
+  batchSize?: number;
+  /** Running jobs per user (default: JOBS_PER_USER_RUNNING_CAP; the config allows 1 to 100). */
+  perUserCap?: number;
+  /** Users the jobs are spread over (default 50). */
+  users?: number;
+  /** Users in job_users without any work (default 0). */
+  idleUsers?: number;
+  /** Lease of the runner that gets killed in the recovery benchmark (default: JOBS_LEASE_S). */
+  recoveryLeaseSeconds?: number;
 }
 
 export function switchyardSystem(options: SwitchyardOptions = {}): QueueSystem {
-  const defaults = parseConfig({});
-  const CONCURRENCY = options.concurrency ?? 50;
-  const BATCH = options.batchSize ?? 50;
+  const concurrency = options.concurrency ?? defaults.JOBS_RUNNER_CONCURRENCY;
+  const batchSize = options.batchSize ?? defaults.JOBS_RUNNER_BATCH_SIZE;
+  const perUserCap = options.perUserCap ?? defaults.JOBS_PER_USER_RUNNING_CAP;
+  const users = options.users ?? 50;
+  const idleUsers = options.idleUsers ?? 0;
   const recoveryLease = options.recoveryLeaseSeconds ?? defaults.JOBS_LEASE_S;
+  const poolMax = defaults.DATABASE_POOL_MAX;
   let url = '';
   let main: Database;
   const pools: Database[] = [];
-  const newPool = (max: number) => {
+  const listeners: JobListener[] = [];
+  const newPool = (max = poolMax) => {
     const database = createDatabase({
       connectionString: url,
       max,
@@ -46,32 +56,39 @@ export function switchyardSystem(options: SwitchyardOptions = {}): QueueSystem {
     pools.push(database);
     return database;
   };
-  const runnerFor = (database: Database, handlers: HandlerRegistry) =>
+  const runnerFor = (database: Database, handlers: HandlerRegistry, settings: Partial<ConstructorParameters<typeof Runner>[0]> = {}) =>
     new Runner({
       db: database.db,
       handlers,
       logger: pino({ level: 'silent' }),
-      concurrency: CONCURRENCY,
-      batchSize: BATCH,
+      concurrency,
+      batchSize,
       leaseSeconds: defaults.JOBS_LEASE_S,
-      perUserCap: CONCURRENCY * 8,
-      backoffBaseMs: 1_000,
-      backoffMaxMs: 60_000,
+      perUserCap,
+      backoffBaseMs: defaults.JOBS_BACKOFF_BASE_MS,
+      backoffMaxMs: defaults.JOBS_BACKOFF_MAX_MS,
+      ...settings,
     });
 
   return {
     name: options.name ?? 'switchyard',
+    jobsInFlight:
+      `${concurrency} handlers at once, plus up to ${batchSize} claimed ahead while the handlers are quick ` +
+      `(at most ${perUserCap} per user, ${perUserCap * users} over the ${users} users)`,
     configuration: {
-      worker: `Runner with its own pg pool (max ${POOL}), concurrency ${CONCURRENCY}, batchSize ${BATCH}`,
+      worker: `Runner with its own pg pool (max ${poolMax}): concurrency ${concurrency}, batchSize ${batchSize}, per-user cap ${perUserCap}, lease ${defaults.JOBS_LEASE_S} s`,
       enqueue: 'enqueueMany: one INSERT ... SELECT FROM unnest(...) per 5,000 jobs',
-      users: `jobs spread over ${USERS} users (fairness and per-user cap enforced on every claim)`,
-      latency: 'enqueue(), then runner.kick() (the webhook path) on an idle, warm runner',
+      users: `jobs spread over ${users} users${idleUsers ? `, plus ${idleUsers.toLocaleString('en-US')} users in job_users without work` : ''} (fairness and the per-user cap enforced on every claim)`,
+      latency: 'enqueue() on the producer\'s pool; the idle runner is woken by LISTEN/NOTIFY (listenForJobs), no in-process kick',
       recovery: `lease ${recoveryLease} s; survivor: a Runner with the product defaults (lib/config.ts)`,
     },
     async setup(databaseUrl) {
       url = databaseUrl;
       await runMigrations(url);
-      main = newPool(POOL);
+      main = newPool(4);
+      if (idleUsers > 0) {
+        await main.db.execute(sql`INSERT INTO job_users (user_id) SELECT 'idle-' || g FROM generate_series(1, ${idleUsers}) g`);
+      }
     },
     async bulkEnqueue(count) {
       const chunk = 5_000;
@@ -79,7 +96,7 @@ export function switchyardSystem(options: SwitchyardOptions = {}): QueueSystem {
         const size = Math.min(chunk, count - offset);
         await enqueueMany(
           main.db,
-          Array.from({ length: size }, (_, i) => ({ kind: 'noop', userId: `user-${(offset + i) % USERS}` })),
+          Array.from({ length: size }, (_, i) => ({ kind: 'noop', userId: `user-${(offset + i) % users}` })),
         );
       }
     },
@@ -88,7 +105,7 @@ export function switchyardSystem(options: SwitchyardOptions = {}): QueueSystem {
       const handlers = {
         noop: defineHandler({ payload: z.unknown(), run: async () => clock.tick() }),
       };
-      const runners = Array.from({ length: workers }, () => runnerFor(newPool(POOL), handlers));
+      const runners = Array.from({ length: workers }, () => runnerFor(newPool(), handlers));
       clock.begin();
       const passes = runners.map((runner) => runner.run({ deadline: Date.now() + 600_000 }));
       const ms = await clock.finished(async () => {
@@ -99,30 +116,19 @@ export function switchyardSystem(options: SwitchyardOptions = {}): QueueSystem {
       return ms;
     },
     async latency(count, perSecond) {
-      const samples: number[] = [];
-      const database = newPool(POOL);
-      const handlers = {
-        timed: defineHandler({
-          payload: z.object({ enqueuedAt: z.number() }),
-          run: async ({ enqueuedAt }) => void samples.push(performance.timeOrigin + performance.now() - enqueuedAt),
-        }),
-      };
-      const runner = runnerFor(database, handlers);
-      // An idle runner, as a warm function instance would be; the producer's kick() wakes it.
-      const pass = runner.kick({ deadline: Date.now() + 600_000, idleMs: 2_000, pollMs: 1_000 });
-      const interval = 1_000 / perSecond;
-      const start = performance.now();
-      for (let i = 0; i < count; i++) {
-        const due = start + i * interval;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const enqueuedAt = performance.timeOrigin + performance.now();
-        void enqueue(main.db, { kind: 'timed', userId: `user-${i % USERS}`, payload: { enqueuedAt } }).then(() =>
-          runner.kick({ deadline: Date.now() + 600_000, idleMs: 2_000 }),
-        );
-      }
-      while (samples.length < count) await new Promise((r) => setTimeout(r, 10));
-      await pass;
+      const probe = latencyProbe();
+      const runner = runnerFor(newPool(), {
+        timed: defineHandler({ payload: z.object({ enqueuedAt: z.number() }), run: async ({ enqueuedAt }) => probe.started(enqueuedAt) }),
+      });
+      // A long-lived runner (as the local server runs one), idle between jobs, woken by NOTIFY.
+      const pass = () => void runner.kick({ deadline: Date.now() + 600_000, idleMs: 2_000, pollMs: 1_000 });
+      const listener = listenForJobs({ connectionString: url, onJobs: pass, applicationName: 'bench-switchyard-listener' });
+      listeners.push(listener);
+      const samples = await probe.trickle(count, perSecond, (enqueuedAt, i) =>
+        enqueue(main.db, { kind: 'timed', userId: `user-${i % users}`, payload: { enqueuedAt } }),
+      );
+      await listener.close();
+      await runner.run({ deadline: Date.now() });
       return samples;
     },
     async recovery(held, capMs): Promise<RecoveryResult> {
@@ -138,45 +144,36 @@ export function switchyardSystem(options: SwitchyardOptions = {}): QueueSystem {
       const killedAt = await doomed.kill();
 
       // The survivor: a warm runner with the product's defaults, as a function instance runs it.
-      const done = new Set<number>();
-      let lastAt = 0;
-      const survivor = new Runner({
-        db: newPool(defaults.DATABASE_POOL_MAX).db,
-        handlers: {
-          slow: defineHandler({
-            payload: z.unknown(),
-            run: async (_, { job }) => {
-              if (!done.has(job.id)) lastAt = performance.now();
-              done.add(job.id);
-            },
-          }),
+      const tracker = recoveryTracker();
+      const survivor = runnerFor(
+        newPool(),
+        { slow: defineHandler({ payload: z.unknown(), run: async (_, { job }) => tracker.ran(job.id) }) },
+        {
+          concurrency: defaults.JOBS_RUNNER_CONCURRENCY,
+          batchSize: defaults.JOBS_RUNNER_BATCH_SIZE,
+          perUserCap: defaults.JOBS_PER_USER_RUNNING_CAP,
         },
-        logger: pino({ level: 'silent' }),
-        concurrency: defaults.JOBS_RUNNER_CONCURRENCY,
-        batchSize: defaults.JOBS_RUNNER_BATCH_SIZE,
-        leaseSeconds: defaults.JOBS_LEASE_S,
-        perUserCap: defaults.JOBS_PER_USER_RUNNING_CAP,
-        backoffBaseMs: defaults.JOBS_BACKOFF_BASE_MS,
-        backoffMaxMs: defaults.JOBS_BACKOFF_MAX_MS,
-      });
+      );
       // A warm runner: each pass sweeps lapsed leases when it starts and every <=5 s while it runs,
       // and ends 5 s after the queue went idle; the next one starts at once (as kicks and crons do).
-      while (done.size < holding && performance.now() - killedAt < capMs) {
-        const left = capMs - (performance.now() - killedAt);
-        await survivor.run({ deadline: Date.now() + left, idleMs: Math.min(5_000, left), pollMs: 1_000 });
-      }
-      const all = done.size >= holding;
-      return {
-        held: holding,
-        recovered: done.size,
-        seconds: all ? (lastAt - killedAt) / 1000 : null,
-        capSeconds: capMs / 1000,
-        mechanism:
-          `lease ${recoveryLease} s, renewed by heartbeats; a running pass reclaims lapsed leases every <=5 s ` +
+      const passes = (async () => {
+        while (tracker.count < holding && performance.now() - killedAt < capMs) {
+          const left = capMs - (performance.now() - killedAt);
+          await survivor.run({ deadline: Date.now() + left, idleMs: Math.min(5_000, left), pollMs: 1_000 });
+        }
+      })();
+      const result = await tracker.result(
+        holding,
+        killedAt,
+        capMs,
+        `lease ${recoveryLease} s, renewed by heartbeats; a running pass reclaims lapsed leases every <=5 s ` +
           '(the attempt counts), and every cron pass (each minute) does too',
-      };
+      );
+      await passes;
+      return result;
     },
     async teardown() {
+      await Promise.all(listeners.splice(0).map((listener) => listener.close()));
       await Promise.all(pools.splice(0).map((p) => p.close()));
     },
   };

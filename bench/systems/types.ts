@@ -1,6 +1,8 @@
 /** What the queue benchmarks ask of each system, so that all are measured the same way. */
 export interface QueueSystem {
   name: string;
+  /** Jobs each worker holds at most (running, or fetched and waiting in the worker), as configured. */
+  jobsInFlight: string;
   /** How this system is configured for the benchmark (printed and saved with the results). */
   configuration?: Record<string, unknown>;
   /** Creates the system's schema in its own, empty database. */
@@ -14,8 +16,8 @@ export interface QueueSystem {
    */
   processAll(count: number, workers: number): Promise<number>;
   /**
-   * One worker, idle queue; enqueues `count` jobs at `perSecond` the way a producer would, and
-   * returns each job's enqueue-to-start latency in ms.
+   * One worker, idle queue; enqueues `count` jobs at `perSecond` the way a producer in another
+   * process would (no in-process nudge), and returns each job's enqueue-to-start latency in ms.
    */
   latency(count: number, perSecond: number): Promise<number[]>;
   /**
@@ -83,6 +85,64 @@ export function startClock(count: number) {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across the producer and the handler. */
+export const epochMs = () => performance.timeOrigin + performance.now();
+
+/**
+ * The latency phase, the same for every system: the handler calls `started(enqueuedAt)` with the
+ * time the producer stamped into the job; `trickle` enqueues `count` jobs at `perSecond` through
+ * `send` (fired without waiting, as independent producers would) and resolves with every job's
+ * enqueue-to-start latency once all have started.
+ */
+export function latencyProbe() {
+  const samples: number[] = [];
+  return {
+    started(enqueuedAt: number) {
+      samples.push(epochMs() - enqueuedAt);
+    },
+    async trickle(count: number, perSecond: number, send: (enqueuedAt: number, index: number) => Promise<unknown>): Promise<number[]> {
+      const interval = 1_000 / perSecond;
+      const begin = performance.now();
+      for (let i = 0; i < count; i++) {
+        const wait = begin + i * interval - performance.now();
+        if (wait > 0) await sleep(wait);
+        void send(epochMs(), i).catch((error) => console.error('enqueue failed:', error));
+      }
+      while (samples.length < count) await sleep(10);
+      return samples;
+    },
+  };
+}
+
+/**
+ * The recovery phase's bookkeeping: which of the killed worker's jobs the survivor ran, and when
+ * the last of them started.
+ */
+export function recoveryTracker() {
+  const done = new Set<string>();
+  let lastAt = 0;
+  return {
+    ran(id: string | number) {
+      const key = String(id);
+      if (!done.has(key)) (done.add(key), (lastAt = performance.now()));
+    },
+    get count() {
+      return done.size;
+    },
+    /** Waits until `held` jobs ran or the cap passes, and reports it. */
+    async result(held: number, killedAt: number, capMs: number, mechanism: string): Promise<RecoveryResult> {
+      const all = await waitFor(() => done.size >= held, capMs - (performance.now() - killedAt), 100);
+      return {
+        held,
+        recovered: done.size,
+        seconds: all ? (lastAt - killedAt) / 1000 : null,
+        capSeconds: capMs / 1000,
+        mechanism,
+      };
+    },
+  };
+}
 
 /** Polls `condition` every `everyMs` until it holds or `timeoutMs` passes; returns whether it held. */
 export async function waitFor(condition: () => boolean, timeoutMs: number, everyMs = 20): Promise<boolean> {
