@@ -11,6 +11,7 @@ import {
   type JobContext,
   type JobHandler,
 } from '../jobs';
+import { DomainError } from '../errors';
 import { ConnectionCredentials } from '../providers/credentials';
 import { ProviderError, QuotaExhaustedError } from '../providers/errors';
 import { QuotaPacer } from '../providers/quota';
@@ -159,6 +160,10 @@ function settler(database: Db, action: Action, tool: ActionTool | undefined) {
 /** A refusal retrying cannot change, as the action's answer; null for what is worth another attempt. */
 function definitiveAnswer(error: unknown, provider: Provider): ActionError | null {
   if (error instanceof ActionFailure) return error.answer;
+  // Nango no longer holds the connection (deleted there): nothing to retry until it is reconnected.
+  if (error instanceof DomainError && error.code === 'not_found') {
+    return { status: 409, code: 'conflict', message: `${error.message}: reconnect ${provider}` };
+  }
   if (!(error instanceof ProviderError)) return null;
   if (error.isQuota) {
     return {

@@ -54,8 +54,13 @@ export async function performAction(
     throw error;
   }
   let action = submitted.action;
-  if (!isSettled(action) && config().ACTIONS_KICK_RUNNER) waitUntil(startRunner());
-  if (!isSettled(action)) action = await waitForAction(database, action, config().ACTIONS_WAIT_MS, request.signal);
+  const kick = config().ACTIONS_KICK_RUNNER ? () => waitUntil(startRunner()) : undefined;
+  if (!isSettled(action)) {
+    kick?.();
+    // A retry after a transient failure is due within the wait: the pass that ran the first attempt may
+    // have ended, so each look at a queued action starts one (or nudges the one under way).
+    action = await waitForAction(database, action, config().ACTIONS_WAIT_MS, request.signal, kick);
+  }
   context.logger.info({ actionId: action.id, tool: action.tool, status: action.status, replayed: submitted.replayed }, 'action');
   return actionResponse(action, context.requestId, submitted.replayed);
 }

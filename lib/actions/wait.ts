@@ -24,7 +24,14 @@ export const isSettled = (action: Pick<Action, 'status'>) => action.status === '
  * The action once it has finished, or as it is when `waitMs` has passed (or the client went away).
  * Polls the row, 25 ms first and backing off to 250 ms; an announcement from this process wakes it at once.
  */
-export async function waitForAction(db: DbOrTx, action: Action, waitMs: number, signal?: AbortSignal): Promise<Action> {
+export async function waitForAction(
+  db: DbOrTx,
+  action: Action,
+  waitMs: number,
+  signal?: AbortSignal,
+  /** Called at each look while the action waits in the queue (to start a runner pass for its retry). */
+  whileQueued?: () => void,
+): Promise<Action> {
   const deadline = Date.now() + waitMs;
   let current = action;
   let interval = FIRST_POLL_MS;
@@ -32,6 +39,7 @@ export async function waitForAction(db: DbOrTx, action: Action, waitMs: number, 
     await nap(action.id, Math.min(interval, deadline - Date.now()), signal);
     interval = Math.min(MAX_POLL_MS, interval * 2);
     current = (await findAction(db, action.id)) ?? current;
+    if (current.status === 'queued') whileQueued?.();
   }
   return current;
 }
