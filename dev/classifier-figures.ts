@@ -16,7 +16,12 @@ import {
   modelAloneAccuracy,
   signatureShare,
 } from '../tests/fixtures/gmail-evaluate';
-import { heldOutFirstBatchSize, heldOutMessages, heldOutSecondBatchEnd } from '../tests/fixtures/gmail-heldout';
+import {
+  heldOutFirstBatchSize,
+  heldOutMessages,
+  heldOutSecondBatchEnd,
+  heldOutThirdBatchEnd,
+} from '../tests/fixtures/gmail-heldout';
 import { labelledMessages } from '../tests/fixtures/gmail-labelled';
 
 const brief = process.argv.includes('--brief');
@@ -27,7 +32,8 @@ console.log(firstLine(formatAccuracy('held-out set (tests/fixtures/gmail-heldout
 const batches = [
   ['held-out batch 1 (written before the rework)', heldOutMessages.slice(0, heldOutFirstBatchSize)],
   ['held-out batch 2 (written after it)', heldOutMessages.slice(heldOutFirstBatchSize, heldOutSecondBatchEnd)],
-  ['held-out batch 3 (written after batch 2 was fixed)', heldOutMessages.slice(heldOutSecondBatchEnd)],
+  ['held-out batch 3 (written after batch 2 was fixed)', heldOutMessages.slice(heldOutSecondBatchEnd, heldOutThirdBatchEnd)],
+  ['held-out batch 4 (written after batch 3 was fixed; never fixed)', heldOutMessages.slice(heldOutThirdBatchEnd)],
 ] as const;
 for (const [label, set] of batches) {
   const a = classificationAccuracy(set);
