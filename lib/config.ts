@@ -218,6 +218,9 @@ const configSchema = z.object({
   /** Finished automation runs (completed, failed, skipped) and their steps. */
   RUNS_RETENTION_DAYS: intIn(1, 3_650, 90),
 
+  // Backups (npm run db:backup / db:restore): where pg_dump and pg_restore are, when not found by themselves
+  PG_BIN_DIR: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
+
   // Local development
   PORT: intIn(1, 65_535, 3000),
   EMBEDDED_POSTGRES_PORT: intIn(1, 65_535, 54_329),
