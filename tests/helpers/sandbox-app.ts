@@ -1,10 +1,9 @@
-import { startSandbox, FIREBASE_JWKS_PATH, type Sandbox } from '../../dev/sandbox/index';
+import { FIREBASE_JWKS_PATH, type Sandbox } from '../../dev/sandbox/index';
 import { resetNangoForTests } from '../../lib/providers/nango';
+import { NANGO_SECRET, PROJECT_ID, SIGNING_KEY, startTestSandbox } from './sandbox';
 import { startTestApp, type TestApp } from './server';
 
-export const SIGNING_KEY = 'test-webhook-signing-key';
-export const NANGO_SECRET = 'test-nango-secret';
-export const PROJECT_ID = 'switchyard-test';
+export { NANGO_SECRET, PROJECT_ID, SIGNING_KEY } from './sandbox';
 
 export interface SandboxedApp extends TestApp {
   sandbox: Sandbox;
@@ -16,13 +15,7 @@ export interface SandboxedApp extends TestApp {
 
 /** The API on a fresh database, with Nango, Google, Salesforce and Firebase played by the sandbox. */
 export async function startSandboxedApp(env: Record<string, string> = {}): Promise<SandboxedApp> {
-  const sandbox = await startSandbox({
-    port: 0,
-    seed: 7,
-    webhookSigningKey: SIGNING_KEY,
-    nangoSecretKey: NANGO_SECRET,
-    firebaseProjectId: PROJECT_ID,
-  });
+  const sandbox = await startTestSandbox({ seed: 7 });
   const app = await startTestApp({
     NANGO_HOST: sandbox.url,
     NANGO_SECRET_KEY: NANGO_SECRET,

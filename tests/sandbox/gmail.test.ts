@@ -2,7 +2,7 @@ import type { gmail_v1 } from '@googleapis/gmail';
 import PostalMime, { decodeWords } from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../dev/sandbox/index';
-import { failure, gmailClient, start } from './helpers';
+import { failure, gmailClient, startTestSandbox } from '../helpers/sandbox';
 
 type Part = gmail_v1.Schema$MessagePart;
 
@@ -24,7 +24,7 @@ const charsetOf = (part: Part) => /charset="?([^";]+)"?/i.exec(headerOf(part, 'C
 let all: gmail_v1.Schema$Message[] = [];
 
 beforeAll(async () => {
-  sandbox = await start();
+  sandbox = await startTestSandbox();
   sandbox.ensureUser(USER, { gmailThreads: THREADS });
   api = gmailClient(sandbox, sandbox.accessToken(USER, 'gmail'));
   // every thread, in full, through the real client
@@ -244,7 +244,7 @@ describe('Gmail history and sending', () => {
   });
 
   it('history.list answers 404 once startHistoryId is older than the kept history', async () => {
-    const small = await start({ historyKeep: 3, seed: 7 });
+    const small = await startTestSandbox({ historyKeep: 3, seed: 7 });
     try {
       small.ensureUser('h', { gmailThreads: 3 });
       const g = gmailClient(small, small.accessToken('h', 'gmail'));
@@ -322,9 +322,9 @@ describe('Gmail history and sending', () => {
 describe('Gmail generation', () => {
   it('is deterministic from seed + user id', async () => {
     const anchorTime = Date.UTC(2025, 0, 15);
-    const a = await start({ seed: 99, anchorTime });
-    const b = await start({ seed: 99, anchorTime });
-    const c = await start({ seed: 100, anchorTime });
+    const a = await startTestSandbox({ seed: 99, anchorTime });
+    const b = await startTestSandbox({ seed: 99, anchorTime });
+    const c = await startTestSandbox({ seed: 100, anchorTime });
     try {
       for (const s of [a, b, c]) s.ensureUser('det', { gmailThreads: 40 });
       const list = (s: Sandbox) => s.gmail.listThreads('det', { maxResults: 40 }).threads!.map((t) => t.id);
@@ -341,7 +341,7 @@ describe('Gmail generation', () => {
   });
 
   it('plans a 10,000-thread mailbox well under 2 s', async () => {
-    const big = await start({ seed: 5 });
+    const big = await startTestSandbox({ seed: 5 });
     try {
       const t0 = performance.now();
       big.ensureUser('big', { gmailThreads: 10_000 });

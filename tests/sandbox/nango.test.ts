@@ -1,13 +1,13 @@
 import { Nango } from '@nangohq/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../dev/sandbox/index';
-import { NANGO_SECRET, failure, gmailClient, start } from './helpers';
+import { NANGO_SECRET, failure, gmailClient, startTestSandbox } from '../helpers/sandbox';
 
 let sandbox: Sandbox;
 let nango: Nango;
 
 beforeAll(async () => {
-  sandbox = await start();
+  sandbox = await startTestSandbox();
   sandbox.ensureUser('alice', { gmailThreads: 20, calendarEvents: 5, leads: 5, contacts: 5, accounts: 5, opportunities: 5 });
   sandbox.ensureUser('bob', { gmailThreads: 5 });
   nango = new Nango({ host: sandbox.url, secretKey: NANGO_SECRET });

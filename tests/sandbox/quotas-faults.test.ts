@@ -1,14 +1,14 @@
 import { Nango } from '@nangohq/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../dev/sandbox/index';
-import { NANGO_SECRET, failure, gmailClient, header, start } from './helpers';
+import { NANGO_SECRET, failure, gmailClient, header, startTestSandbox } from '../helpers/sandbox';
 
 let sandbox: Sandbox;
 let now = Date.UTC(2025, 5, 1, 12, 0, 0);
 const clock = () => now;
 
 beforeAll(async () => {
-  sandbox = await start({ clock, anchorTime: now });
+  sandbox = await startTestSandbox({ clock, anchorTime: now });
   for (const u of ['q1', 'q2', 'f1', 'f2']) sandbox.ensureUser(u, { gmailThreads: 30 });
 });
 afterAll(() => sandbox.close());
@@ -105,7 +105,7 @@ describe('faults', () => {
     expect(failed.length / first.length).toBeLessThan(0.42);
     expect(sandbox.faultStats('gmail').errors).toBeGreaterThanOrEqual(failed.length);
 
-    const twin = await start({ clock, anchorTime: now });
+    const twin = await startTestSandbox({ clock, anchorTime: now });
     try {
       twin.ensureUser('f1', { gmailThreads: 30 });
       expect(await run(twin)).toEqual(first);
@@ -176,7 +176,7 @@ describe('faults', () => {
   });
 
   it('close() does not wait for hanging requests', async () => {
-    const s = await start();
+    const s = await startTestSandbox();
     s.ensureUser('h', { gmailThreads: 2 });
     s.setFaults('gmail', { hangRate: 1 });
     const pending = fetch(`${s.url}/gmail/v1/users/me/profile`, { headers: { Authorization: `Bearer ${s.accessToken('h', 'gmail')}` } }).catch((e: unknown) => e);

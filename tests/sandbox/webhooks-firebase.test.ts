@@ -12,7 +12,7 @@ import {
   syncSuccessPayload,
   type Sandbox,
 } from '../../dev/sandbox/index';
-import { PROJECT_ID, SIGNING_KEY, start } from './helpers';
+import { PROJECT_ID, SIGNING_KEY, startTestSandbox } from '../helpers/sandbox';
 
 let sandbox: Sandbox;
 let receiver: Server;
@@ -20,7 +20,7 @@ let receiverUrl: string;
 const received: Array<{ raw: Buffer; headers: IncomingHttpHeaders }> = [];
 
 beforeAll(async () => {
-  sandbox = await start();
+  sandbox = await startTestSandbox();
   sandbox.ensureUser('w1', { gmailThreads: 10, calendarEvents: 5, leads: 5, contacts: 2, accounts: 2, opportunities: 2 });
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -1,11 +1,13 @@
 import { auth, gmail, type gmail_v1 } from '@googleapis/gmail';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../dev/sandbox/index';
 
+/** The secrets the sandbox signs and checks with, and the Firebase project its tokens are for. */
 export const SIGNING_KEY = 'test-webhook-signing-key';
 export const NANGO_SECRET = 'test-nango-secret';
 export const PROJECT_ID = 'switchyard-test';
 
-export function start(opts: Partial<SandboxOptions> = {}): Promise<Sandbox> {
+/** The provider sandbox on a free port, with the test secrets (seed 42 unless given). */
+export function startTestSandbox(opts: Partial<SandboxOptions> = {}): Promise<Sandbox> {
   return startSandbox({
     port: 0,
     seed: 42,
