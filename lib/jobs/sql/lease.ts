@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
-import { ASYNC_COMMIT, executePrepared } from './prepared';
+import { ASYNC_COMMIT } from './prepared';
 import { param, rowCount, rows } from './result';
 import { RERUN_AFTER_CANCEL, releaseSlots, toSettledJob, type SettledJob } from './settle';
 
@@ -17,7 +17,7 @@ export async function heartbeat(
   leaseSeconds: number,
 ): Promise<LeaseState[]> {
   if (held.length === 0) return [];
-  const result = await executePrepared(db, 'heartbeat', sql`
+  const result = await db.execute(sql`
     UPDATE jobs j SET locked_until = now() + make_interval(secs => ${leaseSeconds}), updated_at = now()
     FROM unnest(${param(held.map((h) => h.id))}::bigint[], ${param(held.map((h) => h.attempt))}::int[]) AS h(id, attempt),
       ${ASYNC_COMMIT}
@@ -49,7 +49,7 @@ export async function setProgress(
 const RERUN = sql.raw(RERUN_AFTER_CANCEL);
 
 export async function reclaimExpired(db: DbOrTx, limit = 500): Promise<SettledJob[]> {
-  const result = await executePrepared(db, 'reclaim', sql`
+  const result = await db.execute(sql`
     WITH expired AS (
       SELECT id FROM jobs
       WHERE status = 'running' AND locked_until < now()

@@ -3,9 +3,11 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../../db/client';
 
 /**
- * The runner's hot statements (claim, settle, heartbeat, reclaim) as named prepared statements:
- * Postgres parses and plans each once per connection instead of on every call (planning the claim
- * cost as much as running it for small batches). The text of each is fixed, only its parameters vary.
+ * The claim as a named prepared statement: Postgres parses and plans it once per connection instead
+ * of on every call (planning the claim cost as much as running it for batches of a few jobs). Its
+ * text is fixed, only its parameters vary, and its generic plan is index probes per user. Not the
+ * settlement: its generic plan (unknown array sizes) hash-joins the running jobs and was several
+ * times slower than planning it each time.
  *
  * Only on a pool (`db.$client`); inside a caller's transaction the statement runs as usual. Behind a
  * pooler that cannot carry prepared statements (PgBouncer in transaction mode before 1.21, or without

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
 import type { JobStatus } from '../job';
-import { ASYNC_COMMIT, executePrepared } from './prepared';
+import { ASYNC_COMMIT } from './prepared';
 import { param, rows } from './result';
 
 export type Settlement =
@@ -40,13 +40,13 @@ END)`);
 /**
  * Settles a batch of jobs this runner holds, in one statement. Rows whose lease this runner no
  * longer holds (lapsed and reclaimed, or cancelled and swept) are left alone and not returned.
- * Prepared once per connection; commits without waiting for the WAL flush (see `prepared.ts`).
+ * Commits without waiting for the WAL flush (see `prepared.ts`).
  */
 const RERUN = sql.raw(RERUN_AFTER_CANCEL);
 
 export async function settle(db: DbOrTx, runnerId: string, settlements: Settlement[]): Promise<SettledJob[]> {
   if (settlements.length === 0) return [];
-  const result = await executePrepared(db, 'settle', sql`
+  const result = await db.execute(sql`
     WITH input AS (
       SELECT * FROM unnest(
         ${param(settlements.map((s) => s.id))}::bigint[],
