@@ -4,6 +4,21 @@ import { enqueueMatching } from '../automations/matcher';
 
 export type { Tx };
 
+/** A `\u` escape JSON.stringify writes for half a surrogate pair or NUL, after an even run of backslashes. */
+const UNSTORABLE_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(d[89a-f][0-9a-f]{2}|0000)/gi;
+
+/**
+ * JSON text for a jsonb parameter. Postgres refuses the escapes JSON.stringify writes for a lone UTF-16
+ * surrogate (half an emoji, cut by a careless truncation upstream) and for NUL: the first becomes
+ * U+FFFD, as the driver writes it in a text parameter, and NUL is dropped, as text columns drop it here.
+ * One such character in a provider's data must not stop a sync for good.
+ */
+export function jsonbText(value: unknown): string {
+  return JSON.stringify(value).replace(UNSTORABLE_ESCAPE, (_match, backslashes: string, code: string) =>
+    code === '0000' ? backslashes : `${backslashes}\\ufffd`,
+  );
+}
+
 export interface EventInput {
   userId: string;
   connectionId: number;
@@ -32,7 +47,7 @@ export async function emitEvents(tx: Tx, inputs: EventInput[]): Promise<number> 
         ${sql.param(inputs.map((e) => e.type))}::text[],
         ${sql.param(inputs.map((e) => e.providerId))}::text[],
         ${sql.param(inputs.map((e) => `${e.connectionId}:${e.type}:${e.providerId}:${e.version}`))}::text[],
-        ${sql.param(inputs.map((e) => JSON.stringify(e.payload)))}::jsonb[]
+        ${sql.param(inputs.map((e) => jsonbText(e.payload)))}::jsonb[]
       ) AS i(user_id, connection_id, type, provider_id, dedupe_key, payload)
     ),
     automated AS (
@@ -82,7 +97,7 @@ export async function upsertInteractions(tx: Tx, inputs: InteractionInput[]): Pr
       ${sql.param(unique.map((i) => i.occurredAt.toISOString()))}::timestamptz[],
       ${sql.param(unique.map((i) => i.title))}::text[],
       ${sql.param(unique.map((i) => i.summary ?? null))}::text[],
-      ${sql.param(unique.map((i) => JSON.stringify(i.participants ?? [])))}::jsonb[],
+      ${sql.param(unique.map((i) => jsonbText(i.participants ?? [])))}::jsonb[],
       ${sql.param(unique.map((i) => i.deleted === true))}::boolean[]
     ) AS i(user_id, connection_id, source, source_id, kind, occurred_at, title, summary, participants, deleted)
     ON CONFLICT (user_id, source, source_id) DO UPDATE SET

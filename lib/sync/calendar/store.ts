@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Connection } from '../../../db/schema';
-import { emitEvents, upsertInteractions, type EventInput, type InteractionInput, type Tx } from '../records';
+import { emitEvents, jsonbText, upsertInteractions, type EventInput, type InteractionInput, type Tx } from '../records';
 import type { CalendarEventRow, CancelledItem } from './normalize';
 
 export interface PageWrite {
@@ -161,7 +161,7 @@ async function upsertEvents(
   }));
   const result = await tx.execute(sql`
     WITH incoming AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) AS i(
+      SELECT * FROM jsonb_to_recordset(${jsonbText(payload)}::jsonb) AS i(
         provider_event_id text, status text, summary text, description text, location text, all_day boolean,
         start_at timestamptz, end_at timestamptz, start_date date, end_date date, time_zone text,
         organizer jsonb, attendees jsonb, recurring_event_id text, html_link text, provider_updated_at timestamptz)

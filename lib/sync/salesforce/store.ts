@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Connection, CrmObject } from '../../../db/schema';
-import { emitEvents, upsertInteractions, type EventInput, type InteractionInput, type Tx } from '../records';
+import { emitEvents, jsonbText, upsertInteractions, type EventInput, type InteractionInput, type Tx } from '../records';
 import type { CrmRow } from './objects';
 
 export interface PageWrite {
@@ -131,7 +131,7 @@ async function upsertLive(tx: Tx, write: PageWrite, rows: CrmRow[]) {
     )
     SELECT ${write.connection.id}, ${write.connection.userId}, ${write.object}, i.provider_id, i.name, i.email, i.phone, i.company,
            i.status, i.account_provider_id, i.industry, i.website, i.stage_name, i.amount, i.close_date, i.fields, i.system_modstamp
-    FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) AS i(
+    FROM jsonb_to_recordset(${jsonbText(payload)}::jsonb) AS i(
       provider_id text, name text, email text, phone text, company text, status text, account_provider_id text,
       industry text, website text, stage_name text, amount numeric, close_date date, fields jsonb,
       system_modstamp timestamptz)
