@@ -271,6 +271,16 @@ describe('ticket shapes and help desks', () => {
     expect(classifyMessage(colleague).category).toBe('other');
   });
 
+  it('"thanks for your support" closing a personal reply is not a support role', () => {
+    const m = msg({
+      from: 'Ana Lopez <ana.lopez@acme-corp.example>',
+      subject: 'Re: the move',
+      inReplyTo: '<CA+move@mail.gmail.com>',
+      body: plain('We are all settled in the new flat now.\n\nThanks for your support'),
+    });
+    expect(classifyMessage(m).category).toBe('other');
+  });
+
   it('a support agent answering a question about a bill is support', () => {
     const m = msg({
       from: 'Acme Support <support@acme.example>',

@@ -195,13 +195,19 @@ const AGENT_REPLY: Family[] = [
   fam('follow-up', /\bif the (?:problem|issue|error) (?:persists|comes back|continues)\b|\bsi le problème persiste\b|\bsi el problema persiste\b|\bse o problema persistir\b|\bsollte (?:das|der) (?:problem|fehler) weiterhin\b|\blet (?:me|us) know if (?:that|this|it) (?:helps|works|sorts it|fixes it|solves it|resolves it)\b|\bcould you (?:try again|check) and let (?:me|us) know\b/),
 ];
 
-/** A support role in a display name or in a signature ("Acme Support", "Customer Support Specialist"). */
+/**
+ * A support role in a display name or in a signature ("Acme Support", "Customer Support Specialist"). A bare
+ * "Support" counts only as a short title line, so that "Thanks for your support" is not a role.
+ */
 const SUPPORT_ROLE_TEXT =
-  /\bsupport\b|\bhelp ?desk\b|\bservice ?desk\b|\bcustomer (?:care|service|success|happiness|experience)\b|\bkundenservice\b|\bkundendienst\b|\bservice client\b|\bsupport client\b|\batenci[oó]n al cliente\b|\bsoporte\b|\bklantenservice\b|\bassistenza\b|\bservizio clienti\b|\batendimento\b/;
+  /^(?!.*\b(?:thanks?|for|your|the|our|of|with)\b)(?:\S+ ){0,3}(?:support|soporte|suporte|supporto|assistenza)(?: team)?$|^(?:support|soporte|suporte|supporto|assistenza) \S+(?: \S+)?$|\bsupport (?:team|engineer|specialist|agent|representative|lead|manager)\b|\bhelp ?desk\b|\bservice ?desk\b|\bcustomer (?:care|service|success|happiness|experience)\b|\bkundenservice\b|\bkundendienst\b|\bservice client\b|\bsupport client\b|\batenci[oó]n al cliente\b|\bsoporte\b|\bklantenservice\b|\bassistenza\b|\bservizio clienti\b|\batendimento\b/m;
 
-/** A security role in a display name or in a signature ("IT Security", "Security Operations", "Infosec"). */
+/**
+ * A security role in a display name or in a signature ("IT Security", "Security Operations", "Infosec"), or
+ * the company's IT staff ("IT Manager"). A bare "Security" counts only as a short title line.
+ */
 const SECURITY_ROLE_TEXT =
-  /\b(?:it|information|cyber|account|corporate) ?security\b|\bit (?:manager|department|team|director|administrator|admin|operations)\b|\bit-(?:abteilung|leiter|leitung)\b|\bservice informatique\b|\bdepartamento de (?:ti|it|sistemas)\b|\bsysadmin\b|\bsecurity (?:operations|team|office|department|desk)\b|\binfosec\b|\bsecurity\b$|^security\b|\bsécurité\b|\bsicherheit\b|\bseguridad\b|\bsegurança\b|\bsicurezza\b|\bbeveiliging\b/;
+  /\b(?:it|information|cyber|account|corporate) ?security\b|\bit (?:manager|department|team|director|administrator|admin|operations)\b|\bit-(?:abteilung|leiter|leitung)\b|\bservice informatique\b|\bdepartamento de (?:ti|it|sistemas)\b|\bsysadmin\b|\bsecurity (?:operations|team|office|department|desk)\b|\binfosec\b|^(?!.*\b(?:thanks?|for|your|the|our|of|with)\b)(?:\S+ ){0,3}security(?: team)?$|\bsécurité\b|\bsicherheit\b|\bseguridad\b|\bsegurança\b|\bsicurezza\b|\bbeveiliging\b/m;
 
 const SUPPORT_SUBJECT_ID: RegExp[] = [
   /\[(?:ticket|case|request|incident|caso|cas|anfrage|solicitud|chamado)\s*[#:]?\s*[\w-]*\d{3,}[^\]]*\]/i,
