@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DomainError } from './errors';
 
 /**
  * Every setting switchyard reads, validated once. Nothing else in the code base reads process.env:
@@ -241,6 +242,15 @@ function checkPairs(config: Config): string[] {
 /** The provider switch: false when PROVIDERS_DISABLED names it. */
 export function providerEnabled(provider: string, settings: Config = config()): boolean {
   return !(settings.PROVIDERS_DISABLED as string[]).includes(provider);
+}
+
+/** Refuses work for a provider that is switched off: 422 `provider_disabled`, naming it. */
+export function assertProviderEnabled(provider: string, settings: Config = config()): void {
+  if (!providerEnabled(provider, settings)) {
+    throw new DomainError('provider_disabled', `${provider} is turned off on this deployment (PROVIDERS_DISABLED)`, [
+      { path: 'provider', message: `${provider} is disabled` },
+    ]);
+  }
 }
 
 export class ConfigError extends Error {

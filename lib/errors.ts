@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'payload_too_large',
   'unsupported_media_type',
   'unprocessable',
+  'provider_disabled',
   'rate_limited',
   'dependency_unavailable',
   'internal_error',

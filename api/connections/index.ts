@@ -1,7 +1,7 @@
 import { waitUntil } from '@vercel/functions';
 import { z } from 'zod';
 import { recordAudit, requestAudit } from '../../lib/audit';
-import { config } from '../../lib/config';
+import { assertProviderEnabled, config } from '../../lib/config';
 import { connectFromFrontend, listConnections } from '../../lib/connections';
 import { db } from '../../lib/database';
 import { jsonBody } from '../../lib/http/body';
@@ -32,6 +32,7 @@ const connectSchema = z.strictObject({
 export const POST = authedRoute(async (request, { caller, requestId }) => {
   noQuery(request);
   const input = await jsonBody(request, connectSchema, 16 * 1024);
+  assertProviderEnabled(input.provider);
   const { connection, jobIds, created } = await connectFromFrontend(db(), caller.userId, input);
   if (created) {
     await recordAudit(db(), {

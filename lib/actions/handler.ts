@@ -11,6 +11,7 @@ import {
   type JobContext,
   type JobHandler,
 } from '../jobs';
+import { providerEnabled } from '../config';
 import { DomainError } from '../errors';
 import { ConnectionCredentials } from '../providers/credentials';
 import { ProviderError, QuotaExhaustedError } from '../providers/errors';
@@ -92,6 +93,9 @@ export function actionHandler(toolNamed: (name: string) => ActionTool | undefine
         return settle.failed({ status: 422, code: 'unprocessable', message: `${tool.provider} is not a declared provider` });
       }
       const provider = tool.provider;
+      if (!providerEnabled(provider)) {
+        return settle.failed({ status: 422, code: 'provider_disabled', message: `${provider} is turned off on this deployment (PROVIDERS_DISABLED)` });
+      }
       const pacer = pacerFor(database, action.userId, provider);
       const context: ActionContext<unknown, Record<string, unknown>> = {
         db: database,

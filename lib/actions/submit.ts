@@ -1,6 +1,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { connections, type Action, type Connection } from '../../db/schema';
+import { assertProviderEnabled } from '../config';
 import { DomainError } from '../errors';
 import { requestHash } from './idempotency';
 import { parseToolInput } from './input';
@@ -38,6 +39,7 @@ const ASK_AGAIN = new Set([429, 503]);
  */
 export async function submitAction(db: Db, request: ActionRequest): Promise<Submitted> {
   const tool = toolNamed(request.tool);
+  assertProviderEnabled(tool.provider);
   const parsed = parseToolInput(tool.input, request.input);
   const input = tool.prepare ? tool.prepare(parsed) : parsed;
   const hash = requestHash(tool.name, input);

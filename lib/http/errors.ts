@@ -15,6 +15,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,
+  provider_disabled: 422,
   rate_limited: 429,
   internal_error: 500,
   dependency_unavailable: 503,

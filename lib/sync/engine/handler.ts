@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../db/client';
 import { connections, type Connection } from '../../../db/schema';
+import { providerEnabled } from '../../config';
 import { DeferJobError, PermanentJobError, RetryableJobError } from '../../jobs/errors';
 import { defineHandler, describeError, type JobHandler } from '../../jobs/runner';
 import { ConnectionCredentials } from '../../providers/credentials';
@@ -42,6 +43,10 @@ export function syncHandler(provider: Provider, sync: AnyStreamSync): JobHandler
       }
       if (connection.status === 'deleted' || connection.status === 'paused') {
         return { status: 'succeeded', result: { skipped: `connection ${connection.status}` } };
+      }
+      // Switched off: no call to the provider. Once it is on again, the stale-sync cron catches up.
+      if (!providerEnabled(provider)) {
+        throw new PermanentJobError(`${provider} is turned off on this deployment (PROVIDERS_DISABLED): sync refused`);
       }
       const logger = job.logger.child({ connectionId: connection.id, stream: payload.stream });
       const deadline = () => Date.now() + job.timeLeftMs() - CHECKPOINT_MARGIN_MS;
