@@ -1,5 +1,5 @@
 import { waitUntil } from '@vercel/functions';
-import { config } from '../../lib/config';
+import { assertProviderEnabled, config } from '../../lib/config';
 import { db } from '../../lib/database';
 import { jsonBody } from '../../lib/http/body';
 import { noQuery } from '../../lib/http/params';
@@ -17,6 +17,7 @@ export const OPTIONS = preflight('POST');
 export const POST = authedRoute(async (request, { caller }) => {
   noQuery(request);
   const input = await jsonBody(request, syncRequestSchema, 16 * 1024);
+  for (const provider of input.providers) assertProviderEnabled(provider);
   const result = await requestSyncs(db(), caller.userId, input);
   if (result.jobs.length > 0 && config().WEBHOOK_KICK_RUNNER) waitUntil(kick());
   return Response.json(result, { status: 202 });

@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { providerEnabled } from '../config';
 import type { Db } from '../../db/client';
 import { connections, webhookEvents } from '../../db/schema';
 import { enqueueSyncs, recordConnection } from '../connections';
@@ -103,6 +104,16 @@ export async function receiveNangoWebhook(
     payload: body as object,
   };
   return db.transaction(async (tx) => {
+    // A provider switched off (PROVIDERS_DISABLED): the delivery is recorded, and nothing is done with it.
+    if (provider && !providerEnabled(provider)) {
+      const reason = `${provider} is turned off on this deployment (PROVIDERS_DISABLED)`;
+      const [recorded] = await tx
+        .insert(webhookEvents)
+        .values({ ...delivery, status: 'ignored', error: reason })
+        .onConflictDoNothing({ target: webhookEvents.deliveryKey })
+        .returning({ id: webhookEvents.id });
+      return recorded ? { duplicate: false, status: 'ignored', reason, jobIds: [] } : DUPLICATE;
+    }
     if (webhook?.type === 'sync') return onSync(tx, delivery, webhook, provider!);
     const [recorded] = await tx
       .insert(webhookEvents)
