@@ -2,7 +2,7 @@ import { config } from '../../lib/config';
 import { db } from '../../lib/database';
 import { route } from '../../lib/http/route';
 import { assertCronRequest } from '../../lib/http/secrets';
-import { enqueueStaleSyncs } from '../../lib/syncs';
+import { enqueueStaleSyncs } from '../../lib/sync/requests';
 
 /**
  * Vercel Cron, every 10 minutes: the safety net for lost webhooks. An incremental sync of every active

@@ -1,7 +1,7 @@
 import { db } from '../../lib/database';
 import { idParam, noQuery } from '../../lib/http/params';
 import { authedRoute, preflight } from '../../lib/http/route';
-import { cancelSync, getSync } from '../../lib/syncs';
+import { cancelSync, getSync } from '../../lib/sync/requests';
 
 export const OPTIONS = preflight('GET', 'DELETE');
 

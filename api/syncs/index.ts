@@ -4,7 +4,7 @@ import { db } from '../../lib/database';
 import { jsonBody } from '../../lib/http/body';
 import { noQuery } from '../../lib/http/params';
 import { authedRoute, preflight } from '../../lib/http/route';
-import { requestSyncs, syncRequestSchema } from '../../lib/syncs';
+import { requestSyncs, syncRequestSchema } from '../../lib/sync/requests';
 import { kick } from '../../lib/worker/runner';
 
 export const OPTIONS = preflight('POST');

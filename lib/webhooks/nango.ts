@@ -1,10 +1,10 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { providerEnabled } from '../config';
-import type { Db } from '../../db/client';
-import { connections, webhookEvents } from '../../db/schema';
-import { enqueueSyncs, recordConnection } from '../connections';
+import type { Db, Tx } from '../../db/client';
+import { webhookEvents } from '../../db/schema';
+import { enqueueSyncs, markConnectionError, recordConnection } from '../connections';
 import { DomainError, invalidInput } from '../errors';
 import { parseJsonInput } from '../http/input';
 import { nangoConnectionId } from '../providers/nango';
@@ -136,22 +136,17 @@ export async function receiveNangoWebhook(
 
 const DUPLICATE: WebhookOutcome = { duplicate: true, status: 'processed', reason: 'already received', jobIds: [] };
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Outcome = Omit<WebhookOutcome, 'duplicate'>;
 
 async function onAuth(tx: Tx, webhook: z.infer<typeof authSchema>, provider: Provider): Promise<Outcome> {
   if (webhook.operation === 'refresh' && !webhook.success) {
-    const updated = await tx
-      .update(connections)
-      .set({
-        status: sql`CASE WHEN ${connections.status} = 'paused' THEN 'paused' ELSE 'error' END`,
-        lastError: `token refresh failed: ${webhook.error?.description ?? webhook.error?.type ?? 'no detail'}`,
-        updatedAt: sql`now()`,
-      })
-      // A deleted connection stays deleted: a delivery about it changes nothing.
-      .where(and(connectionMatch(webhook), ne(connections.status, 'deleted')))
-      .returning({ id: connections.id });
-    return updated.length
+    // A deleted connection stays deleted: a delivery about it changes nothing.
+    const marked = await markConnectionError(
+      tx,
+      { providerConfigKey: webhook.providerConfigKey, nangoConnectionId: webhook.connectionId },
+      `token refresh failed: ${webhook.error?.description ?? webhook.error?.type ?? 'no detail'}`,
+    );
+    return marked
       ? { status: 'processed', reason: null, jobIds: [] }
       : { status: 'rejected', reason: `unknown connection "${webhook.connectionId}"`, jobIds: [] };
   }
@@ -195,6 +190,8 @@ async function onSync(
 ): Promise<WebhookOutcome> {
   const unknown = `unknown connection "${webhook.connectionId}"`;
   const paused = 'connection paused: no sync started';
+  // The connection is read in the same statement (from lib/connections' table) to keep this path to
+  // one round trip for the delivery.
   const result = await tx.execute(sql`
     WITH connection AS (
       SELECT id, user_id, status FROM connections
@@ -223,13 +220,6 @@ async function onSync(
   if (recorded.connection_status === 'paused') return { duplicate: false, status: 'processed', reason: paused, jobIds: [] };
   const jobIds = await enqueueSyncs(tx, connection, 'incremental', { streams });
   return { duplicate: false, status: 'processed', reason: null, jobIds };
-}
-
-function connectionMatch(webhook: { providerConfigKey: string; connectionId: string }) {
-  return and(
-    eq(connections.providerConfigKey, webhook.providerConfigKey),
-    eq(connections.nangoConnectionId, webhook.connectionId),
-  );
 }
 
 function validationError(error: z.ZodError): DomainError {

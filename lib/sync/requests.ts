@@ -1,13 +1,16 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
-import { connections } from '../../db/schema';
-import { enqueueSyncs } from '../connections';
+import { activeConnections, enqueueSyncs, staleConnections } from '../connections';
 import { DomainError } from '../errors';
 import { cancel, getJob, getJobs, type QueuedJob } from '../jobs';
 import { isoInstant } from '../read/query';
-import { providerNames, streamsOf, type Provider } from '../sync/providers';
-import type { SyncPayload } from '../sync/streams';
+import { providerNames, streamsOf, type Provider } from './providers';
+import type { SyncPayload } from './streams';
+
+/**
+ * Syncs as the API sees them (POST /api/syncs, GET and DELETE /api/syncs/{id}, the stale-sync cron):
+ * a sync is a job of a `sync.<provider>` kind; asking for one enqueues a job per stream.
+ */
 
 /** POST /api/syncs: which providers, and how far back. */
 export const syncRequestSchema = z
@@ -67,11 +70,7 @@ export async function requestSyncs(db: Db, userId: string, input: SyncRequest): 
   assertSyncWindow(input);
   const wanted = [...new Set(input.providers)];
   return db.transaction(async (tx) => {
-    const matching = await tx
-      .select({ id: connections.id, userId: connections.userId, provider: connections.provider })
-      .from(connections)
-      .where(and(eq(connections.userId, userId), eq(connections.status, 'active'), inArray(connections.provider, wanted)))
-      .orderBy(asc(connections.id));
+    const matching = await activeConnections(tx, userId, wanted);
     if (matching.length === 0) {
       throw new DomainError('unprocessable', `no active connection for ${wanted.join(', ')}`, [
         { path: 'providers', message: 'no active connection of these providers' },
@@ -168,26 +167,15 @@ export async function cancelSync(db: Db, userId: string, id: number): Promise<Sy
 /**
  * The safety net for lost webhooks: an incremental sync of every active connection that has not
  * synced for `staleAfterMinutes` (or never, and was created longer ago than that). One statement
- * finds them, oldest first, at most `limit` per call (the next call takes the rest); each stream's
- * dedupe key makes a sync already queued or running count once.
+ * finds them (`staleConnections`), oldest first, at most `limit` per call (the next call takes the
+ * rest); each stream's dedupe key makes a sync already queued or running count once.
  */
 export async function enqueueStaleSyncs(
   db: Db,
   staleAfterMinutes: number,
   limit = 1_000,
 ): Promise<{ connections: number; enqueued: number }> {
-  const threshold = sql`now() - make_interval(mins => ${staleAfterMinutes})`;
-  const stale = await db
-    .select({ id: connections.id, userId: connections.userId, provider: connections.provider })
-    .from(connections)
-    .where(
-      and(
-        eq(connections.status, 'active'),
-        sql`coalesce(${connections.lastSyncedAt}, ${connections.createdAt}) < ${threshold}`,
-      ),
-    )
-    .orderBy(sql`coalesce(${connections.lastSyncedAt}, ${connections.createdAt})`, asc(connections.id))
-    .limit(limit);
+  const stale = await staleConnections(db, staleAfterMinutes, limit);
   let enqueued = 0;
   for (const connection of stale) {
     // Below webhook-driven syncs (priority 0) and above backfills (10).
