@@ -287,6 +287,7 @@ interface Signals {
   body: string;
   /** The signature, or the last lines of the body when none was split: where a sender states their role. */
   closing: string;
+  closingWhere: 'signature' | 'closing lines';
   fromLocal: string;
   fromDomain: string;
   fromName: string;
@@ -410,6 +411,7 @@ function extractSignals(m: NormalizedMessage): Signals {
     subjectCased,
     body,
     closing: signature !== '' ? signature : lastLines(body, 3),
+    closingWhere: signature !== '' ? 'signature' : 'closing lines',
     fromLocal,
     fromDomain,
     fromName,
@@ -488,7 +490,7 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
     : SUPPORT_ROLE_TEXT.test(s.fromName)
       ? `support role in sender name "${s.fromName}"`
       : SUPPORT_ROLE_TEXT.test(s.closing)
-        ? 'support role in signature'
+        ? `support role in ${s.closingWhere}`
         : null;
 
   // 4. security
@@ -497,7 +499,7 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
     : SECURITY_ROLE_TEXT.test(s.fromName)
       ? `security role in sender name "${s.fromName}"`
       : SECURITY_ROLE_TEXT.test(s.closing)
-        ? 'security role in signature'
+        ? `security role in ${s.closingWhere}`
         : null;
   if (!s.newsletter || securityWho) {
     const subj = hits(SECURITY, s.subject);
