@@ -168,6 +168,7 @@ async function main() {
       }
     })();
 
+    const cpuBefore = process.cpuUsage();
     clock.begin();
     const passes = runners.map((runner) => runner.run({ deadline: Date.now() + 600_000 }));
     const ms = await clock.finished(async () => {
@@ -175,6 +176,7 @@ async function main() {
       return (rows[0] as { n: number }).n;
     });
     await Promise.all(passes);
+    const cpu = process.cpuUsage(cpuBefore);
     sampling = false;
     await sampling$;
     await explaining;
@@ -185,6 +187,7 @@ async function main() {
 
     const perJob = (key: string) => ((after[key]! - before[key]!) / JOBS).toFixed(2);
     console.log(`\n${Math.round(JOBS / (ms / 1000)).toLocaleString('en-US')} jobs/s (${Math.round(ms)} ms)`);
+    console.log(`this process (runners, sampler, explains): ${Math.round((cpu.user + cpu.system) / 1000)} ms of CPU, ${(((cpu.user + cpu.system) / 1000 / ms) * 100).toFixed(0)}% of one core`);
     console.log(
       `per job: ${perJob('statements')} statements (round trips, each its own transaction), ${perJob('jobs_upd')} jobs updates, ` +
         `${perJob('users_upd')} job_users updates (${perJob('users_hot')} HOT)`,

@@ -141,14 +141,17 @@ async function recoveryPhase(server: BenchServer, roundNo: number) {
   await Promise.all(
     rotate(Object.keys(recoveryRows), roundNo).map(async (name) => {
       const system = recoveryRows[name]!();
-      await system.setup(await server.freshDatabase(`peers_${slug(name)}_recovery`));
       try {
+        await system.setup(await server.freshDatabase(`peers_${slug(name)}_recovery`));
         const result = await system.recovery!(HELD, CAP_MS);
         recoveries[name]!.push(result);
         log(
           `round ${roundNo} ${name.padEnd(16)} recovery: ${result.recovered}/${result.held} jobs ` +
             (result.seconds === null ? `not within ${result.capSeconds} s` : `in ${round(result.seconds, 1)} s`),
         );
+      } catch (error) {
+        // One system's failed recovery round must not lose the whole run.
+        log(`round ${roundNo} ${name} recovery failed: ${String(error)}`);
       } finally {
         await system.teardown();
       }
