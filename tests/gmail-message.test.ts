@@ -459,6 +459,12 @@ describe('signatures without the delimiter', () => {
     expect(r.signature).toBe('Kind regards\n\nEmma Stone\nStone Legal LLP\n\nThis message is confidential and intended for the addressee only.\n\nSent from my iPad');
   });
 
+  it('takes a legal notice of several lines, and not a bare name followed by blank lines', () => {
+    const notice = 'Registered in England and Wales, company no. 01234567.\nRegistered office: 1 High St, Leeds.\nThank you.';
+    expect(split(`Fine by me.\n\nBest,\nJo Reed\nReed Ltd\n\n${notice}`).signature).toBe(`Best,\nJo Reed\nReed Ltd\n\n${notice}`);
+    expect(split('Fine by me.\n\nThanks,\nJohn\n\n\n').signature).toBeNull();
+  });
+
   it('splits above a quoted reply', () => {
     const r = split('Yes, Tuesday works.\n\nBest,\nKai Müller\nHead of Data, Finch\n\nOn Mon, 3 Jun 2024 at 09:00, Sam <sam@x.com> wrote:\n> Tuesday?');
     expect(r).toEqual({

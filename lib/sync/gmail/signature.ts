@@ -113,23 +113,19 @@ function isSignatureBlock(lines: string[], from: number): boolean {
   const rest = lines.slice(from);
   const first = rest.findIndex((l) => l.trim() !== '');
   if (first < 0 || !isNameLine(rest[first] ?? '')) return false;
-  // a legal notice may close the block as a paragraph of its own, whatever its length
+  // legal notices may close the block as paragraphs of their own, whatever their length
   let end = rest.length;
-  for (let i = rest.length - 1; i > first; i--) {
-    const l = (rest[i] ?? '').trim();
-    if (l === '') continue;
-    if (DISCLAIMER.test(l) && (rest[i - 1] ?? '').trim() === '') {
-      end = i;
-      continue;
-    }
-    if (DISCLAIMER.test(l) && end === i + 1) {
-      end = i;
-      continue;
-    }
-    break;
+  let hasNotice = false;
+  for (;;) {
+    while (end > first && (rest[end - 1] ?? '').trim() === '') end--;
+    let start = end;
+    while (start > first && (rest[start - 1] ?? '').trim() !== '') start--;
+    const paragraph = rest.slice(start, end);
+    if (start <= first || !paragraph.some((l) => DISCLAIMER.test(l))) break;
+    end = start;
+    hasNotice = true;
   }
   const body = rest.slice(first, end).filter((l) => l.trim() !== '');
-  const hasNotice = end < rest.length;
   if (body.length < 2 && !hasNotice) return false;
   if (body.length > 10) return false;
   return body.slice(1).every(isSignatureLine);
