@@ -122,6 +122,31 @@ export function vercelCrons(): CronEntry[] {
   return vercel.crons ?? [];
 }
 
+/**
+ * Calls vercel.json's crons on their schedules at `baseUrl` with the CRON_SECRET bearer, as Vercel
+ * Cron does (one call at a time per cron). Returns what stops them.
+ */
+export function fireCrons(
+  baseUrl: string,
+  cronSecret: string,
+  onResult?: (path: string, status: number, body: string) => void,
+): () => void {
+  const jobs = vercelCrons().map(
+    (cron) =>
+      new Cron(cron.schedule, { protect: true }, async () => {
+        try {
+          const response = await fetch(baseUrl + cron.path, { headers: { authorization: `Bearer ${cronSecret}` } });
+          onResult?.(cron.path, response.status, await response.text());
+        } catch (error) {
+          onResult?.(cron.path, 0, String(error));
+        }
+      }),
+  );
+  return () => {
+    for (const job of jobs) job.stop();
+  };
+}
+
 export interface LocalServer {
   url: string;
   server: Server;
@@ -151,27 +176,12 @@ export async function startServer(options: ServerOptions = {}): Promise<LocalSer
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://127.0.0.1:${port}`;
 
-  const jobs: Cron[] = [];
-  if (options.cronSecret) {
-    for (const cron of vercelCrons()) {
-      jobs.push(
-        new Cron(cron.schedule, { protect: true }, async () => {
-          try {
-            const response = await fetch(url + cron.path, { headers: { authorization: `Bearer ${options.cronSecret}` } });
-            options.onCronResult?.(cron.path, response.status, await response.text());
-          } catch (error) {
-            options.onCronResult?.(cron.path, 0, String(error));
-          }
-        }),
-      );
-    }
-  }
-
+  const stopCrons = options.cronSecret ? fireCrons(url, options.cronSecret, options.onCronResult) : () => {};
   return {
     url,
     server,
     close: async () => {
-      for (const job of jobs) job.stop();
+      stopCrons();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
