@@ -1,19 +1,13 @@
 import { fork } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { enqueueMany } from '../lib/jobs';
 import { defineHandler } from '../lib/jobs/runner';
-import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { useTestDatabase } from './helpers/db';
 import { slotDrift, testRunner } from './helpers/runner';
 
 /** The queue under real concurrency against real Postgres. */
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase({ poolMax: 40 });
-});
-afterAll(async () => {
-  await database.destroy();
-});
+const database = useTestDatabase({ poolMax: 40 });
 
 describe('queue under concurrency', () => {
   it('4 runner loops on 2,000 jobs run every handler exactly once', async () => {

@@ -1,22 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DeferJobError, PermanentJobError, RetryableJobError } from '../lib/jobs/errors';
 import { cancel, enqueue, enqueueMany, getJob } from '../lib/jobs';
 import { defineHandler, type HandlerRegistry } from '../lib/jobs/runner';
-import { createTestDatabase, type TestDatabase } from './helpers/db';
-import { slotDrift, testRunner } from './helpers/runner';
+import { useQueueDatabase } from './helpers/queue';
+import { testRunner } from './helpers/runner';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database.destroy();
-});
-afterEach(async () => {
-  expect(await slotDrift(database.db)).toEqual([]);
-  await database.pool.query('TRUNCATE jobs, job_users');
-});
+const database = useQueueDatabase();
 
 const soon = (ms = 5_000) => Date.now() + ms;
 const noop = defineHandler({ payload: z.unknown(), run: async () => undefined });

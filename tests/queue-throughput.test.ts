@@ -1,24 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { claim, enqueue, enqueueMany, getJobs, listenForJobs } from '../lib/jobs';
 import { defineHandler } from '../lib/jobs/runner';
 import { createDatabase } from '../db/client';
-import { createTestDatabase, type TestDatabase } from './helpers/db';
-import { slotDrift, testRunner } from './helpers/runner';
+import { useQueueDatabase } from './helpers/queue';
+import { testRunner } from './helpers/runner';
 
 /** What the queue does to go fast: claiming ahead, waking on NOTIFY, ignoring idle users. */
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database.destroy();
-});
-afterEach(async () => {
+const database = useQueueDatabase();
+// Registered after the database's own check, so it runs before it (after-hooks run last-registered first).
+afterEach(() => {
   for (const undo of restore.splice(0)) undo();
-  expect(await slotDrift(database.db)).toEqual([]);
-  await database.pool.query('TRUNCATE jobs, job_users');
 });
 
 /** The number of jobs each claim statement took, from now on (until the test's end). */

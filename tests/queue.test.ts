@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   cancel,
@@ -17,20 +17,9 @@ import {
   settle,
 } from '../lib/jobs';
 import { JobStateError } from '../lib/jobs/errors';
-import { createTestDatabase, type TestDatabase } from './helpers/db';
-import { slotDrift } from './helpers/runner';
+import { useQueueDatabase } from './helpers/queue';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database.destroy();
-});
-afterEach(async () => {
-  expect(await slotDrift(database.db)).toEqual([]);
-  await database.pool.query('TRUNCATE jobs, job_users');
-});
+const database = useQueueDatabase();
 
 const claimOptions = { runnerId: 'r1', limit: 10, leaseSeconds: 30, perUserCap: 100 };
 

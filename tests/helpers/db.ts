@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createDatabase, type Database } from '../../db/client';
 
 export interface TestDatabase extends Database {
@@ -34,6 +34,21 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
       await adminQuery(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     },
   };
+}
+
+/**
+ * This test file's own database: created before its tests, dropped after them. The object is filled in by
+ * beforeAll, so read its members in tests and hooks, not at the top of the file.
+ */
+export function useTestDatabase(options: { poolMax?: number } = {}): TestDatabase {
+  const database = {} as TestDatabase;
+  beforeAll(async () => {
+    Object.assign(database, await createTestDatabase(options));
+  });
+  afterAll(async () => {
+    await database.destroy?.();
+  });
+  return database;
 }
 
 async function adminQuery(adminUrl: string, statement: string) {

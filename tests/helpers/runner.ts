@@ -1,3 +1,4 @@
+// Runner settings for tests; the crash tests' child processes import it too, so nothing of vitest here.
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import type { Db } from '../../db/client';

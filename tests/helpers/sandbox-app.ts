@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { FIREBASE_JWKS_PATH, type Sandbox } from '../../dev/sandbox/index';
 import { resetNangoForTests } from '../../lib/providers/nango';
 import { NANGO_SECRET, PROJECT_ID, SIGNING_KEY, startTestSandbox } from './sandbox';
@@ -13,7 +14,7 @@ export interface SandboxedApp extends TestApp {
   webhook(payload: object): Promise<Response>;
 }
 
-/** The API on a fresh database, with Nango, Google, Salesforce and Firebase played by the sandbox. */
+/** The API on a fresh database, with Nango, Google (its API root), Salesforce and Firebase played by the sandbox. */
 export async function startSandboxedApp(env: Record<string, string> = {}): Promise<SandboxedApp> {
   const sandbox = await startTestSandbox({ seed: 7 });
   const app = await startTestApp({
@@ -22,6 +23,7 @@ export async function startSandboxedApp(env: Record<string, string> = {}): Promi
     NANGO_WEBHOOK_SIGNING_KEY: SIGNING_KEY,
     FIREBASE_PROJECT_ID: PROJECT_ID,
     FIREBASE_JWKS_URL: sandbox.url + FIREBASE_JWKS_PATH,
+    GOOGLE_API_ROOT_URL: sandbox.url,
     ...env,
   });
   resetNangoForTests();
@@ -35,4 +37,16 @@ export async function startSandboxedApp(env: Record<string, string> = {}): Promi
       await sandbox.close();
     },
   };
+}
+
+/** This test file's sandboxed app: started before its tests, closed after them; filled in by beforeAll. */
+export function useSandboxedApp(env: Record<string, string> = {}): SandboxedApp {
+  const app = {} as SandboxedApp;
+  beforeAll(async () => {
+    Object.assign(app, await startSandboxedApp(env));
+  });
+  afterAll(async () => {
+    await app.close?.();
+  });
+  return app;
 }

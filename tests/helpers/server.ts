@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { resetConfigForTests } from '../../lib/config';
 import { closeDb } from '../../lib/database';
 import { startServer, type LocalServer } from '../../dev/server';
@@ -32,4 +33,16 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       await database.destroy();
     },
   };
+}
+
+/** This test file's app (startTestApp): started before its tests, closed after them; filled in by beforeAll. */
+export function useTestApp(env: Record<string, string> = {}): TestApp {
+  const app = {} as TestApp;
+  beforeAll(async () => {
+    Object.assign(app, await startTestApp(env));
+  });
+  afterAll(async () => {
+    await app.close?.();
+  });
+  return app;
 }
