@@ -7,6 +7,7 @@ import { flushErrors } from '../observability/sentry';
 import { flushWindows } from '../observability/windows';
 import { handlers } from './registry';
 import { Runner, type RunSummary } from '../jobs/runner';
+import { listenForJobs, type JobListener } from '../jobs/listen';
 
 let processRunner: Runner | undefined;
 
@@ -71,4 +72,19 @@ export function kick(): Promise<RunSummary | null> {
     logger().error({ err: error }, 'could not start a kicked pass');
     return Promise.resolve(null);
   }
+}
+
+/**
+ * For long-lived processes (the local server, a worker on a VM): wakes this process's runner the
+ * moment any process enqueues a runnable job (LISTEN/NOTIFY on a connection of its own), instead of
+ * at the next cron minute. Not on Vercel, where a function holds no connection between invocations:
+ * there the cron pass and kick() after an enqueue are the wake-ups.
+ */
+export function listenForWork(): JobListener {
+  return listenForJobs({
+    connectionString: config().DATABASE_URL!,
+    applicationName: 'switchyard-listener',
+    onJobs: () => void kick(),
+    onError: (error) => logger().warn({ err: error }, 'job listener lost its connection; reconnecting'),
+  });
 }
