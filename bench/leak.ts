@@ -1,0 +1,143 @@
+/**
+ * npm run bench:leak: 20,000 requests against the API in this process (the read API and the signed
+ * Nango webhook, alternating, 20 at a time), then the heap after a full GC compared with the heap after
+ * a warm-up of 2,000: it must grow by less than 20 MB. Run with --expose-gc (the npm script does).
+ * Exits 1 when the heap grew too much. BENCH_LEAK_REQUESTS changes the count (result to leak.tmp.json).
+ */
+import { loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { authPayload, FIREBASE_JWKS_PATH, startSandbox, syncSuccessPayload, SYNCS, signWebhookBody, stableStringify } from '../dev/sandbox/index';
+import { machine, round, saveResult, startBenchServer } from './harness';
+
+const REQUESTS = Number(process.env.BENCH_LEAK_REQUESTS ?? 20_000);
+const WARMUP = 2_000;
+const CONCURRENCY = 20;
+const LIMIT_MB = 20;
+const SIGNING_KEY = 'bench-leak-signing-key';
+const PROJECT = 'bench-leak';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) {
+  console.error('run with --expose-gc: npm run bench:leak');
+  process.exit(2);
+}
+
+async function settledHeapMb(): Promise<number> {
+  // Several collections with pauses between: finalizers and weak references get their turn.
+  for (let i = 0; i < 4; i++) {
+    gc!();
+    await sleep(100);
+  }
+  return process.memoryUsage().heapUsed / 1024 / 1024;
+}
+
+async function main() {
+  const server = await startBenchServer();
+  const sandbox = await startSandbox({ port: 0, webhookSigningKey: SIGNING_KEY, nangoSecretKey: 'bench', firebaseProjectId: PROJECT });
+  const databaseUrl = await server.freshDatabase('bench_leak');
+  Object.assign(process.env, {
+    DATABASE_URL: databaseUrl,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    NANGO_HOST: sandbox.url,
+    NANGO_SECRET_KEY: 'bench',
+    NANGO_WEBHOOK_SIGNING_KEY: SIGNING_KEY,
+    FIREBASE_PROJECT_ID: PROJECT,
+    FIREBASE_JWKS_URL: sandbox.url + FIREBASE_JWKS_PATH,
+    RATE_LIMIT_PER_MINUTE: '100000',
+    WEBHOOK_KICK_RUNNER: 'false',
+  });
+  const { runMigrations } = await import('../db/migrate');
+  await runMigrations(databaseUrl);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(`
+    WITH c AS (
+      INSERT INTO connections (user_id, provider, nango_connection_id, provider_config_key)
+      VALUES ('reader', 'gmail', 'gmail-reader', 'google-mail') RETURNING id
+    )
+    INSERT INTO email_threads (connection_id, user_id, provider_thread_id, subject, last_message_at)
+    SELECT c.id, 'reader', 't' || i, 'Subject ' || i, now() - make_interval(mins => i) FROM c, generate_series(1, 500) i`);
+  await client.end();
+
+  const { startServer } = await import('../dev/server');
+  const { closeDb } = await import('../lib/database');
+  const app = await startServer({ port: 0 });
+  const webhookUrl = `${app.url}/api/webhooks/nango`;
+  for (let i = 0; i < 20; i++) {
+    await sandbox.sendWebhook(webhookUrl, authPayload({ connectionId: `gmail-u${i}`, providerConfigKey: 'google-mail', endUser: { endUserId: `u${i}` } }));
+  }
+  const token = await sandbox.mintIdToken('reader');
+  let sequence = 0;
+  let failures = 0;
+  const one = async () => {
+    const n = sequence++;
+    let response: Response;
+    if (n % 2 === 0) {
+      response = await fetch(`${app.url}/api/emails?limit=25`, { headers: { authorization: `Bearer ${token}` } });
+    } else {
+      const body = stableStringify(
+        syncSuccessPayload({ connectionId: `gmail-u${n % 20}`, providerConfigKey: 'google-mail', ...SYNCS.gmail, modifiedAfter: new Date(Date.UTC(2026, 0, 1) + n) }),
+      );
+      response = await fetch(webhookUrl, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...(signWebhookBody(SIGNING_KEY, body) as unknown as Record<string, string>) },
+      });
+    }
+    await response.arrayBuffer();
+    if (!response.ok) failures += 1;
+  };
+  const burst = async (count: number) => {
+    let left = count;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (left > 0) {
+          left -= 1;
+          await one();
+        }
+      }),
+    );
+  };
+
+  await burst(WARMUP);
+  const baseline = await settledHeapMb();
+  const started = Date.now();
+  const samples: number[] = [];
+  for (let done = 0; done < REQUESTS; done += 2_000) {
+    await burst(Math.min(2_000, REQUESTS - done));
+    samples.push(round(process.memoryUsage().heapUsed / 1024 / 1024, 1));
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const final = await settledHeapMb();
+  const growth = final - baseline;
+  const verdict = growth < LIMIT_MB ? 'ok' : 'LEAK';
+  console.log(
+    `${REQUESTS} requests in ${round(seconds, 1)} s (${failures} failed): heap after GC ${round(baseline, 1)} MB -> ${round(final, 1)} MB, ` +
+      `growth ${round(growth, 2)} MB (limit ${LIMIT_MB} MB): ${verdict}; heap in use every 2,000: ${samples.join(', ')} MB; rss ${round(process.memoryUsage().rss / 1024 / 1024, 0)} MB`,
+  );
+  saveResult(process.env.BENCH_LEAK_REQUESTS ? 'leak.tmp.json' : 'leak.json', {
+    date: new Date().toISOString(),
+    ...machine(),
+    loadAverage: loadavg().map((l) => round(l, 1)),
+    postgres: await server.postgresVersion(),
+    requests: REQUESTS,
+    failed: failures,
+    seconds: round(seconds, 1),
+    heapAfterGcMb: { baseline: round(baseline, 2), final: round(final, 2), growth: round(growth, 2) },
+    limitMb: LIMIT_MB,
+    verdict,
+    heapInUseEvery2000Mb: samples,
+  });
+  await app.close();
+  await closeDb();
+  await sandbox.close();
+  await server.stop();
+  process.exit(verdict === 'ok' ? 0 : 1);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,152 @@
+/**
+ * npm run bench:load: 100 concurrent connections (autocannon) for 60 s against each of the read API
+ * (GET /api/emails, Firebase-authenticated, rate limit out of the way) and the Nango webhook (signed
+ * sync deliveries, each distinct), the API in its own process on the embedded Postgres. Reports
+ * throughput, p50/p99 latency and the error rate of each. BENCH_LOAD_SECONDS and
+ * BENCH_LOAD_CONNECTIONS change the run (the result then goes to load.tmp.json).
+ */
+import { fork } from 'node:child_process';
+import { loadavg } from 'node:os';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { authPayload, startSandbox, syncSuccessPayload, SYNCS, signWebhookBody, stableStringify } from '../dev/sandbox/index';
+import { FIREBASE_JWKS_PATH } from '../dev/sandbox/index';
+import { machine, round, saveResult, startBenchServer } from './harness';
+
+const SIGNING_KEY = 'bench-load-signing-key';
+const PROJECT = 'bench-load';
+const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 60);
+const CONNECTIONS = Number(process.env.BENCH_LOAD_CONNECTIONS ?? 100);
+const WEBHOOK_CONNECTIONS = 20;
+const THREADS = 5_000;
+
+async function main() {
+  const server = await startBenchServer();
+  const sandbox = await startSandbox({ port: 0, webhookSigningKey: SIGNING_KEY, nangoSecretKey: 'bench', firebaseProjectId: PROJECT });
+  const databaseUrl = await server.freshDatabase('bench_load');
+  Object.assign(process.env, {
+    DATABASE_URL: databaseUrl,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    NANGO_HOST: sandbox.url,
+    NANGO_SECRET_KEY: 'bench',
+    NANGO_WEBHOOK_SIGNING_KEY: SIGNING_KEY,
+    FIREBASE_PROJECT_ID: PROJECT,
+    FIREBASE_JWKS_URL: sandbox.url + FIREBASE_JWKS_PATH,
+    // What is measured is the API, not its limiter or the runner a webhook would start.
+    RATE_LIMIT_PER_MINUTE: '100000',
+    WEBHOOK_KICK_RUNNER: 'false',
+    DATABASE_POOL_MAX: '20',
+  });
+  const { runMigrations } = await import('../db/migrate');
+  await runMigrations(databaseUrl);
+
+  // A mailbox to read: THREADS threads of one user, each with a message.
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(`
+    WITH c AS (
+      INSERT INTO connections (user_id, provider, nango_connection_id, provider_config_key)
+      VALUES ('reader', 'gmail', 'gmail-reader', 'google-mail') RETURNING id
+    )
+    INSERT INTO email_threads (connection_id, user_id, provider_thread_id, subject, snippet, category, senders, last_message_at)
+    SELECT c.id, 'reader', 't' || i, 'Subject ' || i, 'snippet ' || i, (ARRAY['billing','support','other'])[1 + i % 3],
+      ARRAY['sender' || (i % 50) || '@example.com'], now() - make_interval(mins => i)
+    FROM c, generate_series(1, ${THREADS}) i`);
+  await client.query('ANALYZE');
+
+  const child = fork(new URL('./webhook-server.ts', import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx'],
+    env: process.env,
+    stdio: 'inherit',
+  });
+  const appUrl = await new Promise<string>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { url: string }).url));
+    child.once('exit', (code) => reject(new Error(`the API process exited with ${code}`)));
+  });
+  const webhookUrl = `${appUrl}/api/webhooks/nango`;
+  for (let i = 0; i < WEBHOOK_CONNECTIONS; i++) {
+    const response = await sandbox.sendWebhook(
+      webhookUrl,
+      authPayload({ connectionId: `gmail-u${i}`, providerConfigKey: 'google-mail', endUser: { endUserId: `u${i}` } }),
+    );
+    if (response.status !== 202) throw new Error(`auth webhook answered ${response.status}`);
+  }
+
+  const token = await sandbox.mintIdToken('reader');
+  // Warm-up, unmeasured: module loads, the JWKS fetch, the pool's connections.
+  for (let i = 0; i < 50; i++) {
+    const response = await fetch(`${appUrl}/api/emails?limit=25&category=billing`, { headers: { authorization: `Bearer ${token}` } });
+    if (response.status !== 200) throw new Error(`the read API answered ${response.status}`);
+    await response.arrayBuffer();
+  }
+  const read = await run('read API: GET /api/emails?limit=25', {
+    url: `${appUrl}/api/emails?limit=25&category=billing`,
+    headers: { authorization: `Bearer ${token}` },
+  });
+
+  let sequence = 0;
+  const signedSync = () => {
+    const n = sequence++;
+    const body = stableStringify(
+      syncSuccessPayload({
+        connectionId: `gmail-u${n % WEBHOOK_CONNECTIONS}`,
+        providerConfigKey: 'google-mail',
+        ...SYNCS.gmail,
+        modifiedAfter: new Date(Date.UTC(2026, 0, 1) + n),
+        responseResults: { added: n % 7, updated: 0, deleted: 0 },
+      }),
+    );
+    return { body, headers: { 'content-type': 'application/json', ...(signWebhookBody(SIGNING_KEY, body) as unknown as Record<string, string>) } };
+  };
+  for (let i = 0; i < 50; i++) {
+    const { body, headers } = signedSync();
+    await (await fetch(webhookUrl, { method: 'POST', body, headers })).arrayBuffer();
+  }
+  const webhook = await run('webhook: POST /api/webhooks/nango', {
+    url: webhookUrl,
+    requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, ...signedSync() }) }],
+  });
+
+  const { rows } = await client.query(`SELECT count(*)::int AS deliveries FROM webhook_events WHERE type = 'sync'`);
+  await client.end();
+  console.log(`stored ${rows[0].deliveries} sync deliveries`);
+  const file = process.env.BENCH_LOAD_SECONDS || process.env.BENCH_LOAD_CONNECTIONS ? 'load.tmp.json' : 'load.json';
+  saveResult(file, {
+    date: new Date().toISOString(),
+    ...machine(),
+    loadAverage: loadavg().map((l) => round(l, 1)),
+    postgres: await server.postgresVersion(),
+    connections: CONNECTIONS,
+    durationSeconds: SECONDS,
+    read,
+    webhook: { ...webhook, storedDeliveries: rows[0].deliveries },
+  });
+  child.send('stop');
+  await new Promise((resolve) => child.once('exit', resolve));
+  await sandbox.close();
+  await server.stop();
+}
+
+async function run(name: string, options: Partial<autocannon.Options>) {
+  const result = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...options } as autocannon.Options);
+  const total = result.requests.total;
+  const failed = result.non2xx + result.errors + result.timeouts;
+  const figures = {
+    requestsPerSecond: round(result.requests.average, 0),
+    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    requests: total,
+    failed,
+    errorRate: total > 0 ? round(failed / total, 4) : 0,
+  };
+  console.log(
+    `${name}, ${CONNECTIONS} connections, ${SECONDS} s: ${figures.requestsPerSecond} req/s, p50 ${figures.latencyMs.p50} ms, ` +
+      `p99 ${figures.latencyMs.p99} ms, ${total} requests, error rate ${(figures.errorRate * 100).toFixed(2)}%`,
+  );
+  return figures;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
