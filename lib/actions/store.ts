@@ -74,7 +74,7 @@ export async function resubmit(db: Db, action: Action): Promise<Action | null> {
     const [reset] = await tx
       .update(actions)
       .set({ status: 'queued', error: null, result: null, finishedAt: null, updatedAt: sql`now()` })
-      .where(and(eq(actions.id, action.id), eq(actions.status, 'failed'), eq(actions.updatedAt, action.updatedAt)))
+      .where(and(eq(actions.id, action.id), eq(actions.status, 'failed'), eq(actions.attempts, action.attempts)))
       .returning();
     if (!reset) return null;
     const { job } = await enqueue(tx, {

@@ -172,6 +172,8 @@ export function decodeHeaderValue(rawLatin1: string): string {
 export interface ContentType {
   type: string;
   params: Record<string, string>;
+  /** Parameters given as RFC 2231 extended values: already decoded text, not raw header bytes. */
+  decoded?: Set<string>;
 }
 
 /** "text/plain; charset=\"ISO-8859-1\"; format=flowed" -> { type, params (lower-case keys) }. */
@@ -196,18 +198,20 @@ export function parseParams(value: string): ContentType {
     if (m[3] !== undefined && (m[2] === undefined || m[2] === '0')) seg.extended = true;
     seg.parts[m[2] === undefined ? 0 : Number(m[2])] = val;
   }
+  const decoded = new Set<string>();
   for (const [key, seg] of Object.entries(segments)) {
     const joined = seg.parts.join('');
     if (!seg.extended) {
       params[key] = joined;
       continue;
     }
+    decoded.add(key);
     const q = /^([^']*)'[^']*'(.*)$/s.exec(joined);
     params[key] = q
       ? decodeCharset(Buffer.from(decodeURIComponentBytes(q[2] as string)), q[1] || 'utf-8')
       : decodeCharset(Buffer.from(decodeURIComponentBytes(joined)), 'utf-8');
   }
-  return { type: (head ?? '').trim().toLowerCase(), params };
+  return { type: (head ?? '').trim().toLowerCase(), params, decoded };
 }
 
 function decodeURIComponentBytes(s: string): number[] {
@@ -410,11 +414,12 @@ function parseEntity(s: string, defaultType: string): ParsedPart {
   const cd = get('content-disposition');
   const disp = cd ? parseParams(cd) : undefined;
   const filenameRaw = disp?.params['filename'] ?? ct.params['name'] ?? '';
+  const filenameDecoded = disp?.params['filename'] !== undefined ? disp.decoded?.has('filename') : ct.decoded?.has('name');
   const part: ParsedPart = {
     headers,
     mimeType: ct.type,
     params: ct.params,
-    filename: decodeHeaderValue(filenameRaw),
+    filename: filenameDecoded ? filenameRaw : decodeHeaderValue(filenameRaw),
     disposition: disp?.type,
   };
   if (ct.type.startsWith('multipart/') && ct.params['boundary']) {

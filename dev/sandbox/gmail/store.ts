@@ -199,7 +199,7 @@ interface SearchTerm {
 function parseQuery(q: string | undefined): SearchTerm[] {
   if (!q) return [];
   const terms: SearchTerm[] = [];
-  const re = /(-?)(?:([a-z_]+):)?("([^"]*)"|\S+)/gi;
+  const re = /(-?)(?:([a-z][a-z0-9_]*):)?("([^"]*)"|\S+)/gi;
   let m: RegExpExecArray | null;
   while ((m = re.exec(q))) {
     const negate = m[1] === '-';

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { gmail_v1 } from '@googleapis/gmail';
 import { convert as convertHtml } from 'html-to-text';
 import { z } from 'zod';
+import { config } from '../../config';
 import { ProviderError } from '../../providers/errors';
 import { gmailApi, googleError, googleRequestOptions } from '../../providers/google';
 import { classifyMessage, classifyThread } from '../../sync/gmail/classify';
@@ -145,6 +147,15 @@ export async function gmailCall<T>(
   });
 }
 
+/**
+ * googleapis builds an upload's URL from the request's own rootUrl, not the client's: pass the
+ * configured one (GOOGLE_API_ROOT_URL) so uploads go where every other call goes.
+ */
+function withUploadRoot<O extends object>(options: O): O & { rootUrl?: string } {
+  const root = config().GOOGLE_API_ROOT_URL;
+  return root ? { ...options, rootUrl: root.endsWith('/') ? root : `${root}/` } : options;
+}
+
 export const isNotFound = (error: unknown) => error instanceof ProviderError && error.status === 404;
 const headerOf = (message: gmail_v1.Schema$Message, name: string) =>
   message.payload?.headers?.find((h) => h.name?.toLowerCase() === name.toLowerCase())?.value ?? undefined;
@@ -247,17 +258,25 @@ async function createDraft(context: ActionContext<EmailSendInput, SendState>, in
   }
   if (!context.state.draftRequested) await context.record({ draftRequested: true });
   let draft: gmail_v1.Schema$Draft;
+  let tries = 0;
   try {
-    draft = await gmailCall(context, UNITS.draftsCreate, (options) =>
-      gmailApi().users.drafts.create(
+    draft = await gmailCall(context, UNITS.draftsCreate, async (options) => {
+      // The resilience layer retries a request that timed out or failed with a 5xx, and Gmail may have
+      // made the draft all the same: a retry looks for it before making another.
+      if (tries++ > 0) {
+        const found = await listOwnDrafts(context, options);
+        if (found) return { data: found };
+      }
+      return gmailApi().users.drafts.create(
         {
           userId: 'me',
           requestBody: { message: input.threadId ? { threadId: input.threadId } : {} },
-          media: { mimeType: 'message/rfc822', body: raw },
+          // A stream per attempt (googleapis pipes it into the upload; a retry needs a fresh one).
+          media: { mimeType: 'message/rfc822', body: Readable.from([raw]) },
         },
-        options,
-      ),
-    );
+        withUploadRoot(options),
+      );
+    });
   } catch (error) {
     if (isNotFound(error) && input.threadId) {
       throw failure.notFound(`no Gmail thread ${input.threadId}`, [{ path: 'threadId', message: 'no such thread' }]);
@@ -273,13 +292,19 @@ async function createDraft(context: ActionContext<EmailSendInput, SendState>, in
 
 /** The draft of this action, by the Message-ID it was created with; recorded when found. */
 async function findDraft(context: ActionContext<EmailSendInput, SendState>): Promise<boolean> {
-  const listed = await gmailCall(context, UNITS.draftsList, (options) =>
-    gmailApi().users.drafts.list({ userId: 'me', q: `rfc822msgid:${messageIdOf(context)}`, maxResults: 10 }, options),
-  );
-  const draft = listed.drafts?.find((d) => d.id && d.message?.id && d.message.threadId);
+  const draft = await gmailCall(context, UNITS.draftsList, async (options) => ({ data: await listOwnDrafts(context, options) }));
   if (!draft) return false;
   await context.record({ draftId: draft.id!, draftMessageId: draft.message!.id!, threadId: draft.message!.threadId! });
   return true;
+}
+
+/** The action's draft, found by its Message-ID (drafts keep the one they were created with). */
+async function listOwnDrafts(
+  context: ActionContext<EmailSendInput, SendState>,
+  options: ReturnType<typeof googleRequestOptions>,
+): Promise<gmail_v1.Schema$Draft | null> {
+  const listed = await gmailApi().users.drafts.list({ userId: 'me', q: `rfc822msgid:${messageIdOf(context)}`, maxResults: 10 }, options);
+  return listed.data.drafts?.find((d) => d.id && d.message?.id && d.message.threadId) ?? null;
 }
 
 async function draftStillExists(context: ActionContext<EmailSendInput, SendState>): Promise<boolean> {

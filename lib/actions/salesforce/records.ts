@@ -101,21 +101,37 @@ export interface BatchResult {
 
 type Context<I> = ActionContext<I, RecordState>;
 
-/** One Salesforce REST request through the action's policy (1 request of the user's budget). */
-async function sfRequest<T, I>(context: Context<I>, method: string, path: string, body?: unknown): Promise<T> {
+/** A request on the connection of the try under way. */
+type Send = <U>(method: string, path: string, body?: unknown) => Promise<U>;
+
+/**
+ * Runs `work` through the action's policy (paced as 1 request of the user's budget; timeout, retries,
+ * breaker, one token refresh), with `send` on a connection for the current token. `work` is told which
+ * try this is: the policy retries a request that timed out or failed with a 5xx, which Salesforce may
+ * have applied all the same.
+ */
+function onSalesforce<T, I>(context: Context<I>, work: (send: Send, tryNumber: number) => Promise<T>): Promise<T> {
+  let tries = 0;
   return context.request(1, async (accessToken) => {
     const instanceUrl = await context.instanceUrl();
     const connection: SalesforceConnection = salesforceConnection({ instanceUrl, accessToken });
-    try {
-      return await connection.request<T>({
+    const send: Send = (method, path, body) =>
+      connection.request({
         method: method as 'GET',
         url: `/services/data/v${config().SALESFORCE_API_VERSION}${path}`,
         ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
       });
+    try {
+      return await work(send, ++tries);
     } catch (error) {
       throw salesforceError(error, connection);
     }
   });
+}
+
+/** One Salesforce REST request (safe to repeat: a read, an update, an upsert). */
+function sfRequest<T, I>(context: Context<I>, method: string, path: string, body?: unknown): Promise<T> {
+  return onSalesforce(context, (send) => send<T>(method, path, body));
 }
 
 async function refusing<T>(promise: Promise<T>): Promise<T> {
@@ -134,20 +150,81 @@ const soqlLiteral = (v: unknown): string | null => {
   return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 };
 
-/** The records created since `since` whose marker fields are these values (the newest first). */
-async function findByMarker<I>(context: Context<I>, object: CrmObject, record: Record<string, unknown>, since: number): Promise<string[]> {
-  const conditions = MARKER_FIELDS[object]
+/** A record's marker: its identifying fields that it sets, as SOQL conditions. */
+function markerConditions(object: CrmObject, record: Record<string, unknown>): string[] {
+  return MARKER_FIELDS[object]
     .filter((field) => field in record)
     .map((field) => {
       const literal = soqlLiteral(record[field]);
       return literal === null ? null : `${field} = ${literal}`;
     })
     .filter((c): c is string => c !== null);
-  if (conditions.length === 0) return [];
+}
+
+/**
+ * For each record, the id of one created since `since` with its marker (each id used once), or
+ * undefined: what an earlier try that went unanswered created. One SOQL query for all of them.
+ */
+async function findByMarkers(send: Send, object: CrmObject, records: Record<string, unknown>[], since: number): Promise<(string | undefined)[]> {
+  const markers = records.map((record) => markerConditions(object, record));
+  const wanted = markers.filter((conditions) => conditions.length > 0);
+  if (wanted.length === 0) return records.map(() => undefined);
   const from = new Date(since - CLOCK_SKEW_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const soql = `SELECT Id FROM ${object} WHERE CreatedDate >= ${from} AND ${conditions.join(' AND ')} ORDER BY CreatedDate DESC LIMIT 200`;
-  const answer = await sfRequest<{ records: { Id: string }[] }, I>(context, 'GET', `/query?q=${encodeURIComponent(soql)}`);
-  return answer.records.map((r) => r.Id);
+  const fields = MARKER_FIELDS[object];
+  const soql =
+    `SELECT Id, ${fields.join(', ')} FROM ${object} WHERE CreatedDate >= ${from} AND ` +
+    `(${[...new Set(wanted.map((conditions) => `(${conditions.join(' AND ')})`))].join(' OR ')}) ORDER BY CreatedDate, Id LIMIT 2000`;
+  const { records: created } = await send<{ records: Record<string, unknown>[] }>('GET', `/query?q=${encodeURIComponent(soql)}`);
+  const taken = new Set<string>();
+  return records.map((record, index) => {
+    if (markers[index]!.length === 0) return undefined;
+    const match = created.find(
+      (row) =>
+        !taken.has(row.Id as string) &&
+        fields.filter((field) => field in record).every((field) => String(row[field] ?? '').toLowerCase() === String(record[field] ?? '').toLowerCase()),
+    );
+    if (!match) return undefined;
+    taken.add(match.Id as string);
+    return match.Id as string;
+  });
+}
+
+/**
+ * Creates the records (one POST, or one sObject Collections call) exactly once: when an earlier try
+ * may have created some without the answer arriving (`lookFirst` for a new attempt after one that
+ * started creating; always for the policy's retries), those are found by their markers and only the
+ * others are sent. A record an applied try refused is sent again and refused again, as it should be.
+ */
+function createOnce<I>(
+  context: Context<I>,
+  object: CrmObject,
+  records: Record<string, unknown>[],
+  since: number,
+  options: { single: boolean; allOrNone: boolean; lookFirst: boolean },
+): Promise<CollectionAnswer[]> {
+  return refusing(
+    onSalesforce(context, async (send, tryNumber) => {
+      const found = options.lookFirst || tryNumber > 1 ? await findByMarkers(send, object, records, since) : records.map(() => undefined);
+      const missing = records.map((record, index) => ({ record, index })).filter(({ index }) => !found[index]);
+      let answers: CollectionAnswer[] = [];
+      if (missing.length > 0 && options.single) {
+        const created = await send<{ id: string }>('POST', `/sobjects/${object}`, missing[0]!.record);
+        answers = [{ id: created.id, success: true, created: true }];
+      } else if (missing.length > 0) {
+        answers = await send<CollectionAnswer[]>('POST', '/composite/sobjects', {
+          allOrNone: options.allOrNone,
+          records: missing.map(({ record }) => ({ attributes: { type: object }, ...record })),
+        });
+      }
+      const byIndex = new Map(missing.map(({ index }, i) => [index, answers[i]]));
+      return records.map(
+        (_, index): CollectionAnswer =>
+          found[index]
+            ? { id: found[index]!, success: true, created: true }
+            : (byIndex.get(index) ?? { success: false, errors: [{ statusCode: 'UNKNOWN_EXCEPTION', message: 'no answer for this record' }] }),
+      );
+    }),
+  );
 }
 
 /** Reads records back with the fields the sync stores, to write them as the sync would. */
@@ -190,13 +267,11 @@ export const crmCreate = defineTool<CrmCreateInput, RecordState>({
       id = answer?.id ?? (await findByExternalId(context, object, externalField, key));
       await context.record({ recordId: id });
     } else if (!id) {
-      const since = context.state.since;
-      if (since !== undefined) [id] = await findByMarker(context, object, fields, since);
-      if (!id) {
-        if (since === undefined) await context.record({ since: Date.now() });
-        const answer = await refusing(sfRequest<{ id: string }, CrmCreateInput>(context, 'POST', `/sobjects/${object}`, fields));
-        id = answer.id;
-      }
+      const started = context.state.since;
+      const since = started ?? Date.now();
+      if (started === undefined) await context.record({ since });
+      const [answer] = await createOnce(context, object, [fields], since, { single: true, allOrNone: true, lookFirst: started !== undefined });
+      id = answer!.id ?? undefined;
       await context.record({ recordId: id });
     }
     const rows = await readBack(context, object, [id!]);
@@ -275,8 +350,8 @@ function toResult(answer: CollectionAnswer, index: number): BatchResult {
 }
 
 /**
- * Without an External ID field: records a lost attempt created are found by their markers; the rest
- * are created in one call, whose answer is recorded at once.
+ * Without an External ID field: the attempt's start is recorded, then the records are created once
+ * (createOnce), and their outcomes are recorded as soon as Salesforce answers.
  */
 async function createByMarker(
   context: Context<CrmBatchInput>,
@@ -284,35 +359,11 @@ async function createByMarker(
   records: CrmBatchInput['records'],
   allOrNone: boolean,
 ): Promise<BatchResult[]> {
-  const found = new Map<number, string>();
-  const since = context.state.since;
-  if (since !== undefined) {
-    const taken = new Set<string>();
-    for (const [index, record] of records.entries()) {
-      const match = (await findByMarker(context, object, record, since)).find((id) => !taken.has(id));
-      if (match) {
-        found.set(index, match);
-        taken.add(match);
-      }
-    }
-  } else {
-    await context.record({ since: Date.now() });
-  }
-  const missing = records.map((record, index) => ({ record, index })).filter(({ index }) => !found.has(index));
-  const answers =
-    missing.length === 0
-      ? []
-      : await refusing(
-          sfRequest<CollectionAnswer[], CrmBatchInput>(context, 'POST', '/composite/sobjects', {
-            allOrNone,
-            records: missing.map(({ record }) => ({ attributes: { type: object }, ...record })),
-          }),
-        );
-  const results: BatchResult[] = records.map((_, index) => ({ index, success: true, id: found.get(index) ?? null, created: true }));
-  missing.forEach(({ index }, i) => {
-    results[index] = toResult(answers[i] ?? { success: false, errors: [{ statusCode: 'UNKNOWN_EXCEPTION', message: 'no answer for this record' }] }, index);
-  });
-  return results;
+  const started = context.state.since;
+  const since = started ?? Date.now();
+  if (started === undefined) await context.record({ since });
+  const answers = await createOnce(context, object, records, since, { single: false, allOrNone, lookFirst: started !== undefined });
+  return answers.map((answer, index) => toResult(answer, index));
 }
 
 export const salesforceActions = {
