@@ -5,6 +5,10 @@ import { defineHandler } from '../lib/jobs/runner';
 import { jobSettled } from '../lib/observability/jobs';
 import { hashUserId, scrubText } from '../lib/observability/scrub';
 import { resetSentryForTests, scrubEvent } from '../lib/observability/sentry';
+import { loggerOptions, logLevel, logFormat } from '../lib/observability/logger';
+import { parseConfig } from '../lib/config';
+import pino from 'pino';
+import { Writable } from 'node:stream';
 import { testRunner } from './helpers/runner';
 import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
 import { z } from 'zod';
@@ -144,5 +148,29 @@ describe('errors to Sentry', () => {
     expect(scrubText('postgres://user:hunter2@db:5432/x')).toBe('postgres://[redacted]@db:5432/x');
     expect(scrubText('refresh_token=1//abc&x=1 password: "pw"')).toBe('refresh_token=[redacted]&x=1 password: "[redacted]"');
     expect(scrubText('to Alice <alice@example.com>')).toBe('to Alice <[email]>');
+  });
+
+  it('keeps the same secrets out of error logs, whatever the error carries', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
+    const log = pino({ ...loggerOptions(parseConfig({ LOG_LEVEL: 'info' })) }, sink);
+    const error = Object.assign(new Error('Failed query: select 1 where email = $1\nparams: carol@example.com'), {
+      config: { headers: { Authorization: 'Bearer ya29.secret-token-value' }, data: 'raw body' },
+      response: { status: 502, data: { email: 'carol@example.com' } },
+      cause: new Error('refused for dave@example.org'),
+    });
+    log.error({ err: error, headers: { authorization: 'Bearer abc' }, body: 'hello', user: { email: 'x@y.io' } }, 'sending to erin@example.net failed');
+    const written = lines.join('');
+    expect(written).not.toMatch(/@example\.|x@y\.io|secret-token-value|raw body|hello|Bearer abc/);
+    expect(JSON.parse(written)).toMatchObject({ msg: 'sending to [email] failed', err: { type: 'Error', responseStatus: 502 } });
+  });
+
+  it('logs by environment: info in production, debug in development, warn in tests; pretty only in development', () => {
+    expect(logLevel(parseConfig({ NODE_ENV: 'production' }))).toBe('info');
+    expect(logLevel(parseConfig({ NODE_ENV: 'development' }))).toBe('debug');
+    expect(logLevel(parseConfig({ NODE_ENV: 'test' }))).toBe('warn');
+    expect(logLevel(parseConfig({ NODE_ENV: 'production', LOG_LEVEL: 'error' }))).toBe('error');
+    expect(logFormat(parseConfig({ NODE_ENV: 'development' }))).toBe('pretty');
+    expect(logFormat(parseConfig({ NODE_ENV: 'production' }))).toBe('json');
   });
 });

@@ -24,6 +24,17 @@ const REDACTED_PATHS = [
   '*.raw',
   '*.email',
   '*.params',
+  // The same keys at the top level of a log call.
+  'body',
+  'bodyText',
+  'cleanBody',
+  'raw',
+  'email',
+  'password',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'params',
   'ip',
 ];
 
