@@ -85,7 +85,7 @@ export function switchyardSystem(options: SwitchyardOptions = {}): QueueSystem {
     async setup(databaseUrl) {
       url = databaseUrl;
       await runMigrations(url);
-      main = newPool(4);
+      main = newPool();
       if (idleUsers > 0) {
         await main.db.execute(sql`INSERT INTO job_users (user_id) SELECT 'idle-' || g FROM generate_series(1, ${idleUsers}) g`);
       }

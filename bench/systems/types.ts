@@ -104,12 +104,18 @@ export function latencyProbe() {
     async trickle(count: number, perSecond: number, send: (enqueuedAt: number, index: number) => Promise<unknown>): Promise<number[]> {
       const interval = 1_000 / perSecond;
       const begin = performance.now();
+      let failed = 0;
       for (let i = 0; i < count; i++) {
         const wait = begin + i * interval - performance.now();
         if (wait > 0) await sleep(wait);
-        void send(epochMs(), i).catch((error) => console.error('enqueue failed:', error));
+        void send(epochMs(), i).catch((error) => {
+          failed += 1;
+          if (failed === 1) console.error(`enqueue failed: ${String(error).slice(0, 300)}`);
+        });
       }
-      while (samples.length < count) await sleep(10);
+      // Every job started, or failed to be enqueued; at most a minute more (then what started counts).
+      await waitFor(() => samples.length + failed >= count, 60_000, 10);
+      if (samples.length < count) console.error(`latency: ${samples.length} of ${count} jobs started (${failed} enqueues failed)`);
       return samples;
     },
   };
