@@ -2,7 +2,7 @@
  * npm run bench:queue:peers: switchyard's queue against pg-boss 12 and graphile-worker 0.18 (both
  * need Node 22: the script runs under it), in one run, on one embedded Postgres (each system in its
  * own database), on the same machine:
- * - bulk enqueue of 20,000 no-op jobs (jobs/s);
+ * - bulk enqueue of 10,000 no-op jobs (jobs/s);
  * - processing them with 1, 2 and 4 workers (jobs/s: from the start of processing until the database
  *   shows every job finished; each database is ANALYZEd, untimed, after the enqueue);
  * - enqueue-to-start latency, idle queue, a trickle of 200 jobs/s from a producer that only enqueues
@@ -16,7 +16,7 @@
  * medians are reported, with the ratios switchyard/peer. Results: bench/results/queue-peers.json
  * (bench/results/queue-peers.tmp.json when a knob below is set).
  *
- * Knobs: BENCH_ROUNDS (5), BENCH_JOBS (20000), BENCH_RECOVERY_CAP_S (120), BENCH_RECOVERY_ROUNDS (3),
+ * Knobs: BENCH_ROUNDS (5), BENCH_JOBS (10000), BENCH_RECOVERY_CAP_S (120), BENCH_RECOVERY_ROUNDS (3),
  * BENCH_PHASES (process,latency,recovery), BENCH_SYSTEMS (comma-separated row names),
  * BENCH_SY_BEST (concurrency/batch/cap of switchyard's best row, 100/500/100),
  * BENCH_PGBOSS_LOCAL_CONCURRENCY / BENCH_PGBOSS_BATCH (2 / 500).
@@ -31,7 +31,7 @@ import { switchyardSystem } from './systems/switchyard';
 import { median, percentile, type QueueSystem, type RecoveryResult } from './systems/types';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
+const JOBS = Number(process.env.BENCH_JOBS ?? 10_000);
 const WORKERS = [1, 2, 4] as const;
 const TRICKLE = { samples: 1_000, perSecond: 200 };
 const HELD = 100;
