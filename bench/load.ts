@@ -130,18 +130,23 @@ async function main() {
 
 async function run(name: string, options: Partial<autocannon.Options>) {
   const result = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...options } as autocannon.Options);
-  const total = result.requests.total;
-  const failed = result.non2xx + result.errors + result.timeouts;
+  // `requests.total` counts answered requests; `errors` those that got none (timeouts included).
+  const total = result.requests.total + result.errors;
+  const failed = result.non2xx + result.errors;
   const figures = {
     requestsPerSecond: round(result.requests.average, 0),
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
     requests: total,
     failed,
     errorRate: total > 0 ? round(failed / total, 4) : 0,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count])),
+    timeouts: result.timeouts,
+    socketErrors: result.errors,
   };
   console.log(
     `${name}, ${CONNECTIONS} connections, ${SECONDS} s: ${figures.requestsPerSecond} req/s, p50 ${figures.latencyMs.p50} ms, ` +
-      `p99 ${figures.latencyMs.p99} ms, ${total} requests, error rate ${(figures.errorRate * 100).toFixed(2)}%`,
+      `p99 ${figures.latencyMs.p99} ms, ${total} requests, error rate ${(figures.errorRate * 100).toFixed(2)}% ` +
+      `(status ${JSON.stringify(figures.statusCodes)}, ${result.timeouts} timeouts, ${result.errors} socket errors)`,
   );
   return figures;
 }
