@@ -1,4 +1,5 @@
 import type { Db } from '../db/client';
+import { pruneActions } from './actions/store';
 import { pruneRateLimitWindows } from './http/rate-limit';
 import { pruneFinishedJobs } from './jobs';
 import { pruneProviderUsage } from './providers/quota';
@@ -9,6 +10,8 @@ export interface MaintenanceResult {
   webhookEvents: number;
   rateLimitWindows: number;
   providerUsage: number;
+  /** Finished actions past retention, and with them their Idempotency-Keys. */
+  actions: number;
 }
 
 /**
@@ -19,12 +22,13 @@ export interface MaintenanceResult {
  */
 export async function pruneExpired(
   db: Db,
-  options: { jobsRetentionDays: number; webhookEventsRetentionDays: number },
+  options: { jobsRetentionDays: number; webhookEventsRetentionDays: number; actionsRetentionDays: number },
 ): Promise<MaintenanceResult> {
   return {
     jobs: await pruneFinishedJobs(db, options.jobsRetentionDays),
     webhookEvents: await pruneWebhookDeliveries(db, options.webhookEventsRetentionDays),
     rateLimitWindows: await pruneRateLimitWindows(db),
     providerUsage: await pruneProviderUsage(db),
+    actions: await pruneActions(db, options.actionsRetentionDays),
   };
 }

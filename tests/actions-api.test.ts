@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pruneActions } from '../lib/actions/store';
 import { resetConfigForTests } from '../lib/config';
+import { db } from '../lib/database';
 import { startActionsApp, type ActionsApp } from './helpers/actions';
 
 /**
@@ -115,5 +117,22 @@ describe('read your writes, then the sync', () => {
       [user, [email.id, event.id, lead.id]],
     );
     expect(events!.n).toBe(3);
+  });
+});
+
+describe('retention', () => {
+  it('finished actions older than ACTIONS_RETENTION_DAYS go, and their keys with them; recent and unfinished ones stay', async () => {
+    await app.connect('api-fay', 'calendar');
+    const old = await app.write('POST', '/api/calendar/events', 'api-fay', { summary: 'Old', start: { dateTime: at(5, 9) }, end: { dateTime: at(5, 10) } }, 'old-key');
+    const recent = await app.write('POST', '/api/calendar/events', 'api-fay', { summary: 'Recent', start: { dateTime: at(5, 11) }, end: { dateTime: at(5, 12) } });
+    await app.q(`UPDATE actions SET created_at = now() - interval '31 days' WHERE id = $1`, [old.body.action.id]);
+    expect(await pruneActions(db(), 30)).toBe(1);
+    const kept = await app.q(`SELECT id FROM actions WHERE user_id = 'api-fay'`);
+    expect(kept.map((r) => r.id)).toEqual([recent.body.action.id]);
+    // The key is free again: a new action (and the event id derived from the key already exists: 409, adopted).
+    const again = await app.write('POST', '/api/calendar/events', 'api-fay', { summary: 'Old', start: { dateTime: at(5, 9) }, end: { dateTime: at(5, 10) } }, 'old-key');
+    expect(again.status).toBe(200);
+    expect(again.body.action.id).not.toBe(old.body.action.id);
+    expect(again.body.action.result.id).toBe(old.body.action.result.id);
   });
 });

@@ -31,7 +31,7 @@ describe('GET /api/cron/maintenance', () => {
     const response = await fetch(`${app.url}/api/cron/maintenance`, { headers: { authorization: `Bearer ${CRON_SECRET}` } });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
-      deleted: { jobs: 3, webhookEvents: 1, rateLimitWindows: 1, providerUsage: 1 },
+      deleted: { jobs: 3, webhookEvents: 1, rateLimitWindows: 1, providerUsage: 1, actions: 0 },
       retention: { events: 0, runs: 0, metricWindows: 0, incidents: 0, incomplete: false },
     });
     const { rows } = await q(`SELECT status FROM jobs ORDER BY status`);

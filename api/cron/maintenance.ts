@@ -12,6 +12,7 @@ export const GET = route(async (request) => {
   const deleted = await pruneExpired(db(), {
     jobsRetentionDays: settings.JOBS_RETENTION_DAYS,
     webhookEventsRetentionDays: settings.WEBHOOK_EVENTS_RETENTION_DAYS,
+    actionsRetentionDays: settings.ACTIONS_RETENTION_DAYS,
   });
   // Raw events and finished runs in batches, stopping well before the function's maxDuration (60 s).
   const retention = await pruneRetention(db(), {
