@@ -1,8 +1,7 @@
 import { fork } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SYNCS, syncPayloadFor } from '../dev/sandbox/index';
 import type { CalendarEvent } from '../dev/sandbox/calendar/events';
-import { resetConfigForTests } from '../lib/config';
 import { enqueueSyncs } from '../lib/connections';
 import { db } from '../lib/database';
 import { DeferJobError } from '../lib/jobs/errors';
@@ -11,7 +10,7 @@ import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
 import { createCalendarSync } from '../lib/sync/calendar';
 import { syncHandler } from '../lib/sync/engine/handler';
 import { testRunner } from './helpers/runner';
-import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
+import { useSandboxedApp } from './helpers/sandbox-app';
 import { syncHarness } from './helpers/sync';
 
 /**
@@ -19,20 +18,11 @@ import { syncHarness } from './helpers/sync';
  * real runner (the cron endpoint, or a Runner with smaller pages), real Postgres. Every test has its
  * own sandbox user, so calendars, quotas and connections do not mix.
  */
-let app: SandboxedApp;
-beforeAll(async () => {
-  app = await startSandboxedApp({
-    WEBHOOK_KICK_RUNNER: 'false',
-    // Retries of a failed job come back quickly (the fault test).
-    JOBS_BACKOFF_BASE_MS: '100',
-    JOBS_BACKOFF_MAX_MS: '1000',
-  });
-  // The sandbox's URL exists only now; nothing has read the Google root yet.
-  process.env.GOOGLE_API_ROOT_URL = app.sandbox.url;
-  resetConfigForTests();
-});
-afterAll(async () => {
-  await app?.close();
+const app = useSandboxedApp({
+  WEBHOOK_KICK_RUNNER: 'false',
+  // Retries of a failed job come back quickly (the fault test).
+  JOBS_BACKOFF_BASE_MS: '100',
+  JOBS_BACKOFF_MAX_MS: '1000',
 });
 afterEach(() => {
   app.sandbox.setFaults('calendar', {});
@@ -41,7 +31,7 @@ afterEach(() => {
 
 const DAY = 86_400_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const sync = syncHarness(() => app);
+const sync = syncHarness(app);
 const { query: q, cronPass, drain } = sync;
 
 /** The connection, created as the frontend creates it (which enqueues the initial backfill). */

@@ -1,13 +1,12 @@
 import { fork } from 'node:child_process';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '../lib/config';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { enqueueSyncs } from '../lib/connections';
 import { runner } from '../lib/worker/runner';
 import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
 import { classifyMessage, classifyThread } from '../lib/sync/gmail/classify';
 import { normalizeMessage } from '../lib/sync/gmail/message';
 import { threadParticipants } from '../lib/sync/gmail/store';
-import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
+import { useSandboxedApp } from './helpers/sandbox-app';
 import { syncHarness } from './helpers/sync';
 
 /**
@@ -15,19 +14,10 @@ import { syncHarness } from './helpers/sync';
  * against the sandbox's Gmail, Nango tokens from the sandbox, a real Postgres. Each case has its own
  * mailbox (user), so the sandbox's per-user quota and data do not mix.
  */
-let app: SandboxedApp;
-const sync = syncHarness(() => app);
+const app = useSandboxedApp({ WEBHOOK_KICK_RUNNER: 'false', JOBS_BACKOFF_BASE_MS: '100', JOBS_BACKOFF_MAX_MS: '2000' });
+const sync = syncHarness(app);
 const { query, cronPass: cron } = sync;
 
-beforeAll(async () => {
-  app = await startSandboxedApp({ WEBHOOK_KICK_RUNNER: 'false', JOBS_BACKOFF_BASE_MS: '100', JOBS_BACKOFF_MAX_MS: '2000' });
-  // Only known once the sandbox listens; read lazily by config() and the Gmail client.
-  process.env.GOOGLE_API_ROOT_URL = app.sandbox.url;
-  resetConfigForTests();
-});
-afterAll(async () => {
-  await app?.close();
-});
 beforeEach(async () => {
   // The circuit breaker is per process: a case with injected faults must not open it for the next.
   resetProviderPoliciesForTests();

@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import jsforce from 'jsforce';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { SfRecord } from '../dev/sandbox/salesforce/schema';
 import { enqueueSyncs } from '../lib/connections';
 import { db } from '../lib/database';
@@ -12,7 +12,7 @@ import { salesforceConnection, salesforceError } from '../lib/providers/salesfor
 import { syncHandler } from '../lib/sync/engine/handler';
 import { createSalesforceSync, type SalesforceSyncOptions } from '../lib/sync/salesforce';
 import { testRunner } from './helpers/runner';
-import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
+import { useSandboxedApp } from './helpers/sandbox-app';
 import { syncHarness } from './helpers/sync';
 
 /**
@@ -21,17 +21,11 @@ import { syncHarness } from './helpers/sync';
  * keyset pages), real Postgres. Every test has its own sandbox user, so orgs, quotas and connections
  * do not mix. Expected rows are written out from the sandbox's records, independently of lib.
  */
-let app: SandboxedApp;
-beforeAll(async () => {
-  app = await startSandboxedApp({
-    WEBHOOK_KICK_RUNNER: 'false',
-    // Retries of a failed job come back quickly (the fault test).
-    JOBS_BACKOFF_BASE_MS: '100',
-    JOBS_BACKOFF_MAX_MS: '1000',
-  });
-});
-afterAll(async () => {
-  await app?.close();
+const app = useSandboxedApp({
+  WEBHOOK_KICK_RUNNER: 'false',
+  // Retries of a failed job come back quickly (the fault test).
+  JOBS_BACKOFF_BASE_MS: '100',
+  JOBS_BACKOFF_MAX_MS: '1000',
 });
 afterEach(() => {
   app.sandbox.setFaults('salesforce', {});
@@ -41,7 +35,7 @@ afterEach(() => {
 type CrmObject = 'Lead' | 'Contact' | 'Account' | 'Opportunity';
 const OBJECTS: CrmObject[] = ['Lead', 'Contact', 'Account', 'Opportunity'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const sync = syncHarness(() => app, { drainTimeoutMs: 120_000 });
+const sync = syncHarness(app, { drainTimeoutMs: 120_000 });
 const { query: q, cronPass, drain } = sync;
 
 /** What the sync selects, per the spec: system fields, then each object's fields. */

@@ -14,19 +14,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * What every end-to-end sync test does against a sandboxed app: connect a sandbox user the way the
- * product does, run the cron, run passes until the queue is empty, read the database. `app` is a getter
- * because the app starts in beforeAll, after the harness is made.
+ * product does, run the cron, run passes until the queue is empty, read the database. `app` is the test
+ * file's useSandboxedApp(): it is read when the harness is used, not when it is made.
  */
-export function syncHarness(app: () => SandboxedApp, options: SyncHarnessOptions = {}) {
+export function syncHarness(app: SandboxedApp, options: SyncHarnessOptions = {}) {
   const query = async <T = any>(text: string, values: unknown[] = []) =>
-    (await app().database.pool.query(text, values)).rows as T[];
+    (await app.database.pool.query(text, values)).rows as T[];
 
   /** The connection, created as the frontend creates it (which enqueues the initial backfill). */
   async function connect(provider: SyncedProvider, userId: string, sizes: SandboxSizes = {}): Promise<{ id: number; jobIds: number[] }> {
-    app().sandbox.ensureUser(userId, sizes);
-    const response = await fetch(`${app().url}/api/connections`, {
+    app.sandbox.ensureUser(userId, sizes);
+    const response = await fetch(`${app.url}/api/connections`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await app().token(userId)}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await app.token(userId)}`, 'content-type': 'application/json' },
       body: JSON.stringify({ provider, connectionId: `${provider}-${userId}` }),
     });
     expect(response.status).toBe(201);
@@ -36,9 +36,9 @@ export function syncHarness(app: () => SandboxedApp, options: SyncHarnessOptions
 
   /** The connection, recorded from Nango's auth webhook (which enqueues the initial backfill); its id. */
   async function connectByWebhook(provider: SyncedProvider, userId: string, sizes: SandboxSizes = {}): Promise<number> {
-    app().sandbox.ensureUser(userId, sizes);
+    app.sandbox.ensureUser(userId, sizes);
     const connectionId = `${provider}-${userId}`;
-    const response = await app().webhook(authPayload({ connectionId, providerConfigKey: PROVIDER_CONFIG_KEYS[provider], endUser: { endUserId: userId } }));
+    const response = await app.webhook(authPayload({ connectionId, providerConfigKey: PROVIDER_CONFIG_KEYS[provider], endUser: { endUserId: userId } }));
     expect(response.status).toBe(202);
     const [row] = await query<{ id: number }>(`SELECT id FROM connections WHERE nango_connection_id = $1`, [connectionId]);
     return Number(row!.id);
@@ -46,7 +46,7 @@ export function syncHarness(app: () => SandboxedApp, options: SyncHarnessOptions
 
   /** One call of the cron endpoint, as Vercel Cron makes it. */
   async function cronPass(): Promise<Response> {
-    const response = await fetch(`${app().url}/api/cron/run-jobs`, { headers: { authorization: `Bearer ${CRON_SECRET}` } });
+    const response = await fetch(`${app.url}/api/cron/run-jobs`, { headers: { authorization: `Bearer ${CRON_SECRET}` } });
     expect(response.status).toBe(200);
     return response;
   }
