@@ -1,6 +1,7 @@
 /**
  * CI smoke test: serves api/ with the real `vercel dev --local` (vercel CLI 60.1.3) and checks that it
- * answers as dev/server.ts does: health, the cron's 401 and 200, a dynamic [id] route, a 405.
+ * answers as dev/server.ts does: health, the cron's 401 and 200, a dynamic [id] route (and a doubled
+ * ?id= refused), a 405, a CORS preflight reaching the OPTIONS export, a 401 with the envelope.
  * Usage: tsx dev/vercel-smoke.ts <path to the vercel binary>
  * Uses DATABASE_URL when set (migrating it), an embedded Postgres otherwise.
  */
@@ -13,6 +14,7 @@ const vercelBin = process.argv[2] ?? 'vercel';
 
 const CRON_SECRET = 'smoke-cron-secret-0123456789';
 const ADMIN_API_KEY = 'smoke-admin-key-0123456789abcdef';
+const ORIGIN = 'https://app.example.com';
 
 async function main() {
   let embedded: EmbeddedDatabase | undefined;
@@ -33,7 +35,7 @@ async function smoke(databaseUrl: string) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(vercelBin, ['dev', '--local', '--yes', '--listen', `127.0.0.1:${port}`], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, CRON_SECRET, ADMIN_API_KEY, VERCEL_TELEMETRY_DISABLED: '1', LOG_LEVEL: 'warn' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, CRON_SECRET, ADMIN_API_KEY, CORS_ORIGINS: ORIGIN, VERCEL_TELEMETRY_DISABLED: '1', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -75,6 +77,15 @@ async function smoke(databaseUrl: string) {
       (b) => b.job?.id === Number(jobId));
     await check('dynamic route, bad id', '/api/admin/jobs/abc', { headers: { authorization: `Bearer ${ADMIN_API_KEY}` } }, 400);
     await check('unexported method', '/api/health', { method: 'POST' }, 405);
+    // Vercel appends the path's id to the query: a client's own ?id= makes it appear twice, refused.
+    await check('dynamic route, id also in the query', `/api/admin/jobs/999999?id=${jobId}`, { headers: { authorization: `Bearer ${ADMIN_API_KEY}` } }, 400,
+      (b) => b.error?.code === 'validation_failed' && typeof b.error?.requestId === 'string');
+    await check('cron with a lower-case bearer scheme', '/api/cron/run-jobs', { headers: { authorization: `bearer ${CRON_SECRET}` } }, 200);
+    const preflight = await fetch(`${base}/api/connections`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+    const allowOrigin = preflight.headers.get('access-control-allow-origin');
+    console.log(`${preflight.status === 204 && allowOrigin === ORIGIN ? 'ok  ' : 'FAIL'} CORS preflight: ${preflight.status} ${allowOrigin}`);
+    if (preflight.status !== 204 || allowOrigin !== ORIGIN) failures.push('CORS preflight');
+    await check('frontend API without a token', '/api/connections', {}, 401, (b) => b.error?.code === 'unauthenticated');
   } finally {
     try {
       process.kill(-child.pid!, 'SIGTERM');
