@@ -1,5 +1,5 @@
 import { createDatabase, type Database, type Db } from '../db/client';
-import { config } from './config';
+import { ConfigError, config } from './config';
 
 let instance: Database | undefined;
 
@@ -7,7 +7,8 @@ function database(): Database {
   if (!instance) {
     const settings = config();
     if (!settings.DATABASE_URL) {
-      throw new Error('DATABASE_URL is not set (npm start and npm test start an embedded Postgres and set it)');
+      // A configuration error: the API answers 503 naming the variable, not a 500.
+      throw new ConfigError(['DATABASE_URL: not set (npm start and npm test start an embedded Postgres and set it)']);
     }
     instance = createDatabase({
       connectionString: settings.DATABASE_URL,

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { authPayload, signWebhookBody } from '../dev/sandbox/index';
 import { resetConfigForTests } from '../lib/config';
+import { closeDb } from '../lib/database';
 import { claim, settle } from '../lib/jobs';
 import { ADMIN_API_KEY, CRON_SECRET } from './helpers/server';
-import { SIGNING_KEY, startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
+import { SIGNING_KEY, useSandboxedApp } from './helpers/sandbox-app';
 
 /**
  * What the hostile-input probe of issue 9 found, one regression test per cause, over real HTTP: ids
@@ -11,16 +12,11 @@ import { SIGNING_KEY, startSandboxedApp, type SandboxedApp } from './helpers/san
  * store, impossible dates and forged cursors, prototype names, the local server's own answers, CORS,
  * and the queue and connection states a user drives.
  */
-let app: SandboxedApp;
 const ORIGIN = 'https://app.example.com';
-
-beforeAll(async () => {
-  app = await startSandboxedApp({ WEBHOOK_KICK_RUNNER: 'false', RATE_LIMIT_PER_MINUTE: '100000', CORS_ORIGINS: `${ORIGIN},http://localhost:5173` });
+const app = useSandboxedApp({ WEBHOOK_KICK_RUNNER: 'false', RATE_LIMIT_PER_MINUTE: '100000', CORS_ORIGINS: `${ORIGIN},http://localhost:5173` });
+beforeAll(() => {
   app.sandbox.ensureUser('alice');
   app.sandbox.ensureUser('bob');
-});
-afterAll(async () => {
-  await app.close();
 });
 beforeEach(async () => {
   await app.database.pool.query('TRUNCATE jobs, job_users, webhook_events, connections CASCADE');
@@ -218,16 +214,22 @@ describe('the HTTP surface', () => {
     expect((await call('/api/connections', { method: 'POST', user: 'alice', body, headers: { 'content-type': 'application/json; charset=utf-8' } })).status).toBe(201);
   });
 
-  it('health says 503 naming DATABASE_URL when it is not set, not 500', async () => {
+  it('without DATABASE_URL (plain vercel dev) health and the API say 503 naming it, not 500', async () => {
     const saved = process.env.DATABASE_URL;
+    const token = await app.token('alice');
     process.env.DATABASE_URL = '';
     resetConfigForTests();
+    await closeDb();
     try {
       const { GET } = await import('../api/health');
       const response = await GET(new Request('http://localhost/api/health'));
       expect(response.status).toBe(503);
       const body = await response.json();
       expect(body).toMatchObject({ failing: ['database'], checks: [{ name: 'database', ok: false, detail: 'DATABASE_URL is not set' }] });
+      const { GET: listEmails } = await import('../api/emails/index');
+      const emails = await listEmails(new Request('http://localhost/api/emails', { headers: { authorization: `Bearer ${token}` } }));
+      const error = await expectError(emails, 503, 'dependency_unavailable');
+      expect(error.details).toEqual([{ path: 'DATABASE_URL', message: expect.stringContaining('DATABASE_URL: not set') }]);
     } finally {
       process.env.DATABASE_URL = saved;
       resetConfigForTests();
