@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PROJECT_ID, startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PROJECT_ID, useSandboxedApp } from './helpers/sandbox-app';
 
 /** Firebase authentication and api/connections over real HTTP; tokens minted by the sandbox. */
-let app: SandboxedApp;
-beforeAll(async () => {
-  app = await startSandboxedApp({ WEBHOOK_KICK_RUNNER: 'false' });
+const app = useSandboxedApp({ WEBHOOK_KICK_RUNNER: 'false' });
+beforeAll(() => {
   app.sandbox.ensureUser('alice');
   app.sandbox.ensureUser('bob');
-});
-afterAll(async () => {
-  await app.close();
 });
 beforeEach(async () => {
   await app.database.pool.query('TRUNCATE jobs, job_users, webhook_events, connections CASCADE');

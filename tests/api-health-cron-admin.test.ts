@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { enqueue, getJob } from '../lib/jobs';
-import { ADMIN_API_KEY, CRON_SECRET, startTestApp, type TestApp } from './helpers/server';
+import { ADMIN_API_KEY, CRON_SECRET, useTestApp } from './helpers/server';
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp({ HEALTH_MAX_QUEUE_AGE_S: '600' });
-});
-afterAll(async () => {
-  await app.close();
-});
+const app = useTestApp({ HEALTH_MAX_QUEUE_AGE_S: '600' });
 beforeEach(async () => {
   await app.database.pool.query('TRUNCATE jobs, job_users');
 });

@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CRON_SECRET, startTestApp, type TestApp } from './helpers/server';
+import { describe, expect, it } from 'vitest';
+import { CRON_SECRET, useTestApp } from './helpers/server';
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp({ JOBS_RETENTION_DAYS: '7', WEBHOOK_EVENTS_RETENTION_DAYS: '30' });
-});
-afterAll(async () => {
-  await app.close();
-});
+const app = useTestApp({ JOBS_RETENTION_DAYS: '7', WEBHOOK_EVENTS_RETENTION_DAYS: '30' });
 
 describe('GET /api/cron/maintenance', () => {
   it('is 401 without the cron secret', async () => {

@@ -2,7 +2,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUpstashRest, type UpstashRest } from '../dev/upstash-rest';
 import { postgresRateLimiter, slidingWindowResult, upstashRateLimiter, type LimitPolicy } from '../lib/http/rate-limit';
-import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
+import { useSandboxedApp } from './helpers/sandbox-app';
 
 /**
  * The frontend API's rate limits: sliding windows per user, per organisation (a token claim) and per
@@ -10,18 +10,12 @@ import { startSandboxedApp, type SandboxedApp } from './helpers/sandbox-app';
  * the Postgres limiter through real HTTP and directly, and the Upstash adapter.
  */
 describe('rate limits over HTTP (Postgres limiter)', () => {
-  let app: SandboxedApp;
-  beforeAll(async () => {
-    app = await startSandboxedApp({
-      RATE_LIMIT_PER_MINUTE: '3',
-      RATE_LIMIT_IP_MAX: '3',
-      RATE_LIMIT_IP_WINDOW_S: '900',
-      RATE_LIMIT_ORG_CLAIM: 'org_id',
-      RATE_LIMIT_ORG_PER_HOUR: '4',
-    });
-  });
-  afterAll(async () => {
-    await app.close();
+  const app = useSandboxedApp({
+    RATE_LIMIT_PER_MINUTE: '3',
+    RATE_LIMIT_IP_MAX: '3',
+    RATE_LIMIT_IP_WINDOW_S: '900',
+    RATE_LIMIT_ORG_CLAIM: 'org_id',
+    RATE_LIMIT_ORG_PER_HOUR: '4',
   });
 
   const call = (token: string, headers: Record<string, string> = {}) =>

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { authPayload, signWebhookBody, syncFailurePayload, syncSuccessPayload, SYNCS } from '../dev/sandbox/index';
-import { startSandboxedApp, SIGNING_KEY, type SandboxedApp } from './helpers/sandbox-app';
+import { SIGNING_KEY, useSandboxedApp } from './helpers/sandbox-app';
 
 /** api/webhooks/nango.ts over real HTTP, with deliveries the sandbox signed as Nango does. */
-let app: SandboxedApp;
-beforeAll(async () => {
-  app = await startSandboxedApp({ WEBHOOK_KICK_RUNNER: 'false' });
-});
-afterAll(async () => {
-  await app.close();
-});
+const app = useSandboxedApp({ WEBHOOK_KICK_RUNNER: 'false' });
 beforeEach(async () => {
   await app.database.pool.query('TRUNCATE jobs, job_users, webhook_events, connections CASCADE');
 });
