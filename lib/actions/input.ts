@@ -1,17 +1,10 @@
 import type { z } from 'zod';
-import { DomainError } from '../errors';
+import { DomainError, parseInput } from '../errors';
 import type { ActionErrorDetail } from './types';
 
 /** The tool's input checked against its schema: 400 `validation_failed` naming each field otherwise. */
 export function parseToolInput<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-  throw new DomainError(
-    'validation_failed',
-    `the request body is invalid: ${details.map((d) => `${d.path || '(root)'}: ${d.message}`).join('; ')}`,
-    details,
-  );
+  return parseInput(schema, value, 'the request body');
 }
 
 /** Input that is well formed but cannot be acted on (422), each field named. */
