@@ -72,6 +72,14 @@ async function main() {
   let sequence = 0;
   let failures = 0;
   const one = async () => {
+    try {
+      await request();
+    } catch {
+      // A refused or reset connection is a failed request, not the end of the run.
+      failures += 1;
+    }
+  };
+  const request = async () => {
     const n = sequence++;
     let response: Response;
     if (n % 2 === 0) {
