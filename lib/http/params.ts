@@ -40,7 +40,8 @@ export function idParam(request: Request, name = 'id'): number {
 export function pathChoice<T extends string>(request: Request, name: string, allowed: readonly T[]): T {
   const value = pathParam(request, name);
   if (!(allowed as readonly string[]).includes(value)) {
-    throw notFound(`no ${name} "${printable(value)}"; expected ${allowed.join(', ')}`);
+    const choices = allowed.length > 1 ? `${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}` : allowed.join('');
+    throw notFound(`no ${name} "${printable(value)}"; expected ${choices}`);
   }
   return value as T;
 }
