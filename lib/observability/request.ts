@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { db } from '../database';
 import type { Logger } from './logger';
 import { observeHttpRequest, routeLabel, samplePool } from './metrics';
-import { captureError, flushErrors } from './sentry';
+import { captureError, flushErrors, sentryEnabled } from './sentry';
 import { flushWindows, windowsFlushDue } from './windows';
 
 /**
@@ -24,6 +24,13 @@ export interface FinishedRequest {
 }
 
 export async function requestFinished(finished: FinishedRequest): Promise<void> {
+  // The client starts with the instance's first request, so that its process-level handlers (uncaught
+  // exceptions, unhandled rejections in waitUntil work) are in place before anything else can fail.
+  try {
+    sentryEnabled();
+  } catch {
+    // A configuration error is answered by the route wrapper.
+  }
   const durationMs = Math.round((performance.now() - finished.startedAt) * 100) / 100;
   let route = '/';
   try {
