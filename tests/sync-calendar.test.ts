@@ -1,38 +1,26 @@
 import { fork } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SYNCS, syncPayloadFor } from '../dev/sandbox/index';
 import type { CalendarEvent } from '../dev/sandbox/calendar/events';
 import { enqueueSyncs } from '../lib/connections';
 import { db } from '../lib/database';
 import { DeferJobError } from '../lib/jobs/errors';
 import { defineHandler } from '../lib/jobs/runner';
-import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
 import { createCalendarSync } from '../lib/sync/calendar';
 import { syncHandler } from '../lib/sync/engine/handler';
 import { testRunner } from './helpers/runner';
-import { useSandboxedApp } from './helpers/sandbox-app';
-import { syncHarness } from './helpers/sync';
+import { useSyncTestApp } from './helpers/sync';
 
 /**
  * The Google Calendar sync end to end: the real googleapis client against the provider sandbox, the
  * real runner (the cron endpoint, or a Runner with smaller pages), real Postgres. Every test has its
  * own sandbox user, so calendars, quotas and connections do not mix.
  */
-const app = useSandboxedApp({
-  WEBHOOK_KICK_RUNNER: 'false',
-  // Retries of a failed job come back quickly (the fault test).
-  JOBS_BACKOFF_BASE_MS: '100',
-  JOBS_BACKOFF_MAX_MS: '1000',
-});
-afterEach(() => {
-  app.sandbox.setFaults('calendar', {});
-  resetProviderPoliciesForTests();
-});
 
 const DAY = 86_400_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const sync = syncHarness(app);
-const { query: q, cronPass, drain } = sync;
+const sync = useSyncTestApp('calendar');
+const { app, query: q, cronPass, drain } = sync;
 
 /** The connection, created as the frontend creates it (which enqueues the initial backfill). */
 const connect = async (userId: string, calendarEvents?: number) =>

@@ -2,26 +2,20 @@ import { fork } from 'node:child_process';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { enqueueSyncs } from '../lib/connections';
 import { runner } from '../lib/worker/runner';
-import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
 import { classifyMessage, classifyThread } from '../lib/sync/gmail/classify';
 import { normalizeMessage } from '../lib/sync/gmail/message';
 import { threadParticipants } from '../lib/sync/gmail/store';
-import { useSandboxedApp } from './helpers/sandbox-app';
-import { syncHarness } from './helpers/sync';
+import { useSyncTestApp } from './helpers/sync';
 
 /**
  * The Gmail sync end to end: the real runner and job handler, the real @googleapis/gmail client
  * against the sandbox's Gmail, Nango tokens from the sandbox, a real Postgres. Each case has its own
  * mailbox (user), so the sandbox's per-user quota and data do not mix.
  */
-const app = useSandboxedApp({ WEBHOOK_KICK_RUNNER: 'false', JOBS_BACKOFF_BASE_MS: '100', JOBS_BACKOFF_MAX_MS: '2000' });
-const sync = syncHarness(app);
-const { query, cronPass: cron } = sync;
+const sync = useSyncTestApp('gmail', { env: { JOBS_BACKOFF_MAX_MS: '2000' } });
+const { app, query, cronPass: cron } = sync;
 
 beforeEach(async () => {
-  // The circuit breaker is per process: a case with injected faults must not open it for the next.
-  resetProviderPoliciesForTests();
-  app.sandbox.setFaults('gmail', {});
   await query('TRUNCATE jobs, job_users');
 });
 

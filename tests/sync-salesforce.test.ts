@@ -1,19 +1,17 @@
 import { fork } from 'node:child_process';
 import jsforce from 'jsforce';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SfRecord } from '../dev/sandbox/salesforce/schema';
 import { enqueueSyncs } from '../lib/connections';
 import { db } from '../lib/database';
 import { DeferJobError } from '../lib/jobs/errors';
 import { defineHandler, type HandlerRegistry } from '../lib/jobs/runner';
 import { ProviderError } from '../lib/providers/errors';
-import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
 import { salesforceConnection, salesforceError } from '../lib/providers/salesforce';
 import { syncHandler } from '../lib/sync/engine/handler';
 import { createSalesforceSync, type SalesforceSyncOptions } from '../lib/sync/salesforce';
 import { testRunner } from './helpers/runner';
-import { useSandboxedApp } from './helpers/sandbox-app';
-import { syncHarness } from './helpers/sync';
+import { useSyncTestApp } from './helpers/sync';
 
 /**
  * The Salesforce sync end to end: the real jsforce client against the provider sandbox (its SOQL,
@@ -21,22 +19,12 @@ import { syncHarness } from './helpers/sync';
  * keyset pages), real Postgres. Every test has its own sandbox user, so orgs, quotas and connections
  * do not mix. Expected rows are written out from the sandbox's records, independently of lib.
  */
-const app = useSandboxedApp({
-  WEBHOOK_KICK_RUNNER: 'false',
-  // Retries of a failed job come back quickly (the fault test).
-  JOBS_BACKOFF_BASE_MS: '100',
-  JOBS_BACKOFF_MAX_MS: '1000',
-});
-afterEach(() => {
-  app.sandbox.setFaults('salesforce', {});
-  resetProviderPoliciesForTests();
-});
 
 type CrmObject = 'Lead' | 'Contact' | 'Account' | 'Opportunity';
 const OBJECTS: CrmObject[] = ['Lead', 'Contact', 'Account', 'Opportunity'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const sync = syncHarness(app, { drainTimeoutMs: 120_000 });
-const { query: q, cronPass, drain } = sync;
+const sync = useSyncTestApp('salesforce', { drainTimeoutMs: 120_000 });
+const { app, query: q, cronPass, drain } = sync;
 
 /** What the sync selects, per the spec: system fields, then each object's fields. */
 const SYNCED_FIELDS: Record<CrmObject, string[]> = {

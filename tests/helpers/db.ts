@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { inject } from 'vitest';
 import { createDatabase, type Database } from '../../db/client';
+import { useForFile } from './lifecycle';
 
 export interface TestDatabase extends Database {
   url: string;
@@ -36,19 +37,9 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
   };
 }
 
-/**
- * This test file's own database: created before its tests, dropped after them. The object is filled in by
- * beforeAll, so read its members in tests and hooks, not at the top of the file.
- */
+/** This test file's own database: created before its tests, dropped after them (see useForFile). */
 export function useTestDatabase(options: { poolMax?: number } = {}): TestDatabase {
-  const database = {} as TestDatabase;
-  beforeAll(async () => {
-    Object.assign(database, await createTestDatabase(options));
-  });
-  afterAll(async () => {
-    await database.destroy?.();
-  });
-  return database;
+  return useForFile(() => createTestDatabase(options), (database) => database.destroy());
 }
 
 async function adminQuery(adminUrl: string, statement: string) {

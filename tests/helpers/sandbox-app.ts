@@ -1,6 +1,6 @@
-import { afterAll, beforeAll } from 'vitest';
 import { FIREBASE_JWKS_PATH, type Sandbox } from '../../dev/sandbox/index';
 import { resetNangoForTests } from '../../lib/providers/nango';
+import { useForFile } from './lifecycle';
 import { NANGO_SECRET, PROJECT_ID, SIGNING_KEY, startTestSandbox } from './sandbox';
 import { startTestApp, type TestApp } from './server';
 
@@ -39,14 +39,7 @@ export async function startSandboxedApp(env: Record<string, string> = {}): Promi
   };
 }
 
-/** This test file's sandboxed app: started before its tests, closed after them; filled in by beforeAll. */
+/** This test file's sandboxed app: started before its tests, closed after them (see useForFile). */
 export function useSandboxedApp(env: Record<string, string> = {}): SandboxedApp {
-  const app = {} as SandboxedApp;
-  beforeAll(async () => {
-    Object.assign(app, await startSandboxedApp(env));
-  });
-  afterAll(async () => {
-    await app.close?.();
-  });
-  return app;
+  return useForFile(() => startSandboxedApp(env), (app) => app.close());
 }

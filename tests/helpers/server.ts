@@ -1,8 +1,8 @@
-import { afterAll, beforeAll } from 'vitest';
 import { resetConfigForTests } from '../../lib/config';
 import { closeDb } from '../../lib/database';
 import { startServer, type LocalServer } from '../../dev/server';
 import { createTestDatabase, type TestDatabase } from './db';
+import { useForFile } from './lifecycle';
 
 export const CRON_SECRET = 'test-cron-secret-0123456789';
 export const ADMIN_API_KEY = 'test-admin-key-0123456789abcdef';
@@ -35,14 +35,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   };
 }
 
-/** This test file's app (startTestApp): started before its tests, closed after them; filled in by beforeAll. */
+/** This test file's app (startTestApp): started before its tests, closed after them (see useForFile). */
 export function useTestApp(env: Record<string, string> = {}): TestApp {
-  const app = {} as TestApp;
-  beforeAll(async () => {
-    Object.assign(app, await startTestApp(env));
-  });
-  afterAll(async () => {
-    await app.close?.();
-  });
-  return app;
+  return useForFile(() => startTestApp(env), (app) => app.close());
 }

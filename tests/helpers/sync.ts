@@ -1,6 +1,7 @@
-import { expect } from 'vitest';
+import { beforeEach, expect } from 'vitest';
 import { authPayload, PROVIDER_CONFIG_KEYS, type SandboxSizes } from '../../dev/sandbox/index';
-import type { SandboxedApp } from './sandbox-app';
+import { resetProviderPoliciesForTests } from '../../lib/providers/resilience';
+import { useSandboxedApp, type SandboxedApp } from './sandbox-app';
 import { CRON_SECRET } from './server';
 
 export type SyncedProvider = 'gmail' | 'calendar' | 'salesforce';
@@ -8,6 +9,20 @@ export type SyncedProvider = 'gmail' | 'calendar' | 'salesforce';
 export interface SyncHarnessOptions {
   /** How long drain() waits for the queue to empty by default; default 90 s. */
   drainTimeoutMs?: number;
+}
+
+/**
+ * The sandboxed app of a provider's sync tests, with the harness over it. The webhook does not kick the
+ * runner (the tests run passes themselves), retries come back within a second (the fault tests), and
+ * each test starts without the faults or the open circuit breaker of the one before.
+ */
+export function useSyncTestApp(provider: SyncedProvider, options: SyncHarnessOptions & { env?: Record<string, string> } = {}) {
+  const app = useSandboxedApp({ WEBHOOK_KICK_RUNNER: 'false', JOBS_BACKOFF_BASE_MS: '100', JOBS_BACKOFF_MAX_MS: '1000', ...options.env });
+  beforeEach(() => {
+    app.sandbox.setFaults(provider, {});
+    resetProviderPoliciesForTests();
+  });
+  return { app, ...syncHarness(app, options) };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
