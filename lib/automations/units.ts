@@ -1,7 +1,8 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client';
-import { connections, unitStatuses, units, type Unit, type UnitStatus } from '../../db/schema';
+import { unitStatuses, units, type Unit, type UnitStatus } from '../../db/schema';
+import { activeConnections } from '../connections';
 import { config } from '../config';
 import { DomainError } from '../errors';
 import { safeText } from '../http/input';
@@ -87,11 +88,7 @@ export async function compileUnitPrompt(prompt: string): Promise<{ prompt: strin
 
 /** 422 "No connection found for provider <p>" for the first provider the unit needs and the user lacks. */
 async function requireConnections(db: DbOrTx, userId: string, compiled: CompiledUnit): Promise<void> {
-  const rows = await db
-    .selectDistinct({ provider: connections.provider })
-    .from(connections)
-    .where(and(eq(connections.userId, userId), inArray(connections.provider, compiled.providers), eq(connections.status, 'active')));
-  const connected = new Set(rows.map((row) => row.provider as string));
+  const connected = new Set((await activeConnections(db, userId, compiled.providers)).map((connection) => connection.provider));
   const missing = compiled.providers.find((provider) => !connected.has(provider));
   if (missing) {
     throw new DomainError('unprocessable', `No connection found for provider ${missing}`, [
