@@ -66,6 +66,13 @@ describe('ids', () => {
     await expectError(await call(`/api/syncs/999999?id=${job.id}`, { user: 'alice' }), 400);
     await expectError(await call(`/api/syncs/999999?id=${job.id}`, { method: 'DELETE', user: 'alice' }), 400);
     await expectError(await call(`/api/crm/lead?object=contact`, { user: 'alice' }), 400);
+    // vercel dev, given a client's ?id=, passes that one alone (the path keeps its own): still refused.
+    const { GET } = await import('../api/admin/jobs/[id]');
+    const asVercelDev = await GET(new Request(`http://localhost/api/admin/jobs/999999?id=${job.id}`, { headers: admin }));
+    await expectError(asVercelDev, 400, 'validation_failed');
+    const { POST } = await import('../api/admin/jobs/[id]/retry');
+    await expectError(await POST(new Request(`http://localhost/api/admin/jobs/999999/retry?id=${job.id}`, { method: 'POST', headers: admin })), 400);
+    expect((await GET(new Request(`http://localhost/api/admin/jobs/${job.id}?id=${job.id}`, { headers: admin }))).status).toBe(200);
     expect((await query('SELECT status FROM jobs'))[0].status).toBe('queued');
   });
 

@@ -4,24 +4,39 @@ import { badRequest, notFound } from './errors';
 import { printable, textProblem } from './input';
 
 /**
- * Path and query parameters. Vercel (and dev/server.ts, which serves api/ as Vercel does) passes a
- * `[id]` path segment as the query parameter `id`, appended after the query the client sent. So the
- * path's value is always there, and a client that adds `?id=` of its own makes it appear twice: that
- * is refused (400), never resolved in favour of either.
+ * Path and query parameters. A `[id]` path segment reaches the handler as the query parameter `id`:
+ * dev/server.ts appends the path's value after the client's query, as Vercel does when the client sent
+ * no `id` of its own. When it did, `vercel dev` drops the path's value and passes the client's alone
+ * (request.url keeps the real path). So the value taken must be the path's: there must be exactly one,
+ * and it must be one of the request path's own segments; anything else is a 400, never resolved in
+ * favour of the query.
  */
 
-/** The value of the `[name]` path segment: exactly one, or 400. */
+/** The value of the `[name]` path segment: exactly one, taken from the path, or 400. */
 export function pathParam(request: Request, name: string): string {
-  const values = new URL(request.url).searchParams.getAll(name);
-  if (values.length > 1) {
-    throw badRequest(`${name} is given by the path; a query parameter of the same name is not allowed`, [
+  const url = new URL(request.url);
+  const values = url.searchParams.getAll(name);
+  const refused = () =>
+    badRequest(`${name} is given by the path; a query parameter of the same name is not allowed`, [
       { path: name, message: 'given in the query as well as the path' },
     ]);
-  }
+  if (values.length > 1) throw refused();
   const value = values[0];
-  // Only a misrouted request lacks it: dev/server.ts and Vercel always append it.
+  // Only a misrouted request lacks it: dev/server.ts and Vercel always pass it.
   if (value === undefined) throw notFound(`no ${name} in the path`);
+  if (!pathSegments(url).includes(value)) throw refused();
   return value;
+}
+
+/** The request path's segments, decoded (a segment that is not valid percent-encoding is a 400). */
+function pathSegments(url: URL): string[] {
+  return url.pathname.split('/').map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      throw badRequest('the path is not valid percent-encoding');
+    }
+  });
 }
 
 /** A positive integer id from the `[id]` path segment. */
