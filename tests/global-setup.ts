@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { runMigrations } from '../db/migrate';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../dev/embedded-postgres';
+import { adminQuery } from './helpers/postgres-admin';
 
 /**
  * One Postgres per test run: the machine's when DATABASE_URL is set, an embedded one otherwise.
@@ -26,8 +27,8 @@ export async function setup(project: TestProject) {
     embedded = await startEmbeddedPostgres({ fast: true });
     adminUrl = embedded.adminUrl;
   }
-  await admin(`DROP DATABASE IF EXISTS ${template}`);
-  await admin(`CREATE DATABASE ${template}`);
+  await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${template}`);
+  await adminQuery(adminUrl, `CREATE DATABASE ${template}`);
   const templateUrl = new URL(adminUrl);
   templateUrl.pathname = `/${template}`;
   await runMigrations(templateUrl.toString());
@@ -46,15 +47,5 @@ export async function teardown() {
     await client.end();
   } finally {
     await embedded?.stop();
-  }
-}
-
-async function admin(statement: string) {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
   }
 }

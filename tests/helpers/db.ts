@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
 import { createDatabase, type Database } from '../../db/client';
 import { useForFile } from './lifecycle';
+import { adminQuery } from './postgres-admin';
 
 export interface TestDatabase extends Database {
   url: string;
@@ -40,14 +40,4 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
 /** This test file's own database: created before its tests, dropped after them (see useForFile). */
 export function useTestDatabase(options: { poolMax?: number } = {}): TestDatabase {
   return useForFile(() => createTestDatabase(options), (database) => database.destroy());
-}
-
-async function adminQuery(adminUrl: string, statement: string) {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
 }
