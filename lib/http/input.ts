@@ -26,7 +26,7 @@ export function safeText(): z.ZodString {
   return z.string().refine((value) => textProblem(value) === null, {
     message: 'must not contain NUL characters or lone UTF-16 surrogates',
     abort: true,
-  }) as unknown as z.ZodString;
+  });
 }
 
 /** How deep a JSON body may nest: far more than any request of this API needs. */
