@@ -113,6 +113,19 @@ export interface SyncWebhookBase {
   syncType?: 'INCREMENTAL' | 'INITIAL' | 'WEBHOOK';
 }
 
+/** What a sync webhook says whether the sync succeeded or failed: which connection, sync and model. */
+function syncWebhookHead(input: SyncWebhookBase) {
+  return {
+    from: 'nango' as const,
+    type: 'sync' as const,
+    connectionId: input.connectionId,
+    providerConfigKey: input.providerConfigKey,
+    syncName: input.syncName,
+    syncVariant: input.syncVariant ?? 'base',
+    model: input.model,
+  };
+}
+
 export function syncSuccessPayload(
   input: SyncWebhookBase & {
     responseResults?: Partial<{ added: number; updated: number; deleted: number }>;
@@ -122,13 +135,7 @@ export function syncSuccessPayload(
   const syncType = input.syncType ?? 'INCREMENTAL';
   const modifiedAfter = new Date(input.modifiedAfter ?? Date.now()).toISOString();
   return {
-    from: 'nango',
-    type: 'sync',
-    connectionId: input.connectionId,
-    providerConfigKey: input.providerConfigKey,
-    syncName: input.syncName,
-    syncVariant: input.syncVariant ?? 'base',
-    model: input.model,
+    ...syncWebhookHead(input),
     syncType,
     success: true,
     modifiedAfter,
@@ -151,13 +158,7 @@ export function syncFailurePayload(
   const failedAt = new Date(input.failedAt ?? Date.now());
   const startedAt = new Date(input.startedAt ?? failedAt.getTime() - 30_000);
   return {
-    from: 'nango',
-    type: 'sync',
-    connectionId: input.connectionId,
-    providerConfigKey: input.providerConfigKey,
-    syncName: input.syncName,
-    syncVariant: input.syncVariant ?? 'base',
-    model: input.model,
+    ...syncWebhookHead(input),
     syncType: input.syncType ?? 'INCREMENTAL',
     success: false,
     error: input.error ?? { type: 'script_http_error', description: 'The external API returned an error' },

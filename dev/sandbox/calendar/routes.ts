@@ -106,26 +106,23 @@ export function calendarRoutes(store: CalendarStore): Hono<Env> {
       return c.json(tz && isValidTimeZone(tz) ? present(ev, tz) : ev);
     }),
   );
-  app.patch(
-    `${base}/events/:eventId`,
-    handle(async (c, account) => {
-      store.checkCalendar(account, calId(c));
-      const notify = sendUpdates(c);
-      const ev = store.patchEvent(account, eventId(c), await json(c));
-      store.notify(account, ev, 'update', notify);
-      return c.json(ev);
-    }),
-  );
-  app.put(
-    `${base}/events/:eventId`,
-    handle(async (c, account) => {
-      store.checkCalendar(account, calId(c));
-      const notify = sendUpdates(c);
-      const ev = store.updateEvent(account, eventId(c), await json(c));
-      store.notify(account, ev, 'update', notify);
-      return c.json(ev);
-    }),
-  );
+  // events.patch merges the body into the event; events.update replaces its writable fields.
+  for (const [method, write] of [
+    ['PATCH', 'patchEvent'],
+    ['PUT', 'updateEvent'],
+  ] as const) {
+    app.on(
+      method,
+      `${base}/events/:eventId`,
+      handle(async (c, account) => {
+        store.checkCalendar(account, calId(c));
+        const notify = sendUpdates(c);
+        const ev = store[write](account, eventId(c), await json(c));
+        store.notify(account, ev, 'update', notify);
+        return c.json(ev);
+      }),
+    );
+  }
   app.delete(
     `${base}/events/:eventId`,
     handle((c, account) => {

@@ -37,6 +37,22 @@ function bool(c: Context<Env>, name: string): boolean {
  * A message uploaded to /upload/gmail/...: `uploadType=multipart` (the resource's JSON, then the
  * message; a draft's threadId is under `message`) or `media` (the message alone).
  */
+/**
+ * The message a send or a draft carries: the RFC 822 bytes uploaded to an /upload/ path, or base64url
+ * `raw` in the JSON body, where `messageOf` finds it (the body itself for a send, `message` for a draft).
+ */
+async function postedMessage<Body>(
+  c: Context<Env>,
+  messageOf: (body: Body) => { raw?: string; threadId?: string } | undefined,
+  missing: string,
+): Promise<{ raw: Buffer; threadId?: string }> {
+  if (c.req.path.startsWith('/upload/')) return uploadedMessage(c);
+  const body = (await c.req.json().catch(() => null)) as Body | null;
+  const message = body ? messageOf(body) : undefined;
+  if (!message?.raw) throw new GmailError(400, missing);
+  return { raw: Buffer.from(message.raw, 'base64url'), threadId: message.threadId };
+}
+
 async function uploadedMessage(c: Context<Env>): Promise<{ raw: Buffer; threadId?: string }> {
   const uploadType = c.req.query('uploadType');
   const contentType = c.req.header('content-type') ?? '';
@@ -129,36 +145,20 @@ export function gmailRoutes(store: GmailStore): Hono<Env> {
   );
 
   const send = async (c: Context<Env>) => {
-    const account = c.get('account');
-    let raw: Buffer;
-    let threadId: string | undefined;
-    if (c.req.path.startsWith('/upload/')) {
-      ({ raw, threadId } = await uploadedMessage(c));
-    } else {
-      const body = (await c.req.json().catch(() => null)) as { raw?: string; threadId?: string } | null;
-      if (!body?.raw) throw new GmailError(400, "'raw' RFC822 payload message string or uploading message via /upload/* URL required");
-      raw = Buffer.from(body.raw, 'base64url');
-      threadId = body.threadId;
-    }
-    return c.json(await store.send(account, raw, threadId));
+    const { raw, threadId } = await postedMessage(
+      c,
+      (body: { raw?: string; threadId?: string }) => body,
+      "'raw' RFC822 payload message string or uploading message via /upload/* URL required",
+    );
+    return c.json(await store.send(c.get('account'), raw, threadId));
   };
   app.post(`${base}/messages/send`, send);
   app.post('/upload/gmail/v1/users/:userId/messages/send', send);
 
   // users.drafts: create (JSON `{message: {raw, threadId}}`, or an upload of the message), list, get, send, delete.
   const createDraft = async (c: Context<Env>) => {
-    const account = c.get('account');
-    let raw: Buffer;
-    let threadId: string | undefined;
-    if (c.req.path.startsWith('/upload/')) {
-      ({ raw, threadId } = await uploadedMessage(c));
-    } else {
-      const body = (await c.req.json().catch(() => null)) as { message?: { raw?: string; threadId?: string } } | null;
-      if (!body?.message?.raw) throw new GmailError(400, 'Missing draft message');
-      raw = Buffer.from(body.message.raw, 'base64url');
-      threadId = body.message.threadId;
-    }
-    return c.json(await store.createDraft(account, raw, threadId));
+    const { raw, threadId } = await postedMessage(c, (body: { message?: { raw?: string; threadId?: string } }) => body.message, 'Missing draft message');
+    return c.json(await store.createDraft(c.get('account'), raw, threadId));
   };
   app.post(`${base}/drafts`, createDraft);
   app.post('/upload/gmail/v1/users/:userId/drafts', createDraft);
