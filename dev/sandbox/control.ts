@@ -99,6 +99,24 @@ export function controlRoutes(sandbox: Sandbox, faults: FaultController): Hono {
     return undefined;
   };
 
+  /**
+   * A control route about one sandbox user (`:userId`): 404 for a user the sandbox does not know, 400 for a
+   * body the schema refuses; `run` gets the user and the parsed body.
+   */
+  const userRoute =
+    <T extends z.ZodType>(schema: T | null, run: (c: Context, userId: string, body: z.infer<T>) => Response | Promise<Response>) =>
+    async (c: Context) => {
+      const userId = c.req.param('userId') ?? '';
+      const missing = requireUser(c, userId);
+      if (missing) return missing;
+      if (!schema) return run(c, userId, undefined as z.infer<T>);
+      const p = await parse(c, schema);
+      if (!p.ok) return p.res;
+      return run(c, userId, p.data);
+    };
+  /** A control answer, with the webhook it delivered when it was asked to notify. */
+  const withWebhook = <T extends object>(answer: T, webhook: Awaited<ReturnType<typeof deliver>>) => ({ ...answer, ...(webhook ? { webhook } : {}) });
+
   app.get('/_sandbox/health', (c) => c.json({ status: 'ok', url: sandbox.url, seed: sandbox.seed }));
 
   app.post('/_sandbox/users', async (c) => {
@@ -108,100 +126,85 @@ export function controlRoutes(sandbox: Sandbox, faults: FaultController): Hono {
     return c.json(user, 201);
   });
 
-  app.get('/_sandbox/users/:userId', (c) => {
-    const userId = c.req.param('userId');
-    const missing = requireUser(c, userId);
-    if (missing) return missing;
-    return c.json({ ...sandbox.ensureUser(userId), gmail: sandbox.gmail.profile(userId) });
-  });
+  app.get(
+    '/_sandbox/users/:userId',
+    userRoute(null, (c, userId) => c.json({ ...sandbox.ensureUser(userId), gmail: sandbox.gmail.profile(userId) })),
+  );
 
-  app.post('/_sandbox/gmail/:userId/messages', async (c) => {
-    const userId = c.req.param('userId');
-    const missing = requireUser(c, userId);
-    if (missing) return missing;
-    const p = await parse(c, gmailMessageBody);
-    if (!p.ok) return p.res;
-    const { notify: n, ...input } = p.data;
-    let message;
-    try {
-      message = sandbox.gmail.addMessage(userId, input);
-    } catch (err) {
-      if (err instanceof GmailError) return c.json({ error: { code: 'not_found', message: err.message } }, err.status);
-      throw err;
-    }
-    const newThread = message.id === message.threadId;
-    const webhook = await deliver(
-      n?.url,
-      syncPayloadFor(userId, 'gmail', SYNCS.gmail, newThread ? { added: 1 } : { updated: 1 }),
-    );
-    return c.json({ message, ...(webhook ? { webhook } : {}) }, 201);
-  });
+  app.post(
+    '/_sandbox/gmail/:userId/messages',
+    userRoute(gmailMessageBody, async (c, userId, { notify: n, ...input }) => {
+      let message;
+      try {
+        message = sandbox.gmail.addMessage(userId, input);
+      } catch (err) {
+        if (err instanceof GmailError) return c.json({ error: { code: 'not_found', message: err.message } }, err.status);
+        throw err;
+      }
+      const newThread = message.id === message.threadId;
+      const webhook = await deliver(n?.url, syncPayloadFor(userId, 'gmail', SYNCS.gmail, newThread ? { added: 1 } : { updated: 1 }));
+      return c.json(withWebhook({ message }, webhook), 201);
+    }),
+  );
 
-  app.post('/_sandbox/gmail/:userId/messages/:id/labels', async (c) => {
-    const userId = c.req.param('userId');
-    const missing = requireUser(c, userId);
-    if (missing) return missing;
-    const p = await parse(c, gmailLabelsBody);
-    if (!p.ok) return p.res;
-    try {
-      const message = sandbox.gmail.modifyMessage(userId, c.req.param('id'), p.data.addLabelIds, p.data.removeLabelIds);
-      const webhook = await deliver(p.data.notify?.url, syncPayloadFor(userId, 'gmail', SYNCS.gmail, { updated: 1 }));
-      return c.json({ message, ...(webhook ? { webhook } : {}) });
-    } catch (err) {
-      if (err instanceof GmailError) return c.json({ error: { code: err.status === 404 ? 'not_found' : 'invalid', message: err.message } }, err.status);
-      throw err;
-    }
-  });
+  app.post(
+    '/_sandbox/gmail/:userId/messages/:id/labels',
+    userRoute(gmailLabelsBody, async (c, userId, body) => {
+      try {
+        const message = sandbox.gmail.modifyMessage(userId, c.req.param('id')!, body.addLabelIds, body.removeLabelIds);
+        const webhook = await deliver(body.notify?.url, syncPayloadFor(userId, 'gmail', SYNCS.gmail, { updated: 1 }));
+        return c.json(withWebhook({ message }, webhook));
+      } catch (err) {
+        if (err instanceof GmailError) return c.json({ error: { code: err.status === 404 ? 'not_found' : 'invalid', message: err.message } }, err.status);
+        throw err;
+      }
+    }),
+  );
 
-  app.delete('/_sandbox/gmail/:userId/messages/:id', async (c) => {
-    const userId = c.req.param('userId');
-    const missing = requireUser(c, userId);
-    if (missing) return missing;
-    try {
-      sandbox.gmail.deleteMessage(userId, c.req.param('id'));
-    } catch (err) {
-      if (err instanceof GmailError) return c.json({ error: { code: 'not_found', message: err.message } }, 404);
-      throw err;
-    }
-    const url = c.req.query('notify');
-    const webhook = await deliver(url, syncPayloadFor(userId, 'gmail', SYNCS.gmail, { deleted: 1 }));
-    return c.json({ deleted: true, ...(webhook ? { webhook } : {}) });
-  });
+  app.delete(
+    '/_sandbox/gmail/:userId/messages/:id',
+    userRoute(null, async (c, userId) => {
+      try {
+        sandbox.gmail.deleteMessage(userId, c.req.param('id')!);
+      } catch (err) {
+        if (err instanceof GmailError) return c.json({ error: { code: 'not_found', message: err.message } }, 404);
+        throw err;
+      }
+      const webhook = await deliver(c.req.query('notify'), syncPayloadFor(userId, 'gmail', SYNCS.gmail, { deleted: 1 }));
+      return c.json(withWebhook({ deleted: true }, webhook));
+    }),
+  );
 
-  app.post('/_sandbox/calendar/:userId/events/:eventId/move', async (c) => {
-    const userId = c.req.param('userId');
-    const missing = requireUser(c, userId);
-    if (missing) return missing;
-    const p = await parse(c, moveBody);
-    if (!p.ok) return p.res;
-    let event: unknown;
-    try {
-      event = sandbox.calendar.moveEvent(userId, c.req.param('eventId'), p.data.minutes);
-    } catch (err) {
-      return c.json({ error: { code: 'not_found', message: err instanceof Error ? err.message : String(err) } }, 404);
-    }
-    if (event === undefined || event === null) return c.json({ error: { code: 'not_found', message: 'Unknown event' } }, 404);
-    const webhook = await deliver(p.data.notify?.url, syncPayloadFor(userId, 'calendar', SYNCS.calendar, { updated: 1 }));
-    return c.json({ event, ...(webhook ? { webhook } : {}) });
-  });
+  app.post(
+    '/_sandbox/calendar/:userId/events/:eventId/move',
+    userRoute(moveBody, async (c, userId, body) => {
+      let event: unknown;
+      try {
+        event = sandbox.calendar.moveEvent(userId, c.req.param('eventId')!, body.minutes);
+      } catch (err) {
+        return c.json({ error: { code: 'not_found', message: err instanceof Error ? err.message : String(err) } }, 404);
+      }
+      if (event === undefined || event === null) return c.json({ error: { code: 'not_found', message: 'Unknown event' } }, 404);
+      const webhook = await deliver(body.notify?.url, syncPayloadFor(userId, 'calendar', SYNCS.calendar, { updated: 1 }));
+      return c.json(withWebhook({ event }, webhook));
+    }),
+  );
 
-  app.patch('/_sandbox/salesforce/:userId/:object/:id', async (c) => {
-    const userId = c.req.param('userId');
-    const missing = requireUser(c, userId);
-    if (missing) return missing;
-    const p = await parse(c, patchBody);
-    if (!p.ok) return p.res;
-    const objectName = salesforceObjectName(c.req.param('object'));
-    if (!objectName) return bad(c, `Unknown Salesforce object ${c.req.param('object')}`);
-    let record: unknown;
-    try {
-      record = sandbox.salesforce.updateRecord(userId, objectName, c.req.param('id'), p.data.fields);
-    } catch (err) {
-      return c.json({ error: { code: 'not_found', message: err instanceof Error ? err.message : String(err) } }, 404);
-    }
-    const webhook = await deliver(p.data.notify?.url, syncPayloadFor(userId, 'salesforce', SYNCS.salesforce[objectName], { updated: 1 }));
-    return c.json({ record, ...(webhook ? { webhook } : {}) });
-  });
+  app.patch(
+    '/_sandbox/salesforce/:userId/:object/:id',
+    userRoute(patchBody, async (c, userId, body) => {
+      const objectName = salesforceObjectName(c.req.param('object')!);
+      if (!objectName) return bad(c, `Unknown Salesforce object ${c.req.param('object')}`);
+      let record: unknown;
+      try {
+        record = sandbox.salesforce.updateRecord(userId, objectName, c.req.param('id')!, body.fields);
+      } catch (err) {
+        return c.json({ error: { code: 'not_found', message: err instanceof Error ? err.message : String(err) } }, 404);
+      }
+      const webhook = await deliver(body.notify?.url, syncPayloadFor(userId, 'salesforce', SYNCS.salesforce[objectName], { updated: 1 }));
+      return c.json(withWebhook({ record }, webhook));
+    }),
+  );
 
   app.post('/_sandbox/webhooks', async (c) => {
     const p = await parse(c, webhookBody);
@@ -210,24 +213,22 @@ export function controlRoutes(sandbox: Sandbox, faults: FaultController): Hono {
     return c.json(result ?? {});
   });
 
-  app.post('/_sandbox/nango/:userId/auth', async (c) => {
-    const userId = c.req.param('userId');
-    const missing = requireUser(c, userId);
-    if (missing) return missing;
-    const p = await parse(c, authWebhookBody);
-    if (!p.ok) return p.res;
-    const kind = p.data.kind as ConnectionKind;
-    const user = sandbox.ensureUser(userId);
-    const payload = authPayload({
-      connectionId: sandbox.connectionIds(userId)[kind],
-      providerConfigKey: PROVIDER_CONFIG_KEYS[kind],
-      provider: NANGO_PROVIDERS[kind],
-      operation: p.data.operation ?? 'creation',
-      success: p.data.success ?? true,
-      endUser: { endUserId: userId, endUserEmail: user.email, tags: {} },
-    });
-    return c.json(await deliver(p.data.url, payload));
-  });
+  app.post(
+    '/_sandbox/nango/:userId/auth',
+    userRoute(authWebhookBody, async (c, userId, body) => {
+      const kind = body.kind as ConnectionKind;
+      const user = sandbox.ensureUser(userId);
+      const payload = authPayload({
+        connectionId: sandbox.connectionIds(userId)[kind],
+        providerConfigKey: PROVIDER_CONFIG_KEYS[kind],
+        provider: NANGO_PROVIDERS[kind],
+        operation: body.operation ?? 'creation',
+        success: body.success ?? true,
+        endUser: { endUserId: userId, endUserEmail: user.email, tags: {} },
+      });
+      return c.json(await deliver(body.url, payload));
+    }),
+  );
 
   app.get('/_sandbox/faults', (c) => {
     const out: Record<string, unknown> = {};
