@@ -38,6 +38,25 @@ class SupersededAttemptError extends RetryableJobError {
   }
 }
 
+/**
+ * A connection's credentials, kept a few minutes across the actions of this process: an action costs
+ * no Nango round trip when its connection was used just before. A token that expired meanwhile is
+ * refused with a 401, which refreshes it once (ConnectionCredentials).
+ */
+const credentialsCache = new Map<number, { credentials: ConnectionCredentials; at: number; key: string }>();
+const CREDENTIALS_TTL_MS = 5 * 60_000;
+const MAX_CACHED_CREDENTIALS = 10_000;
+
+function credentialsFor(connection: { id: number; providerConfigKey: string; nangoConnectionId: string }): ConnectionCredentials {
+  const key = `${connection.providerConfigKey}\u0000${connection.nangoConnectionId}`;
+  const cached = credentialsCache.get(connection.id);
+  if (cached && cached.key === key && Date.now() - cached.at < CREDENTIALS_TTL_MS) return cached.credentials;
+  if (credentialsCache.size >= MAX_CACHED_CREDENTIALS) credentialsCache.delete(credentialsCache.keys().next().value!);
+  const credentials = new ConnectionCredentials(connection);
+  credentialsCache.set(connection.id, { credentials, at: Date.now(), key });
+  return credentials;
+}
+
 /** One pacer per user and provider in this process, kept across jobs (as the syncs keep theirs). */
 const pacers = new Map<string, QuotaPacer>();
 const MAX_PACERS = 10_000;
@@ -88,7 +107,7 @@ export function actionHandler(toolNamed: (name: string) => ActionTool | undefine
 
       const logger = job.logger.child({ actionId, tool: action.tool, connectionId: connection.id });
       const deadline = () => Date.now() + job.timeLeftMs() - COMMIT_MARGIN_MS;
-      const credentials = new ConnectionCredentials(connection);
+      const credentials = credentialsFor(connection);
       if (!isProvider(tool.provider)) {
         return settle.failed({ status: 422, code: 'unprocessable', message: `${tool.provider} is not a declared provider` });
       }

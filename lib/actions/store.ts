@@ -39,6 +39,12 @@ export async function findAction(db: DbOrTx, id: number, userId?: string): Promi
   return row ?? null;
 }
 
+/** An action's status alone (what a waiting request looks at), by its primary key. */
+export async function actionStatus(db: DbOrTx, id: number): Promise<ActionStatus | null> {
+  const [row] = await db.select({ status: actions.status }).from(actions).where(eq(actions.id, id));
+  return row?.status ?? null;
+}
+
 /**
  * The action and the job that runs it, in one transaction: neither exists without the other. Null when
  * the key is already taken (a concurrent request with the same key won): read that one instead.

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { DbOrTx } from '../../db/client';
 import type { Action } from '../../db/schema';
-import { findAction } from './store';
+import { actionStatus, findAction } from './store';
 
 /**
  * Actions that finished in this process, announced the moment their outcome commits: a request waiting
@@ -16,7 +16,8 @@ export function announceFinished(actionId: number): void {
 }
 
 const FIRST_POLL_MS = 25;
-const MAX_POLL_MS = 250;
+/** Past this, the in-process announcement is what answers quickly; polls only catch other instances. */
+const MAX_POLL_MS = 500;
 
 export const isSettled = (action: Pick<Action, 'status'>) => action.status === 'succeeded' || action.status === 'failed';
 
@@ -33,15 +34,16 @@ export async function waitForAction(
   whileQueued?: () => void,
 ): Promise<Action> {
   const deadline = Date.now() + waitMs;
-  let current = action;
+  let status = action.status;
   let interval = FIRST_POLL_MS;
-  while (!isSettled(current) && Date.now() < deadline && !signal?.aborted) {
+  // Each look reads the status alone (the row may hold megabytes of attachments); the whole row once at the end.
+  while (!isSettled({ status }) && Date.now() < deadline && !signal?.aborted) {
     await nap(action.id, Math.min(interval, deadline - Date.now()), signal);
     interval = Math.min(MAX_POLL_MS, interval * 2);
-    current = (await findAction(db, action.id)) ?? current;
-    if (current.status === 'queued') whileQueued?.();
+    status = (await actionStatus(db, action.id)) ?? status;
+    if (status === 'queued') whileQueued?.();
   }
-  return current;
+  return status === action.status ? action : ((await findAction(db, action.id)) ?? action);
 }
 
 function nap(actionId: number, ms: number, signal?: AbortSignal): Promise<void> {

@@ -267,12 +267,16 @@ async function createDraft(context: ActionContext<EmailSendInput, SendState>, in
         const found = await listOwnDrafts(context, options);
         if (found) return { data: found };
       }
+      // A stream per attempt (googleapis pipes it into the upload; a retry needs a fresh one). An aborted
+      // upload (the request's timeout) makes it emit 'error', which the request's own rejection reports:
+      // unheard, that event would end the process.
+      const body = Readable.from([raw]);
+      body.on('error', () => undefined);
       return gmailApi().users.drafts.create(
         {
           userId: 'me',
           requestBody: { message: input.threadId ? { threadId: input.threadId } : {} },
-          // A stream per attempt (googleapis pipes it into the upload; a retry needs a fresh one).
-          media: { mimeType: 'message/rfc822', body: Readable.from([raw]) },
+          media: { mimeType: 'message/rfc822', body },
         },
         withUploadRoot(options),
       );
