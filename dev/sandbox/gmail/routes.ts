@@ -23,6 +23,17 @@ function intParam(c: Context<Env>, name: string): number | undefined {
   return n;
 }
 
+/** The query of threads.list and messages.list. */
+function listParams(c: Context<Env>) {
+  return {
+    q: c.req.query('q'),
+    labelIds: list(c, 'labelIds'),
+    maxResults: intParam(c, 'maxResults'),
+    pageToken: c.req.query('pageToken'),
+    includeSpamTrash: bool(c, 'includeSpamTrash'),
+  };
+}
+
 function format(c: Context<Env>): MessageFormat {
   const f = (c.req.query('format') ?? 'full') as MessageFormat;
   if (!FORMATS.has(f)) throw new GmailError(400, `Invalid value at 'format' (${f})`);
@@ -109,17 +120,7 @@ export function gmailRoutes(store: GmailStore): Hono<Env> {
     return c.json(store.createLabel(c.get('account'), body.name));
   });
 
-  app.get(`${base}/threads`, (c) =>
-    c.json(
-      store.listThreads(c.get('account'), {
-        q: c.req.query('q'),
-        labelIds: list(c, 'labelIds'),
-        maxResults: intParam(c, 'maxResults'),
-        pageToken: c.req.query('pageToken'),
-        includeSpamTrash: bool(c, 'includeSpamTrash'),
-      }),
-    ),
-  );
+  app.get(`${base}/threads`, (c) => c.json(store.listThreads(c.get('account'), listParams(c))));
 
   app.get(`${base}/threads/:id`, (c) =>
     c.json(store.getThread(c.get('account'), c.req.param('id'), format(c), list(c, 'metadataHeaders'))),
@@ -132,17 +133,7 @@ export function gmailRoutes(store: GmailStore): Hono<Env> {
   app.post(`${base}/threads/:id/trash`, (c) => c.json(store.modifyThread(c.get('account'), c.req.param('id'), ['TRASH'], ['INBOX', 'UNREAD'])));
   app.post(`${base}/threads/:id/untrash`, (c) => c.json(store.modifyThread(c.get('account'), c.req.param('id'), [], ['TRASH'])));
 
-  app.get(`${base}/messages`, (c) =>
-    c.json(
-      store.listMessages(c.get('account'), {
-        q: c.req.query('q'),
-        labelIds: list(c, 'labelIds'),
-        maxResults: intParam(c, 'maxResults'),
-        pageToken: c.req.query('pageToken'),
-        includeSpamTrash: bool(c, 'includeSpamTrash'),
-      }),
-    ),
-  );
+  app.get(`${base}/messages`, (c) => c.json(store.listMessages(c.get('account'), listParams(c))));
 
   const send = async (c: Context<Env>) => {
     const { raw, threadId } = await postedMessage(
