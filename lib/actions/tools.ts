@@ -10,7 +10,10 @@ let byName: Map<string, ActionTool> | undefined;
 
 function table(): Map<string, ActionTool> {
   byName ??= new Map(
-    providers.flatMap((provider) => Object.values((provider.actions ?? {}) as Record<string, ActionTool>)).map((tool) => [tool.name, tool]),
+    providers
+      .flatMap((provider) => Object.values(provider.actions?.() ?? {}))
+      .filter((tool): tool is ActionTool => tool !== undefined)
+      .map((tool) => [tool.name, tool]),
   );
   return byName;
 }

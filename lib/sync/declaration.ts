@@ -26,9 +26,11 @@ export interface ProviderDeclaration<Name extends string = string> {
   sync: AnyStreamSync;
   /**
    * What the provider does on a user's behalf (send an email, create an event, upsert a record), by
-   * tool name: the API and automations call them, the `action` job runs them (lib/actions).
+   * tool name: the API and automations call them, the `action` job runs them (lib/actions). A function,
+   * read when first needed: the tools import the provider's stores, whose imports lead back here, so
+   * the table may not exist yet while the declarations are being defined.
    */
-  actions?: Readonly<Record<string, ActionTool>>;
+  actions?: () => Readonly<Record<string, ActionTool>>;
 }
 
 export type DeclaredProvider<Name extends string = string> = ProviderDeclaration<Name> & {

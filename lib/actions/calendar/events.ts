@@ -6,6 +6,7 @@ import type { Connection } from '../../../db/schema';
 import { config } from '../../config';
 import { ProviderError } from '../../providers/errors';
 import { calendarApi, googleError, googleRequestOptions } from '../../providers/google';
+import { writeOptions } from '../google';
 import { normalizeEvent, type CalendarEventRow, type CancelledItem } from '../../sync/calendar/normalize';
 import { storePage } from '../../sync/calendar/store';
 import { keyDigest } from '../idempotency';
@@ -143,7 +144,7 @@ interface CalendarState {
 function calendarCall<T, I>(context: Context<I>, run: (options: ReturnType<typeof googleRequestOptions>) => Promise<{ data: T }>): Promise<T> {
   return context.request(1, async (accessToken, signal) => {
     try {
-      return (await run(googleRequestOptions(accessToken, signal))).data;
+      return (await run(writeOptions(accessToken, signal))).data;
     } catch (error) {
       throw googleError('calendar', error);
     }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { config } from '../../config';
 import { ProviderError } from '../../providers/errors';
 import { gmailApi, googleError, googleRequestOptions } from '../../providers/google';
+import { writeOptions } from '../google';
 import { classifyMessage, classifyThread } from '../../sync/gmail/classify';
 import { normalizeMessage } from '../../sync/gmail/message';
 import { storeThreads, type FetchedThread } from '../../sync/gmail/store';
@@ -140,7 +141,7 @@ export async function gmailCall<T>(
 ): Promise<T> {
   return context.request(units, async (accessToken, signal) => {
     try {
-      return (await run(googleRequestOptions(accessToken, signal))).data;
+      return (await run(writeOptions(accessToken, signal))).data;
     } catch (error) {
       throw googleError('gmail', error);
     }

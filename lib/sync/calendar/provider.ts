@@ -9,5 +9,5 @@ export const calendar = defineProvider({
   nangoConfigKeySetting: 'NANGO_PROVIDER_CONFIG_KEY_CALENDAR',
   budgetPerMinuteSetting: 'CALENDAR_REQUESTS_PER_MINUTE',
   sync: syncCalendar,
-  actions: calendarActions,
+  actions: () => calendarActions,
 });

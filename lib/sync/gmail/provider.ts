@@ -10,5 +10,5 @@ export const gmail = defineProvider({
   nangoConfigKeySetting: 'NANGO_PROVIDER_CONFIG_KEY_GMAIL',
   budgetPerMinuteSetting: 'GMAIL_QUOTA_UNITS_PER_MINUTE',
   sync: syncGmail,
-  actions: { ...gmailActions, [emailLabel.name]: emailLabel },
+  actions: () => ({ ...gmailActions, [emailLabel.name]: emailLabel }),
 });

@@ -16,5 +16,5 @@ export const salesforce = defineProvider({
   nangoConfigKeySetting: 'NANGO_PROVIDER_CONFIG_KEY_SALESFORCE',
   budgetPerMinuteSetting: 'SALESFORCE_REQUESTS_PER_MINUTE',
   sync: syncSalesforce,
-  actions: salesforceActions,
+  actions: () => salesforceActions,
 });
