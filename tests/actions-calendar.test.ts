@@ -1,23 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventIdFor } from '../lib/actions/calendar/events';
-import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
-import { startActionsApp, type ActionsApp } from './helpers/actions';
+import { useActionsApp } from './helpers/actions';
 
 /**
  * Google Calendar's actions end to end: real HTTP to the API, the action job run by the kicked runner,
  * the real googleapis client against the sandbox, real Postgres. Each test has its own sandbox user.
  */
-let app: ActionsApp;
-beforeAll(async () => {
-  app = await startActionsApp();
-});
-afterAll(async () => {
-  await app?.close();
-});
-afterEach(() => {
-  app.sandbox.setFaults('calendar', {});
-  resetProviderPoliciesForTests();
-});
+const app = useActionsApp('calendar');
 
 const DAY = 86_400_000;
 /** A day at 09:00 UTC, `days` from today. */

@@ -1,25 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { externalIdValue } from '../lib/actions/salesforce/records';
 import { resetConfigForTests } from '../lib/config';
 import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
-import { startActionsApp, type ActionsApp } from './helpers/actions';
+import { useActionsApp } from './helpers/actions';
 
 /**
  * Salesforce's crm.create, crm.update and crm.batch_create end to end: real HTTP, the action job run by
  * the kicked runner, jsforce against the sandbox's Salesforce (duplicate rules, required fields, a
  * validation rule, sObject Collections, upsert by an External ID field), real Postgres.
  */
-let app: ActionsApp;
-beforeAll(async () => {
-  app = await startActionsApp();
-});
-afterAll(async () => {
-  await app?.close();
-});
-afterEach(() => {
-  app.sandbox.setFaults('salesforce', {});
-  resetProviderPoliciesForTests();
-});
+const app = useActionsApp('salesforce');
 
 /** Runs `body` with settings changed, restored after. */
 async function withSettings(settings: Record<string, string>, body: () => Promise<void>): Promise<void> {

@@ -1,24 +1,14 @@
 import PostalMime from 'postal-mime';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resetConfigForTests } from '../lib/config';
 import { resetProviderPoliciesForTests } from '../lib/providers/resilience';
-import { startActionsApp, type ActionsApp } from './helpers/actions';
+import { useActionsApp } from './helpers/actions';
 
 /**
  * Gmail's email.send end to end: real HTTP, the action job run by the kicked runner, googleapis against
  * the sandbox's Gmail (drafts created, then sent), real Postgres. Each test has its own sandbox user.
  */
-let app: ActionsApp;
-beforeAll(async () => {
-  app = await startActionsApp();
-});
-afterAll(async () => {
-  await app?.close();
-});
-afterEach(() => {
-  app.sandbox.setFaults('gmail', {});
-  resetProviderPoliciesForTests();
-});
+const app = useActionsApp('gmail');
 
 /** Every sent message of the mailbox that carries the action's header: exactly-once means one. */
 function sentCopies(userId: string, actionId: number): string[] {

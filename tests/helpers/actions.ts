@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { ConnectionKind } from '../../dev/sandbox/index';
 import { resetConfigForTests } from '../../lib/config';
 import { resetProviderPoliciesForTests } from '../../lib/providers/resilience';
+import { useForFile } from './lifecycle';
 import { startSandboxedApp, type SandboxedApp } from './sandbox-app';
 import { CRON_SECRET } from './server';
 
@@ -25,6 +26,19 @@ export interface ApiAnswer {
   status: number;
   headers: Headers;
   body: any;
+}
+
+/**
+ * This test file's actions app (startActionsApp) for one provider's actions: started before its tests,
+ * closed after them; each test leaves no faults of that provider and no open circuit breaker behind.
+ */
+export function useActionsApp(provider: ConnectionKind, env: Record<string, string> = {}): ActionsApp {
+  const app = useForFile(() => startActionsApp(env), (started) => started.close());
+  afterEach(() => {
+    app.sandbox.setFaults(provider, {});
+    resetProviderPoliciesForTests();
+  });
+  return app;
 }
 
 export async function startActionsApp(env: Record<string, string> = {}): Promise<ActionsApp> {
