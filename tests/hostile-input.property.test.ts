@@ -230,7 +230,9 @@ const ID_PARAM = fc.oneof(
 
 /** A path segment as a client would write it, now and then with broken percent-encoding. */
 function pathSegment(value: string, raw: boolean): string {
-  return raw ? value.replace(/[/?#]/g, encodeURIComponent) : encodeURIComponent(value);
+  // A lone surrogate cannot be percent-encoded (URIError); a client's URL library sends U+FFFD in its place.
+  const wellFormed = value.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return raw ? wellFormed.replace(/[/?#]/g, encodeURIComponent) : encodeURIComponent(wellFormed);
 }
 
 const QUERY_KEYS = [
