@@ -74,6 +74,31 @@ describe('answers', () => {
     }
   });
 
+  it('an action whose job died (its attempts spent by runners that kept dying) fails as 503; the same request resumes it', async () => {
+    await app.connect('api-gil', 'calendar');
+    const body = { summary: 'Abandoned', start: { dateTime: at(6, 9) }, end: { dateTime: at(6, 10) } };
+    Object.assign(process.env, { ACTIONS_WAIT_MS: '0', ACTIONS_KICK_RUNNER: 'false' });
+    resetConfigForTests();
+    let queued;
+    try {
+      queued = await app.write('POST', '/api/calendar/events', 'api-gil', body, 'abandoned-1');
+      expect(queued.status).toBe(202);
+    } finally {
+      delete process.env.ACTIONS_WAIT_MS;
+      delete process.env.ACTIONS_KICK_RUNNER;
+      resetConfigForTests();
+    }
+    // What the queue does to a job whose last lease lapsed.
+    const [{ job_id: jobId }] = (await app.q(`SELECT job_id FROM actions WHERE id = $1`, [queued.body.action.id])) as [{ job_id: number }];
+    await app.q(`UPDATE jobs SET status = 'dead', last_error = 'lease expired: runner r stopped renewing it', finished_at = now() WHERE id = $1`, [jobId]);
+    const read = await app.get(`/api/actions/${queued.body.action.id}`, 'api-gil');
+    expect(read.body.action).toMatchObject({ status: 'failed', error: { status: 503, code: 'dependency_unavailable' } });
+    expect(read.body.action.error.message).toContain('lease expired');
+    const resumed = await app.write('POST', '/api/calendar/events', 'api-gil', body, 'abandoned-1');
+    expect(resumed.status).toBe(200);
+    expect(resumed.body.action).toMatchObject({ id: queued.body.action.id, status: 'succeeded', result: { summary: 'Abandoned' } });
+  });
+
   it('422 without an active connection of the provider; nothing recorded', async () => {
     app.sandbox.ensureUser('api-dee');
     const refused = await app.write('POST', '/api/emails/send', 'api-dee', { to: ['x@example.com'], subject: 's', text: 't' });

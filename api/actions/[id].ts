@@ -1,4 +1,4 @@
-import { actionView, findAction } from '../../lib/actions';
+import { actionView, findAction, settleAbandoned } from '../../lib/actions';
 import { db } from '../../lib/database';
 import { notFound } from '../../lib/http/errors';
 import { idParam, noQuery } from '../../lib/http/params';
@@ -11,5 +11,6 @@ export const GET = authedRoute(async (request, { caller }) => {
   noQuery(request, ['id']);
   const action = await findAction(db(), idParam(request), caller.userId);
   if (!action) throw notFound('no such action');
-  return Response.json({ action: actionView(action) });
+  const [current] = await settleAbandoned(db(), [action]);
+  return Response.json({ action: actionView(current!) });
 });

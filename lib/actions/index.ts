@@ -7,7 +7,7 @@ export { actionHandler, type ActionPayload } from './handler';
 export { actionBody, actionResponse, performAction, type Perform } from './http';
 export { IDEMPOTENCY_HEADER, idempotencyKeyOf } from './idempotency';
 export { SendRateExceededError } from './limits';
-export { ACTION_JOB_KIND, findAction, pruneActions } from './store';
+export { ACTION_JOB_KIND, findAction, pruneActions, settleAbandoned } from './store';
 export { actingConnection, submitAction, type ActionRequest, type Submitted } from './submit';
 export { calendarEventTarget, calendarWriteQuery, crmRecordTarget, type Target } from './targets';
 export { findTool, toolNamed, toolNames } from './tools';

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
 import { actions, type Action, type ActionStatus } from '../../db/schema';
-import { enqueue } from '../jobs';
+import { enqueue, getJobs } from '../jobs';
 import type { ActionError } from './types';
 
 /** The job kind that runs actions (lib/worker/registry.ts wires it to ./handler.ts). */
@@ -156,6 +156,35 @@ async function settleAs(
     .where(heldBy(id, attempt))
     .returning({ id: actions.id });
   return updated.length > 0;
+}
+
+/**
+ * Actions whose job ended without settling them (dead after its attempts, with leases lapsing under
+ * runners that kept dying; cancelled; failed outside the handler) are failed here, as 503 with the job's
+ * last error: the same request may be sent again, and then continues from the provider ids recorded.
+ * Returns the actions as they are now (the ones given, updated where it applied).
+ */
+export async function settleAbandoned(db: DbOrTx, given: Action[]): Promise<Action[]> {
+  const open = given.filter((action) => (action.status === 'queued' || action.status === 'running') && action.jobId !== null);
+  if (open.length === 0) return given;
+  const ended = (await getJobs(db, open.map((action) => action.jobId!))).filter((job) => ['dead', 'failed', 'cancelled'].includes(job.status));
+  if (ended.length === 0) return given;
+  const updated = new Map<number, Action>();
+  for (const job of ended) {
+    const action = open.find((a) => a.jobId === job.id)!;
+    const error: ActionError = {
+      status: 503,
+      code: 'dependency_unavailable',
+      message: `the action's job ended ${job.status}${job.lastError ? `: ${job.lastError}` : ''}; send the same request again to resume it`,
+    };
+    const [row] = await db
+      .update(actions)
+      .set({ status: 'failed', error, finishedAt: sql`now()`, updatedAt: sql`now()` })
+      .where(and(eq(actions.id, action.id), inArray(actions.status, ['queued', 'running']), eq(actions.jobId, job.id)))
+      .returning();
+    if (row) updated.set(row.id, row);
+  }
+  return given.map((action) => updated.get(action.id) ?? action);
 }
 
 /** Deletes actions older than the retention (their Idempotency-Keys go with them); one statement. */

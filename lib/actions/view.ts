@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { actionStatuses, actions, type Action } from '../../db/schema';
 import { decodeKeyset, keysetTime, pageQuerySchema, toPage } from '../pagination';
+import { settleAbandoned } from './store';
 import type { ActionError } from './types';
 
 /** An action as the API shows it. */
@@ -75,5 +76,10 @@ export async function listActions(db: Db, userId: string, query: ActionListQuery
     )
     .orderBy(sql`${actions.createdAt} DESC NULLS LAST`, sql`${actions.id} DESC NULLS LAST`)
     .limit(query.limit + 1);
-  return toPage(rows, query.limit, (row) => actionView(row.action));
+  const settled = await settleAbandoned(db, rows.map((row) => row.action));
+  return toPage(
+    rows.map((row, i) => ({ ...row, action: settled[i]! })),
+    query.limit,
+    (row) => actionView(row.action),
+  );
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { DbOrTx } from '../../db/client';
 import type { Action } from '../../db/schema';
-import { actionStatus, findAction } from './store';
+import { actionStatus, findAction, settleAbandoned } from './store';
 
 /**
  * Actions that finished in this process, announced the moment their outcome commits: a request waiting
@@ -43,7 +43,10 @@ export async function waitForAction(
     status = (await actionStatus(db, action.id)) ?? status;
     if (status === 'queued') whileQueued?.();
   }
-  return status === action.status ? action : ((await findAction(db, action.id)) ?? action);
+  const current = status === action.status ? action : ((await findAction(db, action.id)) ?? action);
+  // Still open at the end of the wait: its job may have ended without it (dead after its attempts).
+  if (!isSettled(current)) return (await settleAbandoned(db, [current]))[0]!;
+  return current;
 }
 
 function nap(actionId: number, ms: number, signal?: AbortSignal): Promise<void> {
