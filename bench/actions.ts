@@ -83,13 +83,17 @@ async function startApi(env: Record<string, string>): Promise<{ url: string; pid
   };
 }
 
-function startRunner(): Promise<ChildProcess> {
-  const child = fork(new URL('./actions-runner.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], env: process.env, stdio: 'inherit' });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`a runner exited with ${code} before starting`)));
+/** A runner process; `ready` once it runs jobs. */
+function startRunner(): { child: ChildProcess; ready: Promise<void> } {
+  const child = fork(new URL('./actions-runner.ts', import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx'],
+    // A runner holds what it claimed until its lease lapses when it is killed: claim a few at a time.
+    env: { ...process.env, JOBS_RUNNER_CONCURRENCY: '16', JOBS_RUNNER_BATCH_SIZE: '8' },
+    stdio: 'inherit',
   });
+  children.add(child);
+  const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
+  return { child, ready };
 }
 
 async function main() {
@@ -134,11 +138,17 @@ async function main() {
     tokens.set(user, await sandbox.mintIdToken(user));
   }
 
-  const post = async (url: string, user: string, path: string, body: unknown): Promise<{ status: number; ms: number; actionId?: number; answer: unknown }> => {
+  const post = async (
+    url: string,
+    user: string,
+    path: string,
+    body: unknown,
+    key: string = randomUUID(),
+  ): Promise<{ status: number; ms: number; actionId?: number; answer: unknown }> => {
     const started = performance.now();
     const response = await fetch(url + path, {
       method: 'POST',
-      headers: { authorization: `Bearer ${tokens.get(user)}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      headers: { authorization: `Bearer ${tokens.get(user)}`, 'content-type': 'application/json', 'idempotency-key': key },
       body: JSON.stringify(body),
     });
     const answer = (await response.json()) as { action?: { id: number } };
@@ -224,41 +234,66 @@ async function main() {
   const faulty = { errorRate: 0.05, errorAfterApplyRate: 0.1, hangAfterApplyRate: 0.05, hangMs: 10_000 };
   for (const provider of ['gmail', 'calendar', 'salesforce'] as const) sandbox.setFaults(provider, faulty);
   const submitting = await startApi({ ACTIONS_KICK_RUNNER: 'false', ACTIONS_WAIT_MS: '0' });
-  const submitted: { actionId: number; user: string; tool: Tool; tag: string }[] = [];
+  const submitted: { actionId: number; user: string; tool: Tool; tag: string; key: string; path: string; body: unknown }[] = [];
   for (let n = 0; n < FAULTY_ACTIONS; n++) {
     const user = users[n % USERS]!;
     const tool = TOOLS[n % TOOLS.length]!;
     const tag = `faulty-${n}`;
+    const key = randomUUID();
     const { path, body } = request(tool, tag, 1_000 + n);
-    const answer = await post(submitting.url, user, path, body);
+    const answer = await post(submitting.url, user, path, body, key);
     if (answer.status !== 202 || !answer.actionId) throw new Error(`submitting ${tool} answered ${answer.status}`);
-    submitted.push({ actionId: answer.actionId, user, tool, tag });
+    submitted.push({ actionId: answer.actionId, user, tool, tag, key, path, body });
   }
-  await submitting.stop();
 
   const faultStarted = Date.now();
-  const runners: ChildProcess[] = await Promise.all(Array.from({ length: RUNNERS }, () => startRunner()));
+  // Runners that are working (they have started); a killed one is replaced at once.
+  const working: ChildProcess[] = [];
+  const launch = () => {
+    const runner = startRunner();
+    void runner.ready.then(() => working.push(runner.child));
+  };
+  for (let i = 0; i < RUNNERS; i++) launch();
   let killed = 0;
   const open = async () => Number((await client.query(`SELECT count(*) AS n FROM actions WHERE status IN ('queued', 'running')`)).rows[0].n);
   let stopKilling = false;
   const killer = (async () => {
     while (!stopKilling) {
       await sleep(KILL_EVERY_MS);
-      if (stopKilling) break;
-      const victim = runners.shift()!;
+      if (stopKilling || working.length === 0) continue;
+      const victim = working.splice(Math.floor(Math.random() * working.length), 1)[0]!;
       victim.kill('SIGKILL');
       killed++;
-      runners.push(await startRunner());
+      launch();
     }
   })();
-  // Kill runners while at least a third of the actions are left; then let the last ones finish.
-  while ((await open()) > FAULTY_ACTIONS / 3 && Date.now() - faultStarted < 240_000) await sleep(250);
+  // Kill runners while a tenth of the actions or more are left; then let the last ones finish.
+  while ((await open()) > FAULTY_ACTIONS / 10 && Date.now() - faultStarted < 240_000) await sleep(250);
   stopKilling = true;
   await killer;
   for (const provider of ['gmail', 'calendar', 'salesforce'] as const) sandbox.setFaults(provider, {});
-  while ((await open()) > 0 && Date.now() - faultStarted < 600_000) await sleep(250);
+  // Actions whose jobs died (runners killed while holding them, attempt after attempt) are failed as 503
+  // when read; a client sends the same request again, and it resumes.
+  let askedAgain = 0;
+  while (Date.now() - faultStarted < 600_000) {
+    const left = await open();
+    const abandoned = (
+      await client.query(`
+        SELECT a.id FROM actions a LEFT JOIN jobs j ON j.id = a.job_id
+        WHERE (a.status IN ('queued', 'running') AND j.status = 'dead') OR (a.status = 'failed' AND (a.error->>'status')::int = 503)`)
+    ).rows;
+    for (const { id } of abandoned) {
+      const action = submitted.find((s) => s.actionId === Number(id))!;
+      const answer = await post(submitting.url, action.user, action.path, action.body, action.key);
+      if (answer.status !== 503 && answer.status !== 202 && answer.status !== 200) throw new Error(`asking again answered ${answer.status}`);
+      askedAgain++;
+    }
+    if (left === 0 && abandoned.length === 0) break;
+    await sleep(250);
+  }
+  await submitting.stop();
   const faultSeconds = (Date.now() - faultStarted) / 1000;
-  for (const runner of runners) runner.kill('SIGKILL');
+  for (const child of children) child.kill('SIGKILL');
 
   const outcomes = (await client.query(`SELECT status, count(*)::int AS n FROM actions WHERE id = ANY($1) GROUP BY status`, [submitted.map((s) => s.actionId)])).rows;
   let duplicates = 0;
@@ -275,6 +310,7 @@ async function main() {
     faults: '20% of provider writes: 5% refused with a 5xx, 10% applied then answered 5xx, 5% applied then never answered',
     runners: RUNNERS,
     runnersKilled: killed,
+    askedAgain,
     seconds: round(faultSeconds, 1),
     outcomes: Object.fromEntries(outcomes.map((o) => [o.status, o.n])),
     duplicates,
@@ -283,7 +319,7 @@ async function main() {
     injected,
   };
   console.log(
-    `exactly once: ${FAULTY_ACTIONS} actions, ${killed} runners killed, outcomes ${JSON.stringify(exactlyOnce.outcomes)}; ` +
+    `exactly once: ${FAULTY_ACTIONS} actions, ${killed} runners killed, ${askedAgain} asked again, outcomes ${JSON.stringify(exactlyOnce.outcomes)}; ` +
       `duplicates ${duplicates}, missing ${missing}, drafts left ${orphanDrafts}`,
   );
 
