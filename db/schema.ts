@@ -73,7 +73,16 @@ export const jobs = pgTable(
     uniqueIndex('jobs_dedupe_key_idx')
       .on(t.dedupeKey)
       .where(sql`${t.dedupeKey} IS NOT NULL AND ${t.status} IN ('queued', 'running')`),
-    index('jobs_user_created_idx').on(t.userId, t.createdAt.desc()),
+    // A user's jobs newest first (the admin list), and erasure by user.
+    index('jobs_user_id_idx').on(t.userId, t.id),
+    // The admin list of the rare outcomes: a backward scan of the primary key would walk past every success.
+    index('jobs_unsettled_idx')
+      .on(t.status, t.id)
+      .where(sql`${t.status} IN ('failed', 'dead', 'cancelled')`),
+    // Throughput over the last hour, and the retention of finished jobs.
+    index('jobs_finished_idx')
+      .on(t.finishedAt)
+      .where(sql`${t.finishedAt} IS NOT NULL`),
     check('jobs_status_check', sql`${t.status} IN ('queued', 'running', 'succeeded', 'failed', 'dead', 'cancelled')`),
     check('jobs_attempts_check', sql`${t.attempts} >= 0 AND ${t.maxAttempts} >= 1`),
   ],
@@ -124,6 +133,8 @@ export const connections = pgTable(
   (t) => [
     uniqueIndex('connections_nango_idx').on(t.providerConfigKey, t.nangoConnectionId),
     index('connections_user_idx').on(t.userId, t.createdAt.desc()),
+    // The admin list of every user's connections, newest first.
+    index('connections_recent_idx').on(t.createdAt.desc(), t.id.desc()),
     check('connections_status_check', sql`${t.status} IN ('active', 'paused', 'error', 'deleted')`),
   ],
 );
@@ -140,12 +151,20 @@ export const syncStates = pgTable(
       .references(() => connections.id, { onDelete: 'cascade' }),
     stream: text('stream').notNull(),
     cursor: jsonb('cursor'),
+    /** When a sync last moved the cursor: how far behind the stream is (the admin's cursor age). */
+    cursorSavedAt: timestamp('cursor_saved_at', { withTimezone: true }),
     lastSuccessAt: timestamp('last_success_at', { withTimezone: true }),
     lastError: text('last_error'),
     lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.connectionId, t.stream] })],
+  (t) => [
+    primaryKey({ columns: [t.connectionId, t.stream] }),
+    // Failing streams for the operators' summary: a success clears last_error, so they are few.
+    index('sync_states_failing_idx')
+      .on(t.lastErrorAt)
+      .where(sql`${t.lastError} IS NOT NULL`),
+  ],
 );
 
 export const webhookStatuses = ['processed', 'rejected', 'ignored'] as const;
@@ -464,6 +483,8 @@ export const units = pgTable(
   },
   (t) => [
     index('units_user_recent_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    // The admin list of every user's units.
+    index('units_recent_idx').on(t.createdAt.desc(), t.id.desc()),
     // The matcher reads a user's active units for every batch of events.
     index('units_user_active_idx').on(t.userId).where(sql`${t.status} = 'active'`),
     check('units_status_check', sql`${t.status} IN ('active', 'paused', 'disabled')`),
@@ -499,6 +520,8 @@ export const runs = pgTable(
     // An event runs a unit once, however often the matcher sees it.
     uniqueIndex('runs_unit_event_idx').on(t.unitId, t.eventId),
     index('runs_user_recent_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    // The admin list of every user's runs.
+    index('runs_recent_idx').on(t.createdAt.desc(), t.id.desc()),
     index('runs_unit_recent_idx').on(t.unitId, t.createdAt.desc(), t.id.desc()),
     // The runs list's ETag: the newest change of a user's runs, without reading them.
     index('runs_user_updated_idx').on(t.userId, t.updatedAt.desc()),

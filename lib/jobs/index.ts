@@ -19,6 +19,17 @@ export { settle, type Settlement, type SettledJob } from './sql/settle';
 export { heartbeat, reclaimExpired, setProgress, type LeaseState } from './sql/lease';
 export { cancel, cancelMatching, type JobMatch } from './sql/cancel';
 export { getJob, getJobs, retryJob } from './sql/admin';
+export {
+  cancelJob,
+  cancelJobs,
+  listJobs,
+  liveJobsByDedupeKey,
+  queueActivity,
+  retryJobs,
+  type JobFilter,
+  type JobSelection,
+  type QueueActivity,
+} from './sql/operator';
 export { queueStats, type QueueStats } from './sql/stats';
 export { deadJobsSince, queueMetrics, usersOverQueueDepth, type QueueDepth, type QueueMetrics } from './sql/metrics';
 export { forgetUserJobs } from './sql/privacy';

@@ -8,7 +8,7 @@ import { param, rowCount, rows } from './result';
  * A queued job ends cancelled at once; a running one is asked to stop (its runner aborts it). A rerun
  * asked for before the cancellation is void; one asked for after it wins (see settle).
  */
-const CANCEL = sql`
+export const CANCEL = sql`
   status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
   cancel_requested_at = coalesce(cancel_requested_at, now()),
   rerun_requested_at = NULL,
