@@ -102,6 +102,29 @@ describe('sync webhooks', () => {
     expect(rows).toEqual([{ mode: 'incremental' }]);
   });
 
+  it('while the sync runs, a sync webhook marks it to run once more instead of queueing a second job', async () => {
+    await connectGmail('alice');
+    await app.database.pool.query(`UPDATE jobs SET status = 'running', locked_by = 'r', locked_until = now() + interval '1 minute'`);
+    await app.webhook(gmailSync('alice', 1));
+    const { rows } = await app.database.pool.query(`SELECT status, rerun_requested_at IS NOT NULL AS rerun FROM jobs`);
+    expect(rows).toEqual([{ status: 'running', rerun: true }]);
+  });
+
+  it('a paused connection records the delivery with the reason and starts no job; a deleted one rejects it', async () => {
+    await connectGmail('alice');
+    await app.database.pool.query(`UPDATE jobs SET status = 'succeeded'`);
+    await app.database.pool.query(`UPDATE connections SET status = 'paused'`);
+    await app.webhook(gmailSync('alice', 1));
+    await app.database.pool.query(`UPDATE connections SET status = 'deleted'`);
+    await app.webhook(gmailSync('alice', 2));
+    const { rows } = await app.database.pool.query(`SELECT status, error FROM webhook_events WHERE type = 'sync' ORDER BY id`);
+    expect(rows).toEqual([
+      { status: 'processed', error: 'connection paused: no sync started' },
+      { status: 'rejected', error: 'unknown connection "gmail-alice"' },
+    ]);
+    expect(await count('jobs', `status = 'queued'`)).toBe(0);
+  });
+
   it('a failed sync is recorded on the stream state and starts no job', async () => {
     await connectGmail('alice');
     await app.database.pool.query(`UPDATE jobs SET status = 'succeeded'`);

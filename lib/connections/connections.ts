@@ -144,6 +144,15 @@ export async function getConnection(db: DbOrTx, id: number): Promise<Connection 
   return row;
 }
 
+/**
+ * A query for the live (not deleted) connection Nango knows by this id, as (id, user_id, status): for a
+ * statement that finds the connection and acts on it in one round trip (the webhook's hot path).
+ */
+export function liveConnectionByNangoId(providerConfigKey: string, nangoConnectionId: string): SQL {
+  return sql`SELECT id, user_id, status FROM connections
+    WHERE provider_config_key = ${providerConfigKey} AND nango_connection_id = ${nangoConnectionId} AND status <> 'deleted'`;
+}
+
 /** The parts of a connection that enqueueing its syncs needs. */
 export type ConnectionRef = Pick<Connection, 'id' | 'userId' | 'provider'>;
 

@@ -5,6 +5,7 @@ export {
   getConnection,
   getOwnConnection,
   listConnections,
+  liveConnectionByNangoId,
   markConnectionError,
   markConnectionSynced,
   recordConnection,
@@ -19,4 +20,4 @@ export {
 } from './connections';
 export { connectFromFrontend } from './connect';
 export { pauseConnection, resumeConnection, type ConnectionSummary } from './pause-resume';
-export { cancelSyncs, enqueueSyncs } from './sync-jobs';
+export { cancelSyncs, enqueueSyncs, incrementalSyncInput } from './sync-jobs';

@@ -1,11 +1,28 @@
+import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import type { Connection } from '../../db/schema';
 import { cancelMatching, enqueueMany } from '../jobs';
 import { streamsOf } from '../sync/providers';
-import { syncDedupeKey, syncJobKind, type SyncPayload } from '../sync/streams';
+import { syncDedupeKey, syncDedupeKeySql, syncJobKind, type SyncPayload } from '../sync/streams';
 import type { ConnectionRef } from './connections';
 
 /** A connection's sync jobs: one per stream at a time, found and deduplicated by the stream's key. */
+
+/**
+ * The \`enqueue_input\` rows (lib/jobs' \`enqueueSteps\`) of an incremental sync of these streams of the
+ * connection in the statement's \`connection\` CTE (id, user_id, status), as \`enqueueSyncs\` would enqueue
+ * them; none when \`gate\` is false or the connection is paused.
+ */
+export function incrementalSyncInput(provider: string, streams: readonly string[], gate: SQL): SQL {
+  const payload: Omit<SyncPayload, 'connectionId' | 'stream'> = { mode: 'incremental' };
+  return sql`
+    SELECT ${syncJobKind(provider)}::text AS kind, c.user_id,
+      jsonb_build_object('connectionId', c.id, 'stream', s.stream) || ${JSON.stringify(payload)}::jsonb AS payload,
+      0 AS priority, NULL::timestamptz AS run_at, NULL::int AS max_attempts,
+      ${syncDedupeKeySql(sql`c.id`, sql`s.stream`)} AS dedupe_key, true AS rerun, s.ord
+    FROM connection c, unnest(${sql.param(streams)}::text[]) WITH ORDINALITY AS s(stream, ord)
+    WHERE c.status <> 'paused' AND (${gate})`;
+}
 
 /** Enqueues a sync of each of the connection's streams, deduplicated per stream. */
 export async function enqueueSyncs(

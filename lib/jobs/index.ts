@@ -12,7 +12,7 @@
  *   that moves jobs into or out of `running` adjusts it in the same statement.
  */
 export type { JobStatus, QueuedJob } from './job';
-export { enqueue, enqueueMany, type EnqueueInput, type EnqueueResult } from './sql/enqueue';
+export { enqueue, enqueueMany, enqueueSteps, type EnqueueInput, type EnqueueResult } from './sql/enqueue';
 export { claim, defaultQuantum, type ClaimOptions } from './sql/claim';
 export { listenForJobs, JOBS_CHANNEL, type JobListener, type JobListenerOptions } from './listen';
 export { settle, type Settlement, type SettledJob } from './sql/settle';

@@ -1,3 +1,4 @@
+import { sql, type SQL } from 'drizzle-orm';
 import { PermanentJobError } from '../jobs/errors';
 
 export type SyncMode = 'initial' | 'incremental' | 'full' | 'date_range';
@@ -20,6 +21,8 @@ export interface SyncPayload {
 
 export const syncJobKind = <P extends string>(provider: P): `sync.${P}` => `sync.${provider}`;
 export const syncDedupeKey = (connectionId: number, stream: string) => `sync:${connectionId}:${stream}`;
+/** `syncDedupeKey` computed in a statement, for a connection found in the same statement. */
+export const syncDedupeKeySql = (connectionId: SQL, stream: SQL): SQL => sql`'sync:' || ${connectionId} || ':' || ${stream}`;
 
 /**
  * The bounds of a 'date_range' sync, epoch ms: startDate/endDate as dates (YYYY-MM-DD, UTC, endDate

@@ -2,9 +2,10 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { providerEnabled } from '../config';
-import type { Db, Tx } from '../../db/client';
+import type { Db, DbOrTx, Tx } from '../../db/client';
 import { webhookEvents } from '../../db/schema';
-import { enqueueSyncs, markConnectionError, recordConnection } from '../connections';
+import { enqueueSyncs, incrementalSyncInput, liveConnectionByNangoId, markConnectionError, recordConnection } from '../connections';
+import { enqueueSteps } from '../jobs';
 import { DomainError, invalidInput } from '../errors';
 import { parseJsonInput } from '../http/input';
 import { nangoConnectionId } from '../providers/nango';
@@ -103,6 +104,9 @@ export async function receiveNangoWebhook(
     providerConfigKey: webhook?.providerConfigKey ?? null,
     payload: body as object,
   };
+  if (webhook?.type === 'sync' && providerEnabled(provider!)) {
+    return webhook.success ? onSync(db, delivery, webhook, provider!) : db.transaction((tx) => onSync(tx, delivery, webhook, provider!));
+  }
   return db.transaction(async (tx) => {
     // A provider switched off (PROVIDERS_DISABLED): the delivery is recorded, and nothing is done with it.
     if (provider && !providerEnabled(provider)) {
@@ -114,14 +118,13 @@ export async function receiveNangoWebhook(
         .returning({ id: webhookEvents.id });
       return recorded ? { duplicate: false, status: 'ignored', reason, jobIds: [] } : DUPLICATE;
     }
-    if (webhook?.type === 'sync') return onSync(tx, delivery, webhook, provider!);
     const [recorded] = await tx
       .insert(webhookEvents)
       .values({ ...delivery, status: 'processed' })
       .onConflictDoNothing({ target: webhookEvents.deliveryKey })
       .returning({ id: webhookEvents.id });
     if (!recorded) return DUPLICATE;
-    const outcome = webhook
+    const outcome = webhook?.type === 'auth'
       ? await onAuth(tx, webhook, provider!)
       : { status: 'ignored' as const, reason: `webhook type "${type}" is not used by switchyard`, jobIds: [] };
     if (outcome.status !== 'processed' || outcome.reason) {
@@ -179,47 +182,55 @@ async function onAuth(tx: Tx, webhook: z.infer<typeof authSchema>, provider: Pro
 }
 
 /**
- * The hot path (Nango sends these for every sync run): one statement finds the connection and records
- * the delivery with its final status, a second enqueues the sync (or records the failure).
+ * The hot path (Nango sends these for every sync run): ONE statement finds the connection, records the
+ * delivery with its final status and enqueues the sync of the model's streams (a single statement is
+ * atomic without a transaction around it, so the delivery costs one round trip). A failed sync also
+ * records the error on its streams, in the caller's transaction.
  */
 async function onSync(
-  tx: Tx,
+  db: DbOrTx,
   delivery: { deliveryKey: string; type: string; nangoConnectionId: string | null; providerConfigKey: string | null; payload: object },
   webhook: z.infer<typeof syncSchema>,
   provider: Provider,
 ): Promise<WebhookOutcome> {
   const unknown = `unknown connection "${webhook.connectionId}"`;
   const paused = 'connection paused: no sync started';
-  // The connection is read in the same statement (from lib/connections' table) to keep this path to
-  // one round trip for the delivery.
-  const result = await tx.execute(sql`
-    WITH connection AS (
-      SELECT id, user_id, status FROM connections
-      WHERE provider_config_key = ${webhook.providerConfigKey} AND nango_connection_id = ${webhook.connectionId}
-        AND status <> 'deleted'
-    )
-    INSERT INTO webhook_events (delivery_key, type, nango_connection_id, provider_config_key, payload, status, error)
-    SELECT ${delivery.deliveryKey}, 'sync', ${webhook.connectionId}, ${webhook.providerConfigKey}, ${JSON.stringify(delivery.payload)}::jsonb,
-      CASE WHEN c.id IS NULL THEN 'rejected' ELSE 'processed' END,
-      CASE WHEN c.id IS NULL THEN ${unknown} WHEN c.status = 'paused' AND ${webhook.success} THEN ${paused} END
-    FROM (SELECT 1) AS one LEFT JOIN connection c ON true
-    ON CONFLICT (delivery_key) DO NOTHING
-    RETURNING (SELECT id FROM connection) AS connection_id, (SELECT user_id FROM connection) AS user_id,
-      (SELECT status FROM connection) AS connection_status
-  `);
-  const recorded = (result.rows as { connection_id: number | null; user_id: string | null; connection_status: string | null }[])[0];
-  if (!recorded) return DUPLICATE;
-  if (recorded.connection_id === null) return { duplicate: false, status: 'rejected', reason: unknown, jobIds: [] };
-  const connection = { id: Number(recorded.connection_id), userId: recorded.user_id!, provider };
   const streams = streamsForModel(provider, webhook.model);
+  const result = await db.execute(sql`
+    WITH connection AS (${liveConnectionByNangoId(webhook.providerConfigKey, webhook.connectionId)}),
+    delivery AS (
+      INSERT INTO webhook_events (delivery_key, type, nango_connection_id, provider_config_key, payload, status, error)
+      SELECT ${delivery.deliveryKey}, 'sync', ${webhook.connectionId}, ${webhook.providerConfigKey}, ${JSON.stringify(delivery.payload)}::jsonb,
+        CASE WHEN c.id IS NULL THEN 'rejected' ELSE 'processed' END,
+        CASE WHEN c.id IS NULL THEN ${unknown} WHEN c.status = 'paused' AND ${webhook.success} THEN ${paused} END
+      FROM (SELECT 1) AS one LEFT JOIN connection c ON true
+      ON CONFLICT (delivery_key) DO NOTHING
+      RETURNING id
+    ),
+    enqueue_input AS (${incrementalSyncInput(provider, streams, sql`${webhook.success} AND EXISTS (SELECT 1 FROM delivery)`)}),
+    ${enqueueSteps()}
+    SELECT EXISTS (SELECT 1 FROM delivery) AS recorded, c.id AS connection_id, c.user_id, c.status AS connection_status,
+      ARRAY(SELECT id FROM enqueued ORDER BY id) AS job_ids
+    FROM (SELECT 1) AS one LEFT JOIN connection c ON true
+  `);
+  const [answer] = (result as unknown as { rows: SyncAnswer[] }).rows;
+  if (!answer?.recorded) return DUPLICATE;
+  if (answer.connection_id === null) return { duplicate: false, status: 'rejected', reason: unknown, jobIds: [] };
   if (!webhook.success) {
     const description = `${webhook.error?.type ?? 'sync_error'}: ${webhook.error?.description ?? 'no detail'}`;
-    await recordStreamError(tx, connection.id, streams, description);
+    await recordStreamError(db, Number(answer.connection_id), streams, description);
     return { duplicate: false, status: 'processed', reason: null, jobIds: [] };
   }
-  if (recorded.connection_status === 'paused') return { duplicate: false, status: 'processed', reason: paused, jobIds: [] };
-  const jobIds = await enqueueSyncs(tx, connection, 'incremental', { streams });
-  return { duplicate: false, status: 'processed', reason: null, jobIds };
+  if (answer.connection_status === 'paused') return { duplicate: false, status: 'processed', reason: paused, jobIds: [] };
+  return { duplicate: false, status: 'processed', reason: null, jobIds: answer.job_ids.map(Number) };
+}
+
+interface SyncAnswer {
+  recorded: boolean;
+  connection_id: number | string | null;
+  user_id: string | null;
+  connection_status: string | null;
+  job_ids: (number | string)[];
 }
 
 function validationError(error: z.ZodError): DomainError {

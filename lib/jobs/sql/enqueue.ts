@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
 import { JobStateError } from '../errors';
 import { JOB_COLUMNS, toJob, type QueuedJob } from '../job';
@@ -30,6 +30,52 @@ export interface EnqueueResult {
 
 const DEFAULT_MAX_ATTEMPTS = 8;
 
+/**
+ * The steps that enqueue the rows of a CTE the caller names `enqueue_input` (kind text, user_id text,
+ * payload jsonb, priority int, run_at timestamptz, max_attempts int, dedupe_key text, rerun boolean: rerunIfRunning,
+ * ord: the order to insert in; NULL takes the default), for a statement that enqueues together with
+ * its own writes in one round trip. They end in `enqueued` (`JOB_COLUMNS` and `created`: the new jobs,
+ * and the live jobs that already held a key as of the statement's snapshot), which the statement must
+ * read: the runners' wake-up is sent from there. A key taken by a job committed after the snapshot returns
+ * no row for that input (its job is queued and sees what the caller wrote).
+ */
+export function enqueueSteps(): SQL {
+  return sql`
+      new_users AS (
+        INSERT INTO job_users (user_id) SELECT DISTINCT user_id FROM enqueue_input
+        ON CONFLICT (user_id) DO NOTHING
+      ),
+      inserted AS (
+        INSERT INTO jobs (kind, user_id, payload, priority, run_at, max_attempts, dedupe_key)
+        SELECT kind, user_id, payload, coalesce(priority, 0), coalesce(run_at, now()),
+          coalesce(max_attempts, ${DEFAULT_MAX_ATTEMPTS}), dedupe_key
+        FROM enqueue_input ORDER BY ord
+        ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND status IN ('queued', 'running') DO NOTHING
+        RETURNING ${JOB_COLUMNS}
+      ),
+      rerun AS (
+        UPDATE jobs SET rerun_requested_at = now(), updated_at = now()
+        WHERE dedupe_key IN (SELECT dedupe_key FROM enqueue_input WHERE rerun IS TRUE AND dedupe_key IS NOT NULL)
+          AND status = 'running' AND rerun_requested_at IS NULL
+          AND dedupe_key NOT IN (SELECT dedupe_key FROM inserted WHERE dedupe_key IS NOT NULL)
+        RETURNING id
+      ),
+      -- Wakes the runners that LISTEN (see listen.ts), on commit, when a job is runnable now: one
+      -- notification per statement.
+      wake AS (
+        SELECT count(pg_notify(${JOBS_CHANNEL}, '')) AS notified
+        FROM (SELECT 1 FROM inserted WHERE run_at <= now() LIMIT 1) runnable
+      ),
+      enqueued AS (
+        SELECT ${JOB_COLUMNS}, true AS created FROM inserted, wake
+        UNION ALL
+        SELECT ${JOB_COLUMNS}, false AS created FROM jobs
+        WHERE dedupe_key IN (SELECT dedupe_key FROM enqueue_input WHERE dedupe_key IS NOT NULL)
+          AND status IN ('queued', 'running')
+          AND dedupe_key NOT IN (SELECT dedupe_key FROM inserted WHERE dedupe_key IS NOT NULL)
+      )`;
+}
+
 export async function enqueue(db: DbOrTx, input: EnqueueInput): Promise<EnqueueResult> {
   const [result] = await enqueueMany(db, [input]);
   return result!;
@@ -50,7 +96,7 @@ export async function enqueueMany(db: DbOrTx, inputs: EnqueueInput[]): Promise<E
   // as of the statement's snapshot; one committed just after it is looked up below).
   const answered = rows(
     await db.execute(sql`
-      WITH input AS (
+      WITH enqueue_input AS (
         SELECT * FROM unnest(
           ${param(inputs.map((i) => i.kind))}::text[],
           ${param(inputs.map((i) => i.userId))}::text[],
@@ -58,37 +104,12 @@ export async function enqueueMany(db: DbOrTx, inputs: EnqueueInput[]): Promise<E
           ${param(inputs.map((i) => i.priority ?? 0))}::int[],
           ${param(inputs.map((i) => i.runAt?.toISOString() ?? null))}::timestamptz[],
           ${param(inputs.map((i) => i.maxAttempts ?? DEFAULT_MAX_ATTEMPTS))}::int[],
-          ${param(inputs.map((i) => i.dedupeKey ?? null))}::text[]
-        ) WITH ORDINALITY AS i(kind, user_id, payload, priority, run_at, max_attempts, dedupe_key, ord)
+          ${param(inputs.map((i) => i.dedupeKey ?? null))}::text[],
+          ${param(inputs.map((i) => Boolean(i.rerunIfRunning)))}::boolean[]
+        ) WITH ORDINALITY AS i(kind, user_id, payload, priority, run_at, max_attempts, dedupe_key, rerun, ord)
       ),
-      new_users AS (
-        INSERT INTO job_users (user_id) SELECT DISTINCT user_id FROM input
-        ON CONFLICT (user_id) DO NOTHING
-      ),
-      inserted AS (
-        INSERT INTO jobs (kind, user_id, payload, priority, run_at, max_attempts, dedupe_key)
-        SELECT kind, user_id, payload, priority, coalesce(run_at, now()), max_attempts, dedupe_key
-        FROM input ORDER BY ord
-        ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND status IN ('queued', 'running') DO NOTHING
-        RETURNING ${JOB_COLUMNS}
-      ),
-      rerun AS (
-        UPDATE jobs SET rerun_requested_at = now(), updated_at = now()
-        WHERE dedupe_key = ANY(${param(rerunKeys)}::text[]) AND status = 'running' AND rerun_requested_at IS NULL
-          AND dedupe_key NOT IN (SELECT dedupe_key FROM inserted WHERE dedupe_key IS NOT NULL)
-        RETURNING id
-      ),
-      -- Wakes the runners that LISTEN (see listen.ts), on commit, when a job is runnable now: one
-      -- notification per statement. Read by the SELECT below, which is what makes it run.
-      wake AS (
-        SELECT count(pg_notify(${JOBS_CHANNEL}, '')) AS notified
-        FROM (SELECT 1 FROM inserted WHERE run_at <= now() LIMIT 1) runnable
-      )
-      SELECT ${JOB_COLUMNS}, true AS created FROM inserted, wake
-      UNION ALL
-      SELECT ${JOB_COLUMNS}, false AS created FROM jobs
-      WHERE dedupe_key = ANY(${param(keys)}::text[]) AND status IN ('queued', 'running')
-        AND dedupe_key NOT IN (SELECT dedupe_key FROM inserted WHERE dedupe_key IS NOT NULL)
+      ${enqueueSteps()}
+      SELECT * FROM enqueued
     `),
   );
 
