@@ -20,6 +20,7 @@ import {
   heldOutFirstBatchSize,
   heldOutMessages,
   heldOutSecondBatchEnd,
+  heldOutFourthBatchEnd,
   heldOutThirdBatchEnd,
 } from '../tests/fixtures/gmail-heldout';
 import { labelledMessages } from '../tests/fixtures/gmail-labelled';
@@ -33,7 +34,8 @@ const batches = [
   ['held-out batch 1 (written before the rework)', heldOutMessages.slice(0, heldOutFirstBatchSize)],
   ['held-out batch 2 (written after it)', heldOutMessages.slice(heldOutFirstBatchSize, heldOutSecondBatchEnd)],
   ['held-out batch 3 (written after batch 2 was fixed)', heldOutMessages.slice(heldOutSecondBatchEnd, heldOutThirdBatchEnd)],
-  ['held-out batch 4 (written after batch 3 was fixed; never fixed)', heldOutMessages.slice(heldOutThirdBatchEnd)],
+  ['held-out batch 4 (written after batch 3 was fixed)', heldOutMessages.slice(heldOutThirdBatchEnd, heldOutFourthBatchEnd)],
+  ['held-out batch 5 (written before batch 4 was fixed; never fixed)', heldOutMessages.slice(heldOutFourthBatchEnd)],
 ] as const;
 for (const [label, set] of batches) {
   const a = classificationAccuracy(set);

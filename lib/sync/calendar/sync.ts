@@ -2,7 +2,7 @@ import { dateRangeBounds } from '../streams';
 import type { calendar_v3 } from '@googleapis/calendar';
 import { sql } from 'drizzle-orm';
 import { config } from '../../config';
-import { PermanentJobError } from '../../jobs/errors';
+import { SyncError } from '../engine/errors';
 import { ProviderError } from '../../providers/errors';
 import { calendarApi, googleError, googleRequestOptions } from '../../providers/google';
 import type { StreamSync, SyncContext, SyncPage, SyncProgress, Walk } from '../engine/types';
@@ -91,7 +91,7 @@ class CalendarWalk implements Walk<CalendarCursor, CalendarPageRecords> {
     const records = live.length + cancelled.length;
     const last = !page.nextPageToken;
     if (last && !page.nextSyncToken) {
-      throw new PermanentJobError('calendar events.list ended without a nextSyncToken: nothing to sync incrementally from');
+      throw new SyncError('calendar events.list ended without a nextSyncToken: nothing to sync incrementally from');
     }
 
     const listing = this.listing;
@@ -225,7 +225,7 @@ function listPage(
     params.timeMax = listing.timeMax;
   } else {
     // Google refuses timeMin/timeMax with a sync token; an incremental listing sees cancellations too.
-    if (!syncToken) throw new PermanentJobError('incremental calendar listing without a sync token');
+    if (!syncToken) throw new SyncError('incremental calendar listing without a sync token');
     params.syncToken = syncToken;
   }
   if (listing.pageToken) params.pageToken = listing.pageToken;
@@ -258,7 +258,7 @@ export function payloadWindow(startDate: string | undefined, endDate: string | u
   const { start, end } = dateRangeBounds(startDate, endDate);
   const min = start ?? Date.parse(configured.timeMin);
   const max = end ?? Date.parse(configured.timeMax);
-  if (max <= min) throw new PermanentJobError(`date_range endDate must be after startDate (${startDate} .. ${endDate})`);
+  if (max <= min) throw new SyncError(`date_range endDate must be after startDate (${startDate} .. ${endDate})`);
   return { timeMin: new Date(min).toISOString(), timeMax: new Date(max).toISOString() };
 }
 

@@ -2,7 +2,7 @@ import { dateRangeBounds } from '../streams';
 import type { gmail_v1 } from '@googleapis/gmail';
 import pLimit from 'p-limit';
 import { config } from '../../config';
-import { PermanentJobError } from '../../jobs/errors';
+import { SyncError } from '../engine/errors';
 import { ProviderError } from '../../providers/errors';
 import type { RunTotals, StreamSync, SyncContext, SyncPage, SyncProgress, Walk } from '../engine/types';
 import { GMAIL_MAX_PAGE, getProfile, getThread, listHistory, listThreads } from './api';
@@ -442,7 +442,7 @@ function maxId(...ids: Array<string | null | undefined>): string {
  */
 export function dateRangeQuery(startDate: string | undefined, endDate: string | undefined): string {
   const { start: after, end: before } = dateRangeBounds(startDate, endDate);
-  if (after === undefined && before === undefined) throw new PermanentJobError('a date_range sync needs startDate or endDate');
+  if (after === undefined && before === undefined) throw new SyncError('a date_range sync needs startDate or endDate');
   return [
     ...(after !== undefined ? [`after:${Math.floor(after / 1000)}`] : []),
     ...(before !== undefined ? [`before:${Math.ceil(before / 1000)}`] : []),

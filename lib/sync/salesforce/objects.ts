@@ -1,5 +1,5 @@
 import { crmObjects, type CrmObject } from '../../../db/schema';
-import { PermanentJobError } from '../../jobs/errors';
+import { SyncError } from '../engine/errors';
 
 /**
  * What is synced of each object: these fields are selected, the main ones land in crm_records' typed
@@ -22,7 +22,7 @@ export function selectedFields(object: CrmObject): string[] {
 
 export function crmObjectOf(stream: string): CrmObject {
   const object = crmObjects.find((candidate) => candidate === stream);
-  if (!object) throw new PermanentJobError(`unknown Salesforce stream "${stream}"; expected one of ${crmObjects.join(', ')}`);
+  if (!object) throw new SyncError(`unknown Salesforce stream "${stream}"; expected one of ${crmObjects.join(', ')}`);
   return object;
 }
 
@@ -63,7 +63,7 @@ export function toCrmRow(object: CrmObject, record: Record<string, unknown>): Cr
   const providerId = text(record.Id);
   const systemModstamp = salesforceInstant(record.SystemModstamp);
   if (!providerId || !systemModstamp) {
-    throw new PermanentJobError(`Salesforce returned a ${object} without Id or SystemModstamp (${JSON.stringify(record.Id ?? null)})`);
+    throw new SyncError(`Salesforce returned a ${object} without Id or SystemModstamp (${JSON.stringify(record.Id ?? null)})`);
   }
   const fields: Record<string, unknown> = {};
   for (const name of selectedFields(object)) fields[name] = record[name] ?? null;

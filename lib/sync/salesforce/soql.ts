@@ -1,5 +1,5 @@
 import type { CrmObject } from '../../../db/schema';
-import { PermanentJobError } from '../../jobs/errors';
+import { SyncError } from '../engine/errors';
 import { selectedFields } from './objects';
 
 /** The last record stored, in Salesforce's (SystemModstamp, Id) order. */
@@ -20,7 +20,7 @@ const SALESFORCE_ID = /^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$/;
 /** A SOQL datetime literal (unquoted, UTC): 2024-01-15T10:30:00.000Z. */
 function datetimeLiteral(iso: string): string {
   const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new PermanentJobError(`not an instant: ${JSON.stringify(iso)}`);
+  if (Number.isNaN(ms)) throw new SyncError(`not an instant: ${JSON.stringify(iso)}`);
   return new Date(ms).toISOString();
 }
 
@@ -31,7 +31,7 @@ function conditions(position: KeysetPosition | undefined, window: ModstampWindow
   if (position) {
     // The ids in the cursor were written by this module, but the cursor lives in a database row: a
     // value that is not an id is refused rather than spliced into SOQL.
-    if (!SALESFORCE_ID.test(position.id)) throw new PermanentJobError(`the stored cursor's id is not a Salesforce id: ${JSON.stringify(position.id)}`);
+    if (!SALESFORCE_ID.test(position.id)) throw new SyncError(`the stored cursor's id is not a Salesforce id: ${JSON.stringify(position.id)}`);
     const at = datetimeLiteral(position.systemModstamp);
     // Rows after (at, id) in (SystemModstamp, Id) order. Written as a range AND a disjunction rather
     // than the bare `SystemModstamp > at OR (SystemModstamp = at AND Id > id)`: Salesforce's query

@@ -1,7 +1,7 @@
 import { dateRangeBounds } from '../streams';
 import { sql } from 'drizzle-orm';
 import type { CrmObject } from '../../../db/schema';
-import { PermanentJobError } from '../../jobs/errors';
+import { SyncError } from '../engine/errors';
 import { ProviderError } from '../../providers/errors';
 import { salesforceConnection, salesforceError } from '../../providers/salesforce';
 import type { StreamSync, SyncContext, SyncPage, SyncProgress, Walk } from '../engine/types';
@@ -170,7 +170,7 @@ class SalesforceWalk implements Walk<SalesforceCursor, SalesforcePageRecords> {
 function query(context: SyncContext, url: string, batchSize: number): Promise<QueryResponse> {
   return context.request(1, async (accessToken) => {
     const { instanceUrl } = await context.credentials.get();
-    if (!instanceUrl) throw new PermanentJobError('the Nango connection has no instance_url: cannot reach the Salesforce org');
+    if (!instanceUrl) throw new SyncError('the Nango connection has no instance_url: cannot reach the Salesforce org');
     const connection = salesforceConnection({ instanceUrl, accessToken });
     try {
       // conn.request with the URL Salesforce gave (jsforce's queryMore would rebuild it as /query/<locator>,
