@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { join, relative, sep } from 'node:path';
+import { extname, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import { Cron } from 'croner';
@@ -12,7 +13,8 @@ import { errorResponse, requestIdOf } from '../lib/http/route';
  * Serves api/ as Vercel does: one file per endpoint at its path, `[param]` segments passed as query
  * parameters appended to request.url, one export per HTTP method and 405 with Allow for the rest.
  * Its own answers (no endpoint, 405, a malformed path) are the API's error envelope with a request id.
- * Fires the crons of vercel.json on their schedules with the CRON_SECRET bearer.
+ * Fires the crons of vercel.json on their schedules with the CRON_SECRET bearer. Outside /api, serves
+ * public/ as Vercel serves a project without a framework (the operator console, the API reference).
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -70,6 +72,10 @@ export function createApiHandler(
 
   return async (request, clientAddress = '127.0.0.1') => {
     const url = new URL(request.url);
+    if (!url.pathname.startsWith('/api/') && (request.method === 'GET' || request.method === 'HEAD')) {
+      const file = await staticFile(url.pathname, request.method);
+      if (file) return file;
+    }
     for (const route of routes) {
       const match = route.pattern.exec(url.pathname);
       if (!match) continue;
@@ -105,6 +111,49 @@ export function createApiHandler(
     }
     return localError(request, notFound(`no endpoint at ${url.pathname}`));
   };
+}
+
+const PUBLIC_DIR = join(ROOT, 'public');
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/**
+ * A file of public/ at its path, as Vercel serves the output directory: `/a/b.js` is public/a/b.js, and
+ * a folder (`/console` or `/console/`) is its index.html. Undefined when there is none, so the API's 404
+ * answers. Nothing outside public/ is reachable (the path is normalised before it is joined).
+ */
+async function staticFile(pathname: string, method: string): Promise<Response | undefined> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0')) return undefined;
+  const path = join(PUBLIC_DIR, normalize(decoded));
+  if (path !== PUBLIC_DIR && !path.startsWith(PUBLIC_DIR + sep)) return undefined;
+  for (const candidate of [path, join(path, 'index.html')]) {
+    const info = await stat(candidate).catch(() => undefined);
+    if (!info?.isFile()) continue;
+    const body = method === 'HEAD' ? null : await readFile(candidate);
+    return new Response(body, {
+      headers: {
+        'content-type': CONTENT_TYPES[extname(candidate)] ?? 'application/octet-stream',
+        'content-length': String(info.size),
+        // Vercel's default for static files: cached, but revalidated on every use.
+        'cache-control': 'public, max-age=0, must-revalidate',
+      },
+    });
+  }
+  return undefined;
 }
 
 /** An answer of the server itself (no endpoint, method not exported, bad path): the API's error envelope. */
