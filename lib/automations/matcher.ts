@@ -1,11 +1,10 @@
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
-import type { Unit } from '../../db/schema';
+import { units as unitsTable, type Unit } from '../../db/schema';
 import { enqueueMany } from '../jobs';
 import { factsOf } from './facts';
 import type { CompiledUnit } from './language/compile';
 import { matchFacts, matchesUnit, renderTemplates, type Facts } from './language/evaluate';
-import { activeUnits } from './units';
 
 /**
  * New events → runs. Syncs write `events`; each page that wrote some enqueues one matcher job per user
@@ -118,6 +117,14 @@ export async function matchUserEvents(db: Db, userId: string, settings: MatchSet
 
 /** Clock skew allowed between Gmail's receipt time and this database's. */
 const MAIL_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * A user's active units. Here rather than in ./units.ts: the matcher runs in every sync's transaction
+ * (lib/sync/records.ts), and units.ts brings the unit editor's imports (connections, the LLM) with it.
+ */
+async function activeUnits(db: DbOrTx, userId: string): Promise<Unit[]> {
+  return db.select().from(unitsTable).where(and(eq(unitsTable.userId, userId), eq(unitsTable.status, 'active')));
+}
 
 /**
  * Mail that Gmail received well before the unit was activated is not new, even when a listing (a full

@@ -189,8 +189,3 @@ export async function deleteUnit(db: Db, userId: string, id: number): Promise<vo
   const deleted = await db.delete(units).where(and(eq(units.id, id), eq(units.userId, userId))).returning({ id: units.id });
   if (deleted.length === 0) throw new DomainError('not_found', `unit ${id} not found`);
 }
-
-/** A user's active units, for the matcher. */
-export async function activeUnits(db: DbOrTx, userId: string): Promise<Unit[]> {
-  return db.select().from(units).where(and(eq(units.userId, userId), eq(units.status, 'active')));
-}

@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { PermanentJobError } from '../jobs/errors';
+import { SyncError } from './engine/errors';
 
 export type SyncMode = 'initial' | 'incremental' | 'full' | 'date_range';
 
@@ -27,7 +27,7 @@ export const syncDedupeKeySql = (connectionId: SQL, stream: SQL): SQL => sql`'sy
 /**
  * The bounds of a 'date_range' sync, epoch ms: startDate/endDate as dates (YYYY-MM-DD, UTC, endDate
  * inclusive) or RFC 3339 instants; a missing bound is undefined. A malformed or inverted range is a
- * PermanentJobError (retrying cannot fix it).
+ * SyncError (retrying cannot fix it).
  */
 export function dateRangeBounds(startDate: string | undefined, endDate: string | undefined): { start?: number; end?: number } {
   const bound = (value: string | undefined, name: string, inclusiveDay: boolean): number | undefined => {
@@ -38,12 +38,12 @@ export function dateRangeBounds(startDate: string | undefined, endDate: string |
     } else if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/i.test(value) && !Number.isNaN(Date.parse(value))) {
       return Date.parse(value);
     }
-    throw new PermanentJobError(`date_range ${name} ${JSON.stringify(value)} is not a date (YYYY-MM-DD) or an RFC 3339 instant`);
+    throw new SyncError(`date_range ${name} ${JSON.stringify(value)} is not a date (YYYY-MM-DD) or an RFC 3339 instant`);
   };
   const start = bound(startDate, 'startDate', false);
   const end = bound(endDate, 'endDate', true);
   if (start !== undefined && end !== undefined && end <= start) {
-    throw new PermanentJobError(`date_range endDate must be after startDate (${startDate} .. ${endDate})`);
+    throw new SyncError(`date_range endDate must be after startDate (${startDate} .. ${endDate})`);
   }
   return { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) };
 }

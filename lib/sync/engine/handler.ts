@@ -1,8 +1,7 @@
-import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../../db/client';
-import { connections, type Connection } from '../../../db/schema';
 import { providerEnabled } from '../../config';
+import { getConnection, markConnectionError, markConnectionSynced } from '../../connections/connections';
 import { DeferJobError, PermanentJobError, RetryableJobError } from '../../jobs/errors';
 import { defineHandler, describeError, type JobHandler } from '../../jobs/runner';
 import { ConnectionCredentials } from '../../providers/credentials';
@@ -11,6 +10,7 @@ import { sharedPacer } from '../../providers/quota';
 import { budgetPerMinute, type Provider } from '../providers';
 import { recordStreamError, recordStreamSuccess } from '../state';
 import type { SyncPayload } from '../streams';
+import { SyncError } from './errors';
 import { runSync } from './loop';
 import { providerRequest } from './request';
 import type { AnyStreamSync, SyncContext } from './types';
@@ -37,7 +37,7 @@ export function syncHandler(provider: Provider, sync: AnyStreamSync): JobHandler
     payload: payloadSchema,
     run: async (payload, job) => {
       const { db } = job;
-      const connection = await loadConnection(db, payload.connectionId);
+      const connection = await getConnection(db, payload.connectionId);
       if (!connection || connection.userId !== job.job.userId || connection.provider !== provider) {
         throw new PermanentJobError(`connection ${payload.connectionId} no longer exists`);
       }
@@ -68,6 +68,10 @@ export function syncHandler(provider: Provider, sync: AnyStreamSync): JobHandler
       };
       try {
         const outcome = await runSync(sync, context, (progress) => job.progress(progress));
+        if (outcome.status === 'too_late') {
+          // Claimed again past its deadline (in the pass that just checkpointed it): after this pass.
+          return { status: 'deferred', until: new Date(Date.now() + job.timeLeftMs() + 1_000), reason: 'too little time left in this runner pass' };
+        }
         if (outcome.status === 'checkpoint') {
           return { status: 'deferred', until: new Date(), reason: `checkpoint after ${outcome.records} records: time budget used` };
         }
@@ -82,43 +86,31 @@ export function syncHandler(provider: Provider, sync: AnyStreamSync): JobHandler
   });
 }
 
-// connections belongs to lib/connections: these three statements move there with its queries.
-async function loadConnection(db: Db, id: number): Promise<Connection | undefined> {
-  const [connection] = await db.select().from(connections).where(eq(connections.id, id));
-  return connection;
-}
-
 async function markSynced(db: Db, connectionId: number, stream: string): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.update(connections).set({ lastSyncedAt: sql`now()`, updatedAt: sql`now()` }).where(eq(connections.id, connectionId));
+    await markConnectionSynced(tx, connectionId);
     await recordStreamSuccess(tx, connectionId, stream);
   });
-}
-
-async function markCredentialsRefused(db: Db, connectionId: number): Promise<void> {
-  await db
-    .update(connections)
-    .set({ status: 'error', lastError: 'the provider refused the credentials, even freshly refreshed', updatedAt: sql`now()` })
-    .where(eq(connections.id, connectionId));
 }
 
 /**
  * Maps a failure to what the queue should do, and records it on the stream's state: the user's quota
  * spent (our pacer) or refused by the provider defers the job; credentials refused even after a refresh
  * fail it and put the connection in error; a transient provider error (an open circuit included) retries
- * it, after the provider's Retry-After where it gave one; any other provider answer fails it.
+ * it, after the provider's Retry-After where it gave one; any other provider answer, or a SyncError, fails it.
  */
 async function translateFailure(db: Db, connectionId: number, stream: string, error: unknown): Promise<unknown> {
   if (error instanceof DeferJobError) return error;
   if (error instanceof QuotaExhaustedError) return new DeferJobError(error.until, error.message);
   const message = describeError(error);
   await recordStreamError(db, connectionId, [stream], message).catch(() => undefined);
+  if (error instanceof SyncError) return new PermanentJobError(message, { cause: error });
   if (!(error instanceof ProviderError)) return error;
   if (error.isQuota) {
     return new DeferJobError(new Date(Date.now() + (error.retryAfterMs ?? 60_000)), `${error.provider} refused for quota`);
   }
   if (error.isUnauthorized) {
-    await markCredentialsRefused(db, connectionId);
+    await markConnectionError(db, { id: connectionId }, 'the provider refused the credentials, even freshly refreshed');
     return new PermanentJobError(`${error.provider} refused the connection's credentials after a token refresh`, { cause: error });
   }
   if (error.isTransient) return new RetryableJobError(message, error.retryAfterMs, { cause: error });

@@ -1,12 +1,11 @@
-import { DeferJobError } from '../../jobs/errors';
 import { loadCursor, saveCursorIfUnchanged } from '../state';
 import type { RunTotals, StreamSync, SyncContext, SyncOutcome, SyncPage, SyncProgress } from './types';
 
 /**
  * Runs one provider's sync of one stream until it is caught up or its time budget is used:
  *
- * 1. Claimed again past its deadline (in the pass that just checkpointed it), it defers to after the
- *    pass instead of starting a page that the pass's end would abort.
+ * 1. Claimed again past its deadline (in the pass that just checkpointed it), it returns `too_late`
+ *    (the job waits for the next pass) instead of starting a page that the pass's end would abort.
  * 2. Loads the stream's cursor, validated by the provider's schema (one it cannot read: start afresh).
  * 3. Asks the provider where this run starts (`start`), then for page after page (`walk.next`); before
  *    each but the first, past the deadline, it checkpoints: the cursor is already saved, and the job
@@ -22,9 +21,7 @@ export async function runSync<C, R>(
   reportProgress: (progress: SyncProgress) => Promise<void>,
 ): Promise<SyncOutcome> {
   const { db, connection, stream, logger } = context;
-  if (context.outOfTime()) {
-    throw new DeferJobError(new Date(Date.now() + context.job.timeLeftMs() + 1_000), 'too little time left in this runner pass');
-  }
+  if (context.outOfTime()) return { status: 'too_late' };
   const stored = await loadCursor(db, connection.id, stream, sync.cursor);
   if (stored.unreadable) logger.warn('stored cursor unreadable (older format?): starting the stream afresh');
   /** What sync_states holds: every save is conditional on it. */

@@ -41,7 +41,7 @@ export interface SyncProgress {
 }
 
 /** What a run did: finished (the stream is caught up), or checkpointed (its cursor saved) to continue later. */
-export type SyncOutcome = { status: 'done'; records: number } | { status: 'checkpoint'; records: number };
+export type SyncOutcome = { status: 'done'; records: number } | { status: 'checkpoint'; records: number } | { status: 'too_late' };
 
 /** Pages and records this run has stored so far (what `SyncPage.progress` is computed from). */
 export interface RunTotals {
