@@ -8,6 +8,7 @@ import { classificationAccuracy, formatAccuracy } from './fixtures/gmail-evaluat
 import {
   heldOutFirstBatchSize,
   heldOutMessages,
+  heldOutFifthBatchEnd,
   heldOutFourthBatchEnd,
   heldOutSecondBatchEnd,
   heldOutThirdBatchEnd,
@@ -94,7 +95,7 @@ describe('held-out set (never tuned on, never trained on)', () => {
     expect(heldOutMessages.filter((l) => names.has(l.name))).toEqual([]);
   });
 
-  it('classifies with accuracy >= 0.92 overall, and batch 5 (written before the second pass) at its measured 0.80', () => {
+  it('classifies with accuracy >= 0.96 overall, and batch 6 (written after the second pass) at its measured 0.66', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -102,7 +103,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
       batch(heldOutFirstBatchSize, heldOutSecondBatchEnd),
       batch(heldOutSecondBatchEnd, heldOutThirdBatchEnd),
       batch(heldOutThirdBatchEnd, heldOutFourthBatchEnd),
-      batch(heldOutFourthBatchEnd, heldOutMessages.length),
+      batch(heldOutFourthBatchEnd, heldOutFifthBatchEnd),
+      batch(heldOutFifthBatchEnd, heldOutMessages.length),
     ];
     console.log(
       [
@@ -110,8 +112,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
         `batches: ${batches.map((b, i) => `${i + 1}: ${b.accuracy.toFixed(2)} (${b.correct}/${b.total})`).join(', ')}`,
       ].join('\n'),
     );
-    expect(all.accuracy).toBeGreaterThanOrEqual(0.92);
-    expect((batches[4] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.8);
+    expect(all.accuracy).toBeGreaterThanOrEqual(0.96);
+    expect((batches[5] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.66);
     // what it misses it mostly leaves in "other": at most one held-out message is filed under a wrong specific category
     expect(all.rows.filter((x) => x.got !== x.expected && x.got !== 'other').length).toBeLessThanOrEqual(1);
   });
