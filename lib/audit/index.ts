@@ -19,6 +19,12 @@ export const AUDIT_ACTIONS = [
   'api_key.revoked',
   'admin.job_retried',
   'admin.job_cancelled',
+  'admin.jobs_retried',
+  'admin.jobs_cancelled',
+  'admin.connection_paused',
+  'admin.connection_resumed',
+  'admin.connection_synced',
+  'admin.unit_status_changed',
   'user.exported',
   'user.erased',
 ] as const;

@@ -47,9 +47,9 @@ export async function saveCursorIfUnchanged(
   next: unknown,
 ): Promise<void> {
   const result = await tx.execute(sql`
-    INSERT INTO sync_states (connection_id, stream, cursor)
-    VALUES (${connectionId}, ${stream}, ${JSON.stringify(next)}::jsonb)
-    ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = now()
+    INSERT INTO sync_states (connection_id, stream, cursor, cursor_saved_at)
+    VALUES (${connectionId}, ${stream}, ${JSON.stringify(next)}::jsonb, now())
+    ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = excluded.cursor, cursor_saved_at = now(), updated_at = now()
       WHERE sync_states.cursor IS NOT DISTINCT FROM ${expected === null ? null : JSON.stringify(expected)}::jsonb
     RETURNING 1 AS saved
   `);
@@ -77,7 +77,10 @@ export async function recordStreamError(db: DbOrTx, connectionId: number, stream
   `);
 }
 
-export type StreamState = Pick<typeof syncStates.$inferSelect, 'connectionId' | 'stream' | 'lastSuccessAt' | 'lastError' | 'lastErrorAt'>;
+export type StreamState = Pick<
+  typeof syncStates.$inferSelect,
+  'connectionId' | 'stream' | 'cursorSavedAt' | 'lastSuccessAt' | 'lastError' | 'lastErrorAt'
+>;
 
 /** The last outcome of every stream of these connections. */
 export async function streamStates(db: DbOrTx, connectionIds: readonly number[]): Promise<StreamState[]> {
@@ -86,10 +89,35 @@ export async function streamStates(db: DbOrTx, connectionIds: readonly number[])
     .select({
       connectionId: syncStates.connectionId,
       stream: syncStates.stream,
+      cursorSavedAt: syncStates.cursorSavedAt,
       lastSuccessAt: syncStates.lastSuccessAt,
       lastError: syncStates.lastError,
       lastErrorAt: syncStates.lastErrorAt,
     })
     .from(syncStates)
     .where(sql`${syncStates.connectionId} = ANY(${sql.param([...connectionIds])}::bigint[])`);
+}
+
+/** Streams whose last sync failed (a success clears the error), most recent failure first, and how many. */
+export async function failingStreams(db: DbOrTx, limit: number): Promise<{ count: number; streams: StreamState[] }> {
+  const result = await db.execute(sql`
+    SELECT (SELECT count(*)::int FROM sync_states WHERE last_error IS NOT NULL) AS count,
+      coalesce((SELECT json_agg(s) FROM (
+        SELECT connection_id AS "connectionId", stream, cursor_saved_at AS "cursorSavedAt", last_success_at AS "lastSuccessAt",
+          last_error AS "lastError", last_error_at AS "lastErrorAt"
+        FROM sync_states WHERE last_error IS NOT NULL ORDER BY last_error_at DESC NULLS LAST LIMIT ${limit}) s), '[]'::json) AS streams
+  `);
+  const row = result.rows[0] as { count: number; streams: Record<string, unknown>[] };
+  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
+  return {
+    count: Number(row.count),
+    streams: row.streams.map((s) => ({
+      connectionId: Number(s.connectionId),
+      stream: s.stream as string,
+      cursorSavedAt: date(s.cursorSavedAt),
+      lastSuccessAt: date(s.lastSuccessAt),
+      lastError: s.lastError as string | null,
+      lastErrorAt: date(s.lastErrorAt),
+    })),
+  };
 }
