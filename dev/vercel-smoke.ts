@@ -6,8 +6,10 @@
  * Uses DATABASE_URL when set (migrating it), an embedded Postgres otherwise.
  */
 import { spawn } from 'node:child_process';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { runMigrations } from '../db/migrate';
+import { enqueue } from '../lib/jobs';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
 
 const vercelBin = process.argv[2] ?? 'vercel';
@@ -51,11 +53,9 @@ async function smoke(databaseUrl: string) {
     }
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
-    const { rows } = await client.query(
-      `WITH u AS (INSERT INTO job_users (user_id) VALUES ('smoke') ON CONFLICT DO NOTHING)
-       INSERT INTO jobs (kind, user_id, run_at) VALUES ('smoke-check', 'smoke', now() + interval '1 hour') RETURNING id`,
-    );
-    const jobId = rows[0].id;
+    // An hour ahead, so that the cron pass below does not run it.
+    const { job } = await enqueue(drizzle(client), { kind: 'smoke-check', userId: 'smoke', runAt: new Date(Date.now() + 3_600_000) });
+    const jobId = job.id;
     await client.end();
 
     const check = async (name: string, path: string, init: RequestInit, expected: number, body?: (b: any) => boolean) => {

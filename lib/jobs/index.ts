@@ -32,7 +32,7 @@ export {
 } from './sql/operator';
 export { queueStats, type QueueStats } from './sql/stats';
 export { deadJobsSince, queueMetrics, usersOverQueueDepth, type QueueDepth, type QueueMetrics } from './sql/metrics';
-export { forgetUserJobs } from './sql/privacy';
+export { forgetUserJobs, userJobsForExport } from './sql/privacy';
 export { pruneFinishedJobs } from './sql/prune';
 export { DeferJobError, JobStateError, PermanentJobError, RetryableJobError } from './errors';
 export {

@@ -2,8 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { recordAudit, type ActorType, type AuditOrigin } from '../audit';
 import { DomainError } from '../errors';
-import { cancelMatching } from '../jobs/sql/cancel';
-import { forgetUserJobs } from '../jobs/sql/privacy';
+import { cancelMatching, forgetUserJobs } from '../jobs';
 import { deletionOrder, userTables } from './tables';
 
 /**
