@@ -1,7 +1,8 @@
 /**
  * CI smoke test: serves api/ with the real `vercel dev --local` (vercel CLI 60.1.3) and checks that it
  * answers as dev/server.ts does: health, the cron's 401 and 200, a dynamic [id] route (and a doubled
- * ?id= refused), a 405, a CORS preflight reaching the OPTIONS export, a 401 with the envelope.
+ * ?id= refused), a 405, a CORS preflight reaching the OPTIONS export, a 401 with the envelope, and the
+ * operator console's static files (public/console) at /console/.
  * Usage: tsx dev/vercel-smoke.ts <path to the vercel binary>
  * Uses DATABASE_URL when set (migrating it), an embedded Postgres otherwise.
  */
@@ -86,6 +87,17 @@ async function smoke(databaseUrl: string) {
     console.log(`${preflight.status === 204 && allowOrigin === ORIGIN ? 'ok  ' : 'FAIL'} CORS preflight: ${preflight.status} ${allowOrigin}`);
     if (preflight.status !== 204 || allowOrigin !== ORIGIN) failures.push('CORS preflight');
     await check('frontend API without a token', '/api/connections', {}, 401, (b) => b.error?.code === 'unauthenticated');
+    const page = async (name: string, path: string, type: string, includes: string) => {
+      const response = await fetch(base + path);
+      const text = await response.text();
+      const ok = response.status === 200 && (response.headers.get('content-type') ?? '').startsWith(type) && text.includes(includes);
+      console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}: ${response.status} ${response.headers.get('content-type')} ${text.length} B`);
+      if (!ok) failures.push(name);
+    };
+    await page('console page', '/console/', 'text/html', '<script type="module" src="/console/app.js">');
+    await page('console page without the slash', '/console', 'text/html', '<script type="module" src="/console/app.js">');
+    await page('console script', '/console/app.js', 'application/javascript', '/api/admin/summary');
+    await page('console styles', '/console/app.css', 'text/css', '.panel');
   } finally {
     try {
       process.kill(-child.pid!, 'SIGTERM');

@@ -39,7 +39,7 @@ describe('static files under the local server', () => {
       expect(await response.text()).toContain('<script type="module" src="/console/app.js">');
     }
     const script = await fetch(`${app.url}/console/app.js`);
-    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(script.headers.get('content-type')).toBe('application/javascript; charset=utf-8');
     expect((await script.arrayBuffer()).byteLength).toBe(readFileSync(join(CONSOLE_OUT, 'app.js')).length);
     const head = await fetch(`${app.url}/console/app.css`, { method: 'HEAD' });
     expect(head.status).toBe(200);
