@@ -185,7 +185,9 @@ describe('connections', () => {
     expect((await json(await admin('/api/admin/connections?status=paused'), 200)).data.map((c: { id: number }) => c.id)).toEqual([calendar]);
     expect((await json(await admin('/api/admin/connections?status=deleted&provider=salesforce'), 200)).data).toHaveLength(1);
     expect((await json(await admin('/api/admin/connections?userId=u1&provider=gmail'), 200)).data).toHaveLength(1);
-    expect((await json(await admin(`/api/admin/connections/${gmail}`), 200)).connection).toEqual(shown);
+    // The same view alone (the cursor's age is read at each request, so it may have moved on by a second).
+    const withoutAge = (c: { streams: { cursorAgeSeconds: unknown }[] }) => ({ ...c, streams: c.streams.map(({ cursorAgeSeconds: _, ...s }) => s) });
+    expect(withoutAge((await json(await admin(`/api/admin/connections/${gmail}`), 200)).connection)).toEqual(withoutAge(shown));
     expect((await json(await admin('/api/admin/connections/99999999'), 404)).error.code).toBe('not_found');
     expect((await json(await admin('/api/admin/connections?provider=myspace'), 400)).error.code).toBe('validation_failed');
   });

@@ -8,7 +8,8 @@ import { setUnitStatus, unitView, type UnitView } from './units';
 
 /**
  * Every user's units and runs as an operator sees them (the admin API): the frontend's views with
- * their owner, newest first (units_recent_idx, runs_recent_idx; a user's or a unit's through theirs).
+ * their owner, newest first (units_recent_idx, runs_recent_idx; a user's or a unit's through theirs), ordered
+ * DESC NULLS LAST as those indexes are, or the planner sorts the whole table.
  */
 
 export type AdminUnitView = UnitView & { userId: string };
@@ -34,7 +35,7 @@ export async function listAllUnits(
         before(units.createdAt, units.id, page.cursor),
       ),
     )
-    .orderBy(sql`${units.createdAt} DESC`, sql`${units.id} DESC`)
+    .orderBy(sql`${units.createdAt} DESC NULLS LAST`, sql`${units.id} DESC NULLS LAST`)
     .limit(page.limit + 1);
   return toPage(rows, page.limit, (row) => ({ ...unitView(row.unit), userId: row.unit.userId }));
 }
@@ -62,7 +63,7 @@ export async function listAllRuns(
         before(runs.createdAt, runs.id, page.cursor),
       ),
     )
-    .orderBy(sql`${runs.createdAt} DESC`, sql`${runs.id} DESC`)
+    .orderBy(sql`${runs.createdAt} DESC NULLS LAST`, sql`${runs.id} DESC NULLS LAST`)
     .limit(page.limit + 1);
   return toPage(rows, page.limit, (row) => ({ ...runView(row.run), userId: row.run.userId }));
 }

@@ -115,7 +115,8 @@ export async function listAllConnections(
         position ? sql`(${connections.createdAt}, ${connections.id}) < (${position.t}::timestamptz, ${position.i})` : undefined,
       ),
     )
-    .orderBy(sql`${connections.createdAt} DESC`, sql`${connections.id} DESC`)
+    // As connections_recent_idx is ordered (NULLS LAST), or the index is not used.
+    .orderBy(sql`${connections.createdAt} DESC NULLS LAST`, sql`${connections.id} DESC NULLS LAST`)
     .limit(page.limit + 1);
   const page_ = toPage(rows, page.limit, (row) => row);
   return { data: await views(db, page_.data), nextCursor: page_.nextCursor };

@@ -77,7 +77,14 @@ export async function listDeliveries(
         position ? sql`(${webhookEvents.receivedAt}, ${webhookEvents.id}) < (${position.t}::timestamptz, ${position.i})` : undefined,
       ),
     )
-    .orderBy(desc(webhookEvents.receivedAt), desc(webhookEvents.id))
+    // The same order either way (both columns are NOT NULL), spelled as each index is: the filtered list reads
+    // webhook_events_status_idx (received_at DESC NULLS LAST), the unfiltered one webhook_events_received_idx
+    // backwards (DESC NULLS FIRST); the other spelling makes the planner sort every delivery.
+    .orderBy(
+      ...(filter.status === undefined
+        ? [desc(webhookEvents.receivedAt), desc(webhookEvents.id)]
+        : [sql`${webhookEvents.receivedAt} DESC NULLS LAST`, sql`${webhookEvents.id} DESC NULLS LAST`]),
+    )
     .limit(page.limit + 1);
   return toPage(rows, page.limit, ({ payload, keysetTime: _position, ...row }) => ({ ...row, summary: summarize(payload) }));
 }
