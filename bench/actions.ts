@@ -18,10 +18,10 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
-import { FIREBASE_JWKS_PATH, startSandbox, type Sandbox } from '../dev/sandbox/index';
-import { machine, round, saveResult, startBenchServer } from './harness';
+import type { Sandbox } from '../dev/sandbox/index';
+import { forkApi, startBenchApp, type ApiProcess } from './app';
+import { machine, round, saveResult } from './harness';
 
-const PROJECT = 'bench-actions';
 const USERS = 50;
 const SECONDS = Number(process.env.BENCH_ACTIONS_SECONDS ?? 20);
 const FAULTY_ACTIONS = Number(process.env.BENCH_ACTIONS_FAULTY ?? 300);
@@ -62,25 +62,10 @@ function cpuSeconds(pid: number): number | null {
   }
 }
 
-async function startApi(env: Record<string, string>): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = fork(new URL('./webhook-server.ts', import.meta.url).pathname, [], {
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])],
-    env: { ...process.env, ...env },
-    stdio: 'inherit',
-  });
-  children.add(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { url: string }).url));
-    child.once('exit', (code) => reject(new Error(`the API process exited with ${code}`)));
-  });
-  return {
-    url,
-    pid: child.pid!,
-    stop: async () => {
-      child.send('stop');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
+async function startApi(env: Record<string, string>): Promise<ApiProcess & { pid: number }> {
+  const api = await forkApi(env);
+  children.add(api.child);
+  return { ...api, pid: api.child.pid! };
 }
 
 /** A runner process; `ready` once it runs jobs. */
@@ -97,18 +82,8 @@ function startRunner(): { child: ChildProcess; ready: Promise<void> } {
 }
 
 async function main() {
-  const server = await startBenchServer();
-  const sandbox = await startSandbox({ port: 0, webhookSigningKey: 'bench-actions-signing', nangoSecretKey: 'bench', firebaseProjectId: PROJECT });
-  const databaseUrl = await server.freshDatabase('bench_actions');
-  Object.assign(process.env, {
-    DATABASE_URL: databaseUrl,
+  const { server, sandbox, databaseUrl } = await startBenchApp('actions', {
     NODE_ENV: 'production',
-    LOG_LEVEL: 'silent',
-    NANGO_HOST: sandbox.url,
-    NANGO_SECRET_KEY: 'bench',
-    FIREBASE_PROJECT_ID: PROJECT,
-    FIREBASE_JWKS_URL: sandbox.url + FIREBASE_JWKS_PATH,
-    GOOGLE_API_ROOT_URL: sandbox.url,
     // What is measured is the actions, not the API's limiter nor the per-user send rate.
     RATE_LIMIT_PER_MINUTE: '100000',
     GMAIL_SENDS_PER_MINUTE: '10000',
@@ -120,8 +95,6 @@ async function main() {
     JOBS_BACKOFF_MAX_MS: '2000',
     PROVIDER_TIMEOUT_MS: '2000',
   });
-  const { runMigrations } = await import('../db/migrate');
-  await runMigrations(databaseUrl);
 
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();

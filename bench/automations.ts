@@ -10,8 +10,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { authPayload, startSandbox, syncSuccessPayload } from '../dev/sandbox/index';
-import { machine, round, saveResult, startBenchServer } from './harness';
+import { authPayload, syncSuccessPayload } from '../dev/sandbox/index';
+import { startBenchApp } from './app';
+import { machine, round, saveResult } from './harness';
 
 const ROUNDS = Number(process.env.BENCH_AUTOMATION_ROUNDS ?? 40);
 const UNITS = 1_000;
@@ -36,29 +37,17 @@ function prompts(count: number): string[] {
 }
 
 async function main() {
-  const server = await startBenchServer();
-  const signingKey = 'bench-automations-signing-key';
-  const sandbox = await startSandbox({ port: 0, seed: 3, webhookSigningKey: signingKey, nangoSecretKey: 'bench', firebaseProjectId: 'bench' });
-  const databaseUrl = await server.freshDatabase('bench_automations');
-  Object.assign(process.env, {
-    DATABASE_URL: databaseUrl,
-    NANGO_HOST: sandbox.url,
-    NANGO_SECRET_KEY: 'bench',
-    NANGO_WEBHOOK_SIGNING_KEY: signingKey,
-    FIREBASE_PROJECT_ID: 'bench',
-    FIREBASE_JWKS_URL: `${sandbox.url}/robot/v1/metadata/jwk/securetoken@system.gserviceaccount.com`,
-    GOOGLE_API_ROOT_URL: sandbox.url,
-    WEBHOOK_KICK_RUNNER: 'true',
-    RATE_LIMIT_PER_MINUTE: '100000',
-    AUTOMATIONS_MAX_RUNS_PER_UNIT_PER_HOUR: '100000',
-    AUTOMATIONS_MAX_UNITS_PER_USER: String(UNITS + 10),
-    LOG_LEVEL: 'silent',
-  });
-  const { runMigrations } = await import('../db/migrate');
-  await runMigrations(databaseUrl);
+  const { server, sandbox, databaseUrl } = await startBenchApp(
+    'automations',
+    {
+      WEBHOOK_KICK_RUNNER: 'true',
+      RATE_LIMIT_PER_MINUTE: '100000',
+      AUTOMATIONS_MAX_RUNS_PER_UNIT_PER_HOUR: '100000',
+      AUTOMATIONS_MAX_UNITS_PER_USER: String(UNITS + 10),
+    },
+    { seed: 3 },
+  );
   const { startServer } = await import('../dev/server');
-  const { FIREBASE_JWKS_PATH } = await import('../dev/sandbox/index');
-  process.env.FIREBASE_JWKS_URL = sandbox.url + FIREBASE_JWKS_PATH;
   const app = await startServer({ port: 0 });
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   const scalar = async <T>(text: string, values: unknown[] = []) => (await pool.query(text, values)).rows[0] as T;

@@ -6,16 +6,15 @@
  */
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import { authPayload, FIREBASE_JWKS_PATH, startSandbox, syncSuccessPayload, SYNCS, signWebhookBody, stableStringify } from '../dev/sandbox/index';
-import { machine, round, saveResult, startBenchServer } from './harness';
+import { connectGmailUsers, seedReaderMailbox, signedGmailSync, startBenchApp } from './app';
+import { machine, round, saveResult } from './harness';
 
 const REQUESTS = Number(process.env.BENCH_LEAK_REQUESTS ?? 20_000);
 const WARMUP = 2_000;
 const CONCURRENCY = 20;
 const LIMIT_MB = 20;
-const SIGNING_KEY = 'bench-leak-signing-key';
-const PROJECT = 'bench-leak';
+/** Users whose Gmail sync webhooks the run sends. */
+const USERS = 20;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
@@ -33,41 +32,18 @@ async function settledHeapMb(): Promise<number> {
 }
 
 async function main() {
-  const server = await startBenchServer();
-  const sandbox = await startSandbox({ port: 0, webhookSigningKey: SIGNING_KEY, nangoSecretKey: 'bench', firebaseProjectId: PROJECT });
-  const databaseUrl = await server.freshDatabase('bench_leak');
-  Object.assign(process.env, {
-    DATABASE_URL: databaseUrl,
+  const { server, sandbox, databaseUrl, signingKey } = await startBenchApp('leak', {
     NODE_ENV: 'production',
-    LOG_LEVEL: 'silent',
-    NANGO_HOST: sandbox.url,
-    NANGO_SECRET_KEY: 'bench',
-    NANGO_WEBHOOK_SIGNING_KEY: SIGNING_KEY,
-    FIREBASE_PROJECT_ID: PROJECT,
-    FIREBASE_JWKS_URL: sandbox.url + FIREBASE_JWKS_PATH,
     RATE_LIMIT_PER_MINUTE: '100000',
     WEBHOOK_KICK_RUNNER: 'false',
   });
-  const { runMigrations } = await import('../db/migrate');
-  await runMigrations(databaseUrl);
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query(`
-    WITH c AS (
-      INSERT INTO connections (user_id, provider, nango_connection_id, provider_config_key)
-      VALUES ('reader', 'gmail', 'gmail-reader', 'google-mail') RETURNING id
-    )
-    INSERT INTO email_threads (connection_id, user_id, provider_thread_id, subject, last_message_at)
-    SELECT c.id, 'reader', 't' || i, 'Subject ' || i, now() - make_interval(mins => i) FROM c, generate_series(1, 500) i`);
-  await client.end();
+  await seedReaderMailbox(databaseUrl, 500);
 
   const { startServer } = await import('../dev/server');
   const { closeDb } = await import('../lib/database');
   const app = await startServer({ port: 0 });
   const webhookUrl = `${app.url}/api/webhooks/nango`;
-  for (let i = 0; i < 20; i++) {
-    await sandbox.sendWebhook(webhookUrl, authPayload({ connectionId: `gmail-u${i}`, providerConfigKey: 'google-mail', endUser: { endUserId: `u${i}` } }));
-  }
+  await connectGmailUsers(sandbox, app.url, USERS);
   const token = await sandbox.mintIdToken('reader');
   let sequence = 0;
   let failures = 0;
@@ -85,14 +61,7 @@ async function main() {
     if (n % 2 === 0) {
       response = await fetch(`${app.url}/api/emails?limit=25`, { headers: { authorization: `Bearer ${token}` } });
     } else {
-      const body = stableStringify(
-        syncSuccessPayload({ connectionId: `gmail-u${n % 20}`, providerConfigKey: 'google-mail', ...SYNCS.gmail, modifiedAfter: new Date(Date.UTC(2026, 0, 1) + n) }),
-      );
-      response = await fetch(webhookUrl, {
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/json', ...(signWebhookBody(SIGNING_KEY, body) as unknown as Record<string, string>) },
-      });
+      response = await fetch(webhookUrl, { method: 'POST', ...signedGmailSync(signingKey, n, USERS) });
     }
     await response.arrayBuffer();
     if (!response.ok) failures += 1;

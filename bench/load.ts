@@ -5,73 +5,30 @@
  * throughput, p50/p99 latency and the error rate of each. BENCH_LOAD_SECONDS and
  * BENCH_LOAD_CONNECTIONS change the run (the result then goes to load.tmp.json).
  */
-import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { authPayload, startSandbox, syncSuccessPayload, SYNCS, signWebhookBody, stableStringify } from '../dev/sandbox/index';
-import { FIREBASE_JWKS_PATH } from '../dev/sandbox/index';
-import { machine, round, saveResult, startBenchServer } from './harness';
+import { connectGmailUsers, forkApi, signedGmailSync, seedReaderMailbox, startBenchApp } from './app';
+import { machine, round, saveResult } from './harness';
 
-const SIGNING_KEY = 'bench-load-signing-key';
-const PROJECT = 'bench-load';
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 60);
 const CONNECTIONS = Number(process.env.BENCH_LOAD_CONNECTIONS ?? 100);
 const WEBHOOK_CONNECTIONS = 20;
 const THREADS = 5_000;
 
 async function main() {
-  const server = await startBenchServer();
-  const sandbox = await startSandbox({ port: 0, webhookSigningKey: SIGNING_KEY, nangoSecretKey: 'bench', firebaseProjectId: PROJECT });
-  const databaseUrl = await server.freshDatabase('bench_load');
-  Object.assign(process.env, {
-    DATABASE_URL: databaseUrl,
+  const { server, sandbox, databaseUrl, signingKey } = await startBenchApp('load', {
     NODE_ENV: 'production',
-    LOG_LEVEL: 'silent',
-    NANGO_HOST: sandbox.url,
-    NANGO_SECRET_KEY: 'bench',
-    NANGO_WEBHOOK_SIGNING_KEY: SIGNING_KEY,
-    FIREBASE_PROJECT_ID: PROJECT,
-    FIREBASE_JWKS_URL: sandbox.url + FIREBASE_JWKS_PATH,
     // What is measured is the API, not its limiter or the runner a webhook would start.
     RATE_LIMIT_PER_MINUTE: '100000',
     WEBHOOK_KICK_RUNNER: 'false',
     DATABASE_POOL_MAX: '20',
   });
-  const { runMigrations } = await import('../db/migrate');
-  await runMigrations(databaseUrl);
-
-  // A mailbox to read: THREADS threads of one user, each with a message.
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query(`
-    WITH c AS (
-      INSERT INTO connections (user_id, provider, nango_connection_id, provider_config_key)
-      VALUES ('reader', 'gmail', 'gmail-reader', 'google-mail') RETURNING id
-    )
-    INSERT INTO email_threads (connection_id, user_id, provider_thread_id, subject, snippet, category, senders, last_message_at)
-    SELECT c.id, 'reader', 't' || i, 'Subject ' || i, 'snippet ' || i, (ARRAY['billing','support','other'])[1 + i % 3],
-      ARRAY['sender' || (i % 50) || '@example.com'], now() - make_interval(mins => i)
-    FROM c, generate_series(1, ${THREADS}) i`);
-  await client.query('ANALYZE');
-
-  const child = fork(new URL('./webhook-server.ts', import.meta.url).pathname, [], {
-    execArgv: ['--import', 'tsx'],
-    env: process.env,
-    stdio: 'inherit',
-  });
-  const appUrl = await new Promise<string>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { url: string }).url));
-    child.once('exit', (code) => reject(new Error(`the API process exited with ${code}`)));
-  });
+  await seedReaderMailbox(databaseUrl, THREADS);
+  const api = await forkApi();
+  const appUrl = api.url;
   const webhookUrl = `${appUrl}/api/webhooks/nango`;
-  for (let i = 0; i < WEBHOOK_CONNECTIONS; i++) {
-    const response = await sandbox.sendWebhook(
-      webhookUrl,
-      authPayload({ connectionId: `gmail-u${i}`, providerConfigKey: 'google-mail', endUser: { endUserId: `u${i}` } }),
-    );
-    if (response.status !== 202) throw new Error(`auth webhook answered ${response.status}`);
-  }
+  await connectGmailUsers(sandbox, appUrl, WEBHOOK_CONNECTIONS);
 
   const token = await sandbox.mintIdToken('reader');
   // Warm-up, unmeasured: module loads, the JWKS fetch, the pool's connections.
@@ -86,19 +43,8 @@ async function main() {
   });
 
   let sequence = 0;
-  const signedSync = () => {
-    const n = sequence++;
-    const body = stableStringify(
-      syncSuccessPayload({
-        connectionId: `gmail-u${n % WEBHOOK_CONNECTIONS}`,
-        providerConfigKey: 'google-mail',
-        ...SYNCS.gmail,
-        modifiedAfter: new Date(Date.UTC(2026, 0, 1) + n),
-        responseResults: { added: n % 7, updated: 0, deleted: 0 },
-      }),
-    );
-    return { body, headers: { 'content-type': 'application/json', ...(signWebhookBody(SIGNING_KEY, body) as unknown as Record<string, string>) } };
-  };
+  const signedSync = () => signedGmailSync(signingKey, sequence++, WEBHOOK_CONNECTIONS);
+
   for (let i = 0; i < 50; i++) {
     const { body, headers } = signedSync();
     await (await fetch(webhookUrl, { method: 'POST', body, headers })).arrayBuffer();
@@ -108,6 +54,8 @@ async function main() {
     requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, ...signedSync() }) }],
   });
 
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
   const { rows } = await client.query(`SELECT count(*)::int AS deliveries FROM webhook_events WHERE type = 'sync'`);
   await client.end();
   console.log(`stored ${rows[0].deliveries} sync deliveries`);
@@ -122,8 +70,7 @@ async function main() {
     read,
     webhook: { ...webhook, storedDeliveries: rows[0].deliveries },
   });
-  child.send('stop');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await api.stop();
   await sandbox.close();
   await server.stop();
 }

@@ -4,64 +4,26 @@
  * distinct body (so none is a redelivery) for one of 20 connections: each stores its delivery and
  * finds or enqueues the connection's deduplicated sync job, in one transaction.
  */
-import { fork } from 'node:child_process';
 import autocannon from 'autocannon';
-import { authPayload, startSandbox, syncSuccessPayload, SYNCS, signWebhookBody, stableStringify } from '../dev/sandbox/index';
-import { machine, round, saveResult, startBenchServer } from './harness';
+import { connectGmailUsers, forkApi, signedGmailSync, startBenchApp } from './app';
+import { machine, round, saveResult } from './harness';
 
-const SIGNING_KEY = 'bench-webhook-signing-key';
 const CONNECTIONS = 20;
 const DURATION_S = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10);
 
 async function main() {
-  const server = await startBenchServer();
-  const sandbox = await startSandbox({ port: 0, webhookSigningKey: SIGNING_KEY, nangoSecretKey: 'bench', firebaseProjectId: 'bench' });
-  const databaseUrl = await server.freshDatabase('bench_webhook');
-  Object.assign(process.env, {
-    DATABASE_URL: databaseUrl,
-    NANGO_HOST: sandbox.url,
-    NANGO_SECRET_KEY: 'bench',
-    NANGO_WEBHOOK_SIGNING_KEY: SIGNING_KEY,
+  const { server, sandbox, databaseUrl, signingKey } = await startBenchApp('webhook', {
     // The ingestion path alone: a runner pass per request would measure the runner, not the webhook.
     WEBHOOK_KICK_RUNNER: 'false',
-    LOG_LEVEL: 'silent',
     DATABASE_POOL_MAX: '20',
   });
-  const { runMigrations } = await import('../db/migrate');
-  await runMigrations(databaseUrl);
-  const child = fork(new URL('./webhook-server.ts', import.meta.url).pathname, [], {
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : [])],
-    env: process.env,
-    stdio: 'inherit',
-  });
-  const appUrl = await new Promise<string>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { url: string }).url));
-    child.once('exit', (code) => reject(new Error(`the API process exited with ${code}`)));
-  });
-  const url = `${appUrl}/api/webhooks/nango`;
-
-  for (let i = 0; i < CONNECTIONS; i++) {
-    const response = await sandbox.sendWebhook(
-      url,
-      authPayload({ connectionId: `gmail-u${i}`, providerConfigKey: 'google-mail', endUser: { endUserId: `u${i}` } }),
-    );
-    if (response.status !== 202) throw new Error(`auth webhook answered ${response.status}`);
-  }
+  const api = await forkApi();
+  const url = `${api.url}/api/webhooks/nango`;
+  await connectGmailUsers(sandbox, api.url, CONNECTIONS);
 
   let sequence = 0;
-  const signedSync = () => {
-    const n = sequence++;
-    const body = stableStringify(
-      syncSuccessPayload({
-        connectionId: `gmail-u${n % CONNECTIONS}`,
-        providerConfigKey: 'google-mail',
-        ...SYNCS.gmail,
-        modifiedAfter: new Date(Date.UTC(2026, 0, 1) + n),
-        responseResults: { added: n % 7, updated: 0, deleted: 0 },
-      }),
-    );
-    return { body, headers: { 'content-type': 'application/json', ...(signWebhookBody(SIGNING_KEY, body) as unknown as Record<string, string>) } };
-  };
+  const signedSync = () => signedGmailSync(signingKey, sequence++, CONNECTIONS);
+
 
   // Unloaded: one request at a time, what a single delivery costs.
   const sequential: number[] = [];
@@ -113,8 +75,7 @@ async function main() {
   console.log(`stored ${rows[0].deliveries} deliveries; ${rows[0].queued} queued jobs (one per connection and stream)`);
 
   saveResult('webhook.json', { date: new Date().toISOString(), ...machine(), postgres: await server.postgresVersion(), ...figures, stored: rows[0] });
-  child.send('stop');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await api.stop();
   await sandbox.close();
   await server.stop();
 }

@@ -6,28 +6,32 @@ import { logger } from '../observability/logger';
 import { flushErrors } from '../observability/sentry';
 import { flushWindows } from '../observability/windows';
 import { handlers } from './registry';
-import { Runner, type RunSummary } from '../jobs/runner';
+import { Runner, type RunnerOptions, type RunSummary } from '../jobs/runner';
 import { listenForJobs, type JobListener } from '../jobs/listen';
 
 let processRunner: Runner | undefined;
 
+/** A runner with the app's handlers and the validated config's settings; `overrides` over them (a bench's runner). */
+export function newRunner(overrides: Partial<RunnerOptions> = {}): Runner {
+  const settings = config();
+  return new Runner({
+    db: db(),
+    handlers,
+    logger: logger().child({ component: 'runner' }),
+    concurrency: settings.JOBS_RUNNER_CONCURRENCY,
+    batchSize: settings.JOBS_RUNNER_BATCH_SIZE,
+    leaseSeconds: settings.JOBS_LEASE_S,
+    perUserCap: settings.JOBS_PER_USER_RUNNING_CAP,
+    backoffBaseMs: settings.JOBS_BACKOFF_BASE_MS,
+    backoffMaxMs: settings.JOBS_BACKOFF_MAX_MS,
+    onJobSettled: jobSettled,
+    ...overrides,
+  });
+}
+
 /** The runner of this function instance, built from the validated config. */
 export function runner(): Runner {
-  if (!processRunner) {
-    const settings = config();
-    processRunner = new Runner({
-      db: db(),
-      handlers,
-      logger: logger().child({ component: 'runner' }),
-      concurrency: settings.JOBS_RUNNER_CONCURRENCY,
-      batchSize: settings.JOBS_RUNNER_BATCH_SIZE,
-      leaseSeconds: settings.JOBS_LEASE_S,
-      perUserCap: settings.JOBS_PER_USER_RUNNING_CAP,
-      backoffBaseMs: settings.JOBS_BACKOFF_BASE_MS,
-      backoffMaxMs: settings.JOBS_BACKOFF_MAX_MS,
-      onJobSettled: jobSettled,
-    });
-  }
+  processRunner ??= newRunner();
   return processRunner;
 }
 
