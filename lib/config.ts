@@ -69,7 +69,7 @@ const configSchema = z.object({
   PROVIDER_TIMEOUT_MS: intIn(100, 120_000, 10_000),
   /** Retries of one provider request (5xx, 429, timeouts) before the job itself fails. */
   PROVIDER_MAX_RETRIES: intIn(0, 10, 3),
-  /** Per-user budgets, as the providers enforce them; syncs pace themselves at 95% of them. */
+  /** Per-user budgets, as the providers enforce them; syncs pace themselves at 98% of them. */
   GMAIL_QUOTA_UNITS_PER_MINUTE: intIn(1, 10_000_000, 15_000),
   CALENDAR_REQUESTS_PER_MINUTE: intIn(1, 1_000_000, 600),
   SALESFORCE_REQUESTS_PER_MINUTE: intIn(1, 1_000_000, 600),

@@ -12,15 +12,15 @@ afterAll(async () => {
 });
 
 describe('QuotaPacer', () => {
-  it('spends at 95% of the budget after a one-second burst, and records the units per minute', async () => {
-    // 6,000 units a minute: 95 a second once the burst of 95 is spent.
+  it('spends at 98% of the budget after a one-second burst, and records the units per minute', async () => {
+    // 6,000 units a minute: 98 a second once the burst of 98 is spent.
     const pacer = new QuotaPacer({ db: () => database.db, userId: 'u1', provider: 'gmail', perMinute: 6_000 });
     const started = performance.now();
     for (let i = 0; i < 60; i++) await pacer.take(5, Date.now() + 60_000);
     const seconds = (performance.now() - started) / 1000;
-    // 300 units: 95 at once, 205 more at 95/s.
-    expect(seconds).toBeGreaterThan((300 - 95 - 5) / 95);
-    expect(seconds).toBeLessThan((300 - 95) / 95 + 0.5);
+    // 300 units: 98 at once, 202 more at 98/s.
+    expect(seconds).toBeGreaterThan((300 - 98 - 5) / 98);
+    expect(seconds).toBeLessThan((300 - 98) / 98 + 0.5);
     await pacer.flush();
     const { rows } = await database.pool.query(`SELECT sum(units)::int AS units FROM provider_usage WHERE user_id = 'u1'`);
     expect(rows[0].units).toBe(300);

@@ -5,8 +5,9 @@ import type { DbOrTx } from '../../db/client';
 /**
  * Paces a user's calls to a provider so the provider never has to refuse them.
  *
- * Locally, a token bucket refills at 95% of the per-minute budget with a burst of one second's worth:
- * over any rolling minute that spends at most 0.95 × budget + burst, under what Google enforces. Across
+ * Locally, a token bucket refills at 98% of the per-minute budget with a burst of one second's worth:
+ * over any rolling minute that spends at most 0.98 × budget + burst (99.6% of it), under what Google
+ * enforces, while a long backfill keeps close to the whole budget. Across
  * function instances, the units are also added to provider_usage (user, provider, minute) once a
  * second; when the minute's total there reaches the budget, the pacer waits for the next minute.
  * When the wait would outlast the caller's time budget, it throws QuotaExhaustedError with the time
@@ -18,7 +19,7 @@ export interface PacerOptions {
   userId: string;
   provider: string;
   perMinute: number;
-  /** Share of the budget to use (default 0.95). */
+  /** Share of the budget to use (default 0.98). */
   safety?: number;
   now?: () => number;
 }
@@ -39,7 +40,7 @@ export class QuotaPacer {
 
   constructor(private readonly options: PacerOptions) {
     this.now = options.now ?? Date.now;
-    const perMinute = options.perMinute * (options.safety ?? 0.95);
+    const perMinute = options.perMinute * (options.safety ?? 0.98);
     this.ratePerMs = perMinute / 60_000;
     this.capacity = Math.max(1, perMinute / 60);
     this.tokens = this.capacity;
