@@ -14,7 +14,15 @@ export interface Summary {
   };
   syncs: {
     failing: number;
-    failingStreams: Array<{ connectionId: number; userId: string; provider: string; stream: string; lastError: string | null; lastErrorAt: string | null }>;
+    failingStreams: Array<{
+      connectionId: number;
+      userId: string | null;
+      provider: string | null;
+      stream: string;
+      lastError: string | null;
+      lastErrorAt: string | null;
+      lastSuccessAt: string | null;
+    }>;
   };
   connections: { active: number; paused: number; error: number };
 }
@@ -56,7 +64,7 @@ export interface StreamState {
   lastSuccessAt: string | null;
   lastError: string | null;
   lastErrorAt: string | null;
-  job: null | { id: number; status: string; attempts: number; progress: SyncProgress | null; startedAt: string | null; lastError: string | null };
+  job: null | { id: number; status: string; mode?: string; attempts: number; progress: SyncProgress | null; startedAt: string | null; lastError: string | null };
 }
 
 export interface Connection {
@@ -97,6 +105,8 @@ export interface Unit {
 export interface Run {
   id: number;
   unitId: number;
+  /** In a run's detail. */
+  unitName?: string;
   userId: string;
   eventId: number | null;
   eventType: string | null;

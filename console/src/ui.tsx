@@ -84,7 +84,7 @@ export function Progress({ value, label }: { value: number | null; label?: strin
   const percent = value === null ? null : Math.max(0, Math.min(100, Math.round(value * 100)));
   return (
     <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent ?? undefined} aria-label={label}>
-      <div class={percent === null ? 'bar indeterminate' : 'bar'} style={percent === null ? undefined : `width:${percent}%`} />
+      <div class={percent === null ? 'bar indeterminate' : 'bar'} style={percent === null ? undefined : { width: `${percent}%` }} />
       <span class="progress-text">{label ?? (percent === null ? 'running' : `${percent}%`)}</span>
     </div>
   );
@@ -126,7 +126,8 @@ export function Loading({ resource }: { resource: Resource<unknown> }) {
 export function Ago({ at }: { at: string | null | undefined }) {
   if (!at) return <span class="muted">—</span>;
   const time = new Date(at);
-  return <time dateTime={at} title={time.toLocaleString()}>{duration((Date.now() - time.getTime()) / 1000)} ago</time>;
+  const seconds = (Date.now() - time.getTime()) / 1000;
+  return <time dateTime={at} title={time.toLocaleString()}>{seconds < 1 ? 'just now' : `${duration(seconds)} ago`}</time>;
 }
 
 export function duration(seconds: number | null | undefined): string {
@@ -158,7 +159,7 @@ export function usePaged<T>(path: string, params: Record<string, string | undefi
   const cursor = shownFor === filterKey ? cursors[cursors.length - 1] : undefined;
   const resource = useResource<Page<T>>(`${path}${query({ ...params, cursor })}`, pollMs);
   const next = resource.data?.nextCursor ?? null;
-  const pager = (
+  const pager = cursors.length === 0 && !next ? null : (
     <div class="pager">
       <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
         ← Newer

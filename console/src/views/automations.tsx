@@ -119,7 +119,7 @@ export function RunDetail({ id }: { id: string }) {
       <p><a href={href('automations')}>← Automations</a></p>
       <Loading resource={resource} />
       {run && (
-        <Section title={`Run ${run.id} of unit ${run.unitId}`} actions={<Badge value={run.status} />}>
+        <Section title={`Run ${run.id} of unit ${run.unitId}${run.unitName ? ` (${run.unitName})` : ''}`} actions={<Badge value={run.status} />}>
           <dl class="facts">
             <dt>user</dt><dd>{run.userId}</dd>
             <dt>event</dt><dd>{run.eventType ?? '—'}{run.eventId !== null && <span class="muted"> #{run.eventId}</span>}</dd>

@@ -109,7 +109,7 @@ function StreamRow({ stream }: { stream: StreamState }) {
             <SyncBar progress={job.progress ?? { phase: 'starting', records: 0, pages: 0 }} />
           </a>
         ) : (
-          <a href={href('jobs', job.id)}><Badge value={job.status} /> job {job.id}</a>
+          <a href={href('jobs', job.id)}><Badge value={job.status} /> {job.mode ?? 'sync'} job {job.id}</a>
         )}
       </td>
       <td class="wrap">

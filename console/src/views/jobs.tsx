@@ -161,6 +161,7 @@ export function SyncBar({ progress }: { progress: SyncProgress }) {
   const done = progress.phase === 'done';
   const fraction = done ? 1 : progress.estimatedTotal ? Math.min(0.99, records / progress.estimatedTotal) : null;
   const total = progress.estimatedTotal && !done ? ` of ~${progress.estimatedTotal}` : '';
-  const label = `${done ? 'done' : progress.phase ?? 'running'}: ${records}${total} records, ${progress.pages ?? 0} pages`;
+  const pages = progress.pages ?? 0;
+  const label = `${done ? 'done' : progress.phase ?? 'running'}: ${records}${total} records, ${pages} page${pages === 1 ? '' : 's'}`;
   return <Progress value={fraction} label={label} />;
 }

@@ -62,7 +62,10 @@ export function Overview() {
                   <tbody>
                     {s.syncs.failingStreams.map((row) => (
                       <tr key={`${row.connectionId}/${row.stream}`}>
-                        <td><a href={href('connections', { userId: row.userId })}>{row.provider} #{row.connectionId}</a><div class="muted small">{row.userId}</div></td>
+                        <td>
+                          {row.userId ? <a href={href('connections', { userId: row.userId })}>{row.provider} #{row.connectionId}</a> : <span>#{row.connectionId} (gone)</span>}
+                          {row.userId && <div class="muted small">{row.userId}</div>}
+                        </td>
                         <td>{row.stream}</td>
                         <td class="wrap">{row.lastError}</td>
                         <td><Ago at={row.lastErrorAt} /></td>
