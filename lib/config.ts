@@ -79,6 +79,12 @@ const configSchema = z.object({
   GMAIL_FETCH_CONCURRENCY: intIn(1, 50, 10),
   CALENDAR_BACKFILL_DAYS_BACK: intIn(0, 3_650, 30),
   CALENDAR_BACKFILL_DAYS_AHEAD: intIn(0, 3_650, 90),
+  /**
+   * Each incremental Salesforce sync re-reads the cursor's second and this many seconds before it:
+   * SystemModstamp has one-second resolution, and a transaction stamped earlier can commit after rows
+   * with a later stamp were read. Records re-read unchanged are neither rewritten nor emitted.
+   */
+  SALESFORCE_SYNC_LOOKBACK_SECONDS: intIn(0, 3_600, 10),
   /** The safety-net cron enqueues an incremental sync of any active connection idle longer than this. */
   SYNC_STALE_AFTER_MINUTES: intIn(1, 10_080, 60),
 

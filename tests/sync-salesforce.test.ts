@@ -2,12 +2,14 @@ import { fork } from 'node:child_process';
 import jsforce from 'jsforce';
 import { describe, expect, it } from 'vitest';
 import type { SfRecord } from '../dev/sandbox/salesforce/schema';
+import { sfId18 as sandboxId18 } from '../dev/sandbox/salesforce/soql';
 import { enqueueSyncs } from '../lib/connections';
 import { db } from '../lib/database';
 import { DeferJobError } from '../lib/jobs/errors';
 import { defineHandler, type HandlerRegistry } from '../lib/jobs/runner';
 import { ProviderError } from '../lib/providers/errors';
 import { salesforceConnection, salesforceError } from '../lib/providers/salesforce';
+import { salesforceId18 } from '../lib/providers/salesforce-id';
 import { syncHandler } from '../lib/sync/engine/handler';
 import { createSalesforceSync, type SalesforceSyncOptions } from '../lib/sync/salesforce';
 import { testRunner } from './helpers/runner';
@@ -414,6 +416,142 @@ function unauthenticatedRequests(): number {
   const accepted = Object.values(app.sandbox.quotaUsage()).reduce((n, usage) => n + usage.salesforce.requests, 0);
   return app.sandbox.faultStats('salesforce').requests - accepted;
 }
+
+describe("salesforce sync: changes that share the cursor's second", () => {
+  it("a record changed within the cursor's second with a lower Id, and a late commit within the lookback, are synced; the re-read window writes and emits nothing else", async () => {
+    const connectionId = await connect('lena', { leads: 120, contacts: 5, accounts: 3, opportunities: 5 });
+    await drain();
+    const sf = app.sandbox.salesforce;
+    const connection = { id: connectionId, userId: 'lena', provider: 'salesforce' as const };
+    const incremental = async (lookbackSeconds: number) => {
+      await enqueueSyncs(db(), connection, 'incremental', { streams: ['Lead'] });
+      await drain(runnerPass(registry({ lookbackSeconds })));
+    };
+    const position = (await cursorOf(connectionId, 'Lead')).position as { systemModstamp: string; id: string };
+    const cursorSecond = Date.parse(position.systemModstamp);
+    const leads = sandboxRecords('lena', 'Lead').filter((r) => (r.Id as string) < position.id);
+    const [sameSecond, lateCommit, tooLate] = [leads[3]!, leads[7]!, leads[11]!];
+
+    // A change stamped in the cursor's very second, on a record whose Id sorts before the cursor's: the
+    // strict keyset (SystemModstamp, Id) > cursor never lists it.
+    sf.updateRecord('lena', 'Lead', sameSecond.Id as string, { Status: 'Working - Contacted' }, { stampedAt: cursorSecond });
+    // A transaction stamped 4 s before the cursor that committed only now, within a 5 s lookback.
+    sf.updateRecord('lena', 'Lead', lateCommit.Id as string, { Phone: '+1 415 555 0199' }, { stampedAt: cursorSecond - 4_000 });
+    const rowsBefore = await q<{ provider_id: string; updated_at: Date }>(
+      `SELECT provider_id, updated_at FROM crm_records WHERE connection_id = $1 AND object = 'Lead' ORDER BY provider_id`,
+      [connectionId],
+    );
+    const before = await maxEventId();
+    const requestsBefore = requests('lena');
+    await incremental(5);
+
+    await expectMatchesSandbox(connectionId, 'lena');
+    expect(changes(await eventRows(connectionId, before))).toEqual([`crm.lead.updated ${lateCommit.Id}`, `crm.lead.updated ${sameSecond.Id}`].sort());
+    // One query: the window behind the cursor and whatever is new come in the same keyset page.
+    expect(requests('lena') - requestsBefore).toBe(1);
+    // Rows re-read unchanged were not rewritten.
+    const rowsAfter = await q<{ provider_id: string; updated_at: Date }>(
+      `SELECT provider_id, updated_at FROM crm_records WHERE connection_id = $1 AND object = 'Lead' ORDER BY provider_id`,
+      [connectionId],
+    );
+    const rewritten = rowsAfter.filter((r, i) => r.updated_at.getTime() !== rowsBefore[i]!.updated_at.getTime()).map((r) => r.provider_id);
+    expect(rewritten.sort()).toEqual([lateCommit.Id, sameSecond.Id].sort());
+    // The cursor does not move back to the re-read rows.
+    expect((await cursorOf(connectionId, 'Lead')).position).toEqual(position);
+    const [job] = (await jobsOf(connectionId, 'Lead')).slice(-1);
+    expect(job).toMatchObject({ mode: 'incremental', status: 'succeeded', result: { records: 2 } });
+
+    // Nothing changed: the window is read again, and nothing is written or emitted.
+    const quiet = await maxEventId();
+    await incremental(5);
+    expect(await eventRows(connectionId, quiet)).toEqual([]);
+    expect((await cursorOf(connectionId, 'Lead')).position).toEqual(position);
+
+    // Stamped before the lookback: beyond what the setting covers (a 'full' resync repairs it).
+    sf.updateRecord('lena', 'Lead', tooLate.Id as string, { Phone: '+1 415 555 0177' }, { stampedAt: cursorSecond - 8_000 });
+    await incremental(5);
+    expect(await eventRows(connectionId, quiet)).toEqual([]);
+    await incremental(10);
+    expect(changes(await eventRows(connectionId, quiet))).toEqual([`crm.lead.updated ${tooLate.Id}`]);
+    await expectMatchesSandbox(connectionId, 'lena');
+  });
+
+  it('a record changed twice within one second is stored as its second version, with an event for each', async () => {
+    const connectionId = await connect('milo', { leads: 40, contacts: 5, accounts: 3, opportunities: 5 });
+    await drain();
+    const sf = app.sandbox.salesforce;
+    const connection = { id: connectionId, userId: 'milo', provider: 'salesforce' as const };
+    await sleep(1_100);
+    const second = Math.floor(Date.now() / 1000) * 1000;
+    const lead = sandboxRecords('milo', 'Lead')[0]!;
+    sf.updateRecord('milo', 'Lead', lead.Id as string, { Status: 'Working - Contacted' }, { stampedAt: second });
+    const before = await maxEventId();
+    await enqueueSyncs(db(), connection, 'incremental', { streams: ['Lead'] });
+    await drain();
+    // The same second again (Salesforce's SystemModstamp is whole seconds): only the fields differ.
+    sf.updateRecord('milo', 'Lead', lead.Id as string, { Status: 'Closed - Converted' }, { stampedAt: second });
+    await enqueueSyncs(db(), connection, 'incremental', { streams: ['Lead'] });
+    await drain();
+
+    await expectMatchesSandbox(connectionId, 'milo');
+    const events = await eventRows(connectionId, before);
+    expect(events.map((e) => [e.type, e.provider_id, e.payload.fields.Status])).toEqual([
+      ['crm.lead.updated', lead.Id, 'Working - Contacted'],
+      ['crm.lead.updated', lead.Id, 'Closed - Converted'],
+    ]);
+    const stamp = new Date(second).toISOString();
+    expect(events[0]!.dedupe_key).toBe(`${connectionId}:crm.lead.updated:${lead.Id}:${stamp}`);
+    expect(events[1]!.dedupe_key).toMatch(new RegExp(`^${connectionId}:crm\\.lead\\.updated:${lead.Id}:${stamp.replace(/\./g, '\\.')}#[0-9a-f]{16}$`));
+  });
+});
+
+describe('salesforce ids in their 15-character form', () => {
+  it('are made 18 characters with the checksum Salesforce documents, as the sandbox makes them independently', () => {
+    expect(salesforceId18('001D000000IRFma')).toBe('001D000000IRFmaIAH');
+    expect(salesforceId18('001d000000irfma')).toBe('001d000000irfmaAAA');
+    expect(salesforceId18('001D000000IRFmaiah')).toBe('001D000000IRFmaIAH');
+    app.sandbox.ensureUser('nils', { leads: 30, contacts: 30, accounts: 10, opportunities: 10 });
+    for (const object of OBJECTS) {
+      for (const id of app.sandbox.salesforce.ids('nils', object)) {
+        expect(salesforceId18(id.slice(0, 15))).toBe(id);
+        expect(salesforceId18(id.slice(0, 15))).toBe(sandboxId18(id.slice(0, 15)));
+      }
+    }
+    expect(() => salesforceId18('001D000000IRFm')).toThrow();
+  });
+
+  it('filter, name and update the same records as their 18-character form through the API', async () => {
+    const connectionId = await connect('olga', { leads: 20, contacts: 40, accounts: 8, opportunities: 20 });
+    await drain();
+    const headers = { authorization: `Bearer ${await app.token('olga')}` };
+    const contact = sandboxRecords('olga', 'Contact').find((c) => c.AccountId)!;
+    const accountId = contact.AccountId as string;
+    const list = async (path: string) => {
+      const response = await fetch(`${app.url}${path}`, { headers });
+      expect(response.status).toBe(200);
+      return ((await response.json()).data as { providerId: string }[]).map((r) => r.providerId).sort();
+    };
+    const full = await list(`/api/crm/contact?accountId=${accountId}&limit=100`);
+    expect(full).toContain(contact.Id);
+    expect(await list(`/api/crm/contact?accountId=${accountId.slice(0, 15)}&limit=100`)).toEqual(full);
+    expect(await list(`/api/crm/opportunity?accountId=${accountId.slice(0, 15)}&limit=100`)).toEqual(
+      await list(`/api/crm/opportunity?accountId=${accountId}&limit=100`),
+    );
+
+    // An update naming the record by its 15-character id updates that record.
+    const lead = sandboxRecords('olga', 'Lead')[0]!;
+    const response = await fetch(`${app.url}/api/crm/lead/${(lead.Id as string).slice(0, 15)}`, {
+      method: 'PATCH',
+      headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': 'fifteen-1' },
+      body: JSON.stringify({ Title: 'Head of Data' }),
+    });
+    expect([200, 202]).toContain(response.status);
+    await drain();
+    expect(app.sandbox.salesforce.getRecord('olga', 'Lead', lead.Id as string)!.Title).toBe('Head of Data');
+    const [stored] = await q(`SELECT fields->>'Title' AS title FROM crm_records WHERE connection_id = $1 AND provider_id = $2`, [connectionId, lead.Id]);
+    expect(stored).toEqual({ title: 'Head of Data' });
+  });
+});
 
 describe('salesforce sync: failures', () => {
   it('under 30% server errors and 5% 429s, backfill and incremental converge to exactly the fault-free data, events once each', { timeout: 240_000 }, async () => {

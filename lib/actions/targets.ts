@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { calendarEvents, crmRecords, type CrmObject } from '../../db/schema';
 import { DomainError } from '../errors';
+import { SALESFORCE_ID_PATTERN, salesforceId18 } from '../providers/salesforce-id';
 
 /**
  * What `[id]` in PATCH/DELETE /api/calendar/events/[id] and PATCH /api/crm/[object]/[id] names: the
@@ -19,7 +20,6 @@ export interface Target {
 
 const ROW_ID = /^\d{1,15}$/;
 const CALENDAR_EVENT_ID = /^[a-v0-9]{5,1024}(_\d{8}(T\d{6}Z)?)?$/;
-const SALESFORCE_ID = /^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/;
 
 export async function calendarEventTarget(db: Db, userId: string, id: string): Promise<Target> {
   if (ROW_ID.test(id)) {
@@ -43,8 +43,9 @@ export async function crmRecordTarget(db: Db, userId: string, object: CrmObject,
     if (!row) throw new DomainError('not_found', `no ${object} ${id}`);
     return row;
   }
-  if (!SALESFORCE_ID.test(id)) throw new DomainError('not_found', `no such ${object}: expected a row id or a Salesforce id`);
-  return { providerId: id };
+  if (!SALESFORCE_ID_PATTERN.test(id)) throw new DomainError('not_found', `no such ${object}: expected a row id or a Salesforce id`);
+  // a 15-character id (as the Salesforce UI shows it) names the same record as its 18-character form
+  return { providerId: salesforceId18(id) };
 }
 
 /** The Calendar call parameters a write takes in its query string. */

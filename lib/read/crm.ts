@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { crmRecords, type CrmObject } from '../../db/schema';
 import { DomainError } from '../errors';
+import { salesforceIdSchema } from '../providers/salesforce-id';
 import { pageQuerySchema, decodeKeyset, keysetTime, toPage } from '../pagination';
 import { containsPattern, searchText } from './query';
 
@@ -23,7 +24,8 @@ export function crmObjectParam(value: string | null): CrmObject {
   return object;
 }
 
-const salesforceId = z.string().regex(/^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/, 'expected a 15- or 18-character Salesforce id');
+/** 15 characters (as the Salesforce UI shows ids) or 18: matched as the 18-character form switchyard stores. */
+const salesforceId = salesforceIdSchema;
 const text = z.string().min(1).max(255);
 const base = pageQuerySchema.extend({ object: z.string(), q: searchText.optional() });
 

@@ -201,14 +201,16 @@ export class SalesforceStore {
   private readonly orgs = new Map<string, Org>();
   private readonly cursors = new Map<string, Cursor>();
   private cursorCounter = 0;
-  readonly now: () => number;
+  private readonly clock: () => number;
+  /** A change's time, set by `stampedAt` for the one change being made (see createRecord). */
+  private stamp: number | undefined;
   private readonly maxCursors: number;
 
   constructor(
     readonly seed: number,
     opts: SalesforceStoreOptions = {},
   ) {
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.now ?? Date.now;
     this.maxCursors = opts.maxCursors ?? 100;
   }
 
@@ -304,16 +306,38 @@ export class SalesforceStore {
   // ------------------------------------------------------------------------------------------------------
   // Writes (all validate like Salesforce and throw SalesforceApiError)
 
-  createRecord(account: string, object: string, fields: Record<string, unknown>, opts: { version?: string } = {}): SfRecord {
+  now(): number {
+    return this.stamp ?? this.clock();
+  }
+
+  /**
+   * `stampedAt` gives the change this SystemModstamp (and CreatedDate/LastModifiedDate) instead of the
+   * clock's: a transaction that took its timestamp then and commits only now (Salesforce stamps at the
+   * start, so a late commit appears behind rows already read), or a second change within the same
+   * second as another (SystemModstamp has one-second resolution).
+   */
+  createRecord(account: string, object: string, fields: Record<string, unknown>, opts: { version?: string; stampedAt?: Date | number | string } = {}): SfRecord {
     const t = this.table(account, object);
-    const id = this.insert(account, t, fields, opts.version ?? SF_DEFAULT_VERSION);
+    const id = this.stamped(opts.stampedAt, () => this.insert(account, t, fields, opts.version ?? SF_DEFAULT_VERSION));
     return toApi(t.obj, t.byId.get(id)!, opts.version ?? SF_DEFAULT_VERSION);
   }
 
-  updateRecord(account: string, object: string, id: string, fields: Record<string, unknown>, opts: { version?: string } = {}): SfRecord {
+  updateRecord(account: string, object: string, id: string, fields: Record<string, unknown>, opts: { version?: string; stampedAt?: Date | number | string } = {}): SfRecord {
     const t = this.table(account, object);
-    const rid = this.update(account, t, id, fields, opts.version ?? SF_DEFAULT_VERSION);
+    const rid = this.stamped(opts.stampedAt, () => this.update(account, t, id, fields, opts.version ?? SF_DEFAULT_VERSION));
     return toApi(t.obj, t.byId.get(rid)!, opts.version ?? SF_DEFAULT_VERSION);
+  }
+
+  private stamped<T>(at: Date | number | string | undefined, change: () => T): T {
+    if (at === undefined) return change();
+    const ms = typeof at === 'number' ? at : new Date(at).getTime();
+    if (!Number.isFinite(ms)) throw new Error(`stampedAt: invalid date ${String(at)}`);
+    this.stamp = ms;
+    try {
+      return change();
+    } finally {
+      this.stamp = undefined;
+    }
   }
 
   /** Soft-deletes (recycle bin: IsDeleted, visible to queryAll and /deleted). Accounts cascade to contacts and opportunities. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { crmObjects, type Connection, type CrmObject } from '../../../db/schema';
 import { config } from '../../config';
 import { salesforceConnection, salesforceError } from '../../providers/salesforce';
+import { salesforceIdSchema } from '../../providers/salesforce-id';
 import { selectedFields, toCrmRow, type CrmRow } from '../../sync/salesforce/objects';
 import { storePage } from '../../sync/salesforce/store';
 import { keyDigest } from '../idempotency';
@@ -28,10 +29,9 @@ const value = z.union([z.string().max(131_072), z.number(), z.boolean(), z.null(
 const fieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,79}$/, 'expected a Salesforce field name');
 const fields = z.record(fieldName, value).refine((record) => Object.keys(record).length > 0, 'give at least one field');
 const object = z.enum(crmObjects);
-const salesforceId = z.string().regex(/^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/, 'expected a 15- or 18-character Salesforce id');
 
 export const crmCreateInput = z.strictObject({ object, fields });
-export const crmUpdateInput = z.strictObject({ object, id: salesforceId, fields });
+export const crmUpdateInput = z.strictObject({ object, id: salesforceIdSchema, fields });
 export const crmBatchInput = z.strictObject({
   object,
   records: z.array(fields).min(1).max(200, 'sObject Collections take at most 200 records a call'),

@@ -1,4 +1,5 @@
 import type { CrmObject } from '../../../db/schema';
+import { SALESFORCE_ID_PATTERN } from '../../providers/salesforce-id';
 import { SyncError } from '../engine/errors';
 import { selectedFields } from './objects';
 
@@ -15,8 +16,6 @@ export interface ModstampWindow {
   end?: string;
 }
 
-const SALESFORCE_ID = /^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$/;
-
 /** A SOQL datetime literal (unquoted, UTC): 2024-01-15T10:30:00.000Z. */
 function datetimeLiteral(iso: string): string {
   const ms = Date.parse(iso);
@@ -31,7 +30,7 @@ function conditions(position: KeysetPosition | undefined, window: ModstampWindow
   if (position) {
     // The ids in the cursor were written by this module, but the cursor lives in a database row: a
     // value that is not an id is refused rather than spliced into SOQL.
-    if (!SALESFORCE_ID.test(position.id)) throw new SyncError(`the stored cursor's id is not a Salesforce id: ${JSON.stringify(position.id)}`);
+    if (!SALESFORCE_ID_PATTERN.test(position.id)) throw new SyncError(`the stored cursor's id is not a Salesforce id: ${JSON.stringify(position.id)}`);
     const at = datetimeLiteral(position.systemModstamp);
     // Rows after (at, id) in (SystemModstamp, Id) order. Written as a range AND a disjunction rather
     // than the bare `SystemModstamp > at OR (SystemModstamp = at AND Id > id)`: Salesforce's query

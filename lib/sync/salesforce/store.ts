@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { canonicalJson } from '../../actions/idempotency';
 import type { Connection, CrmObject } from '../../../db/schema';
 import { emitEvents, jsonbText, upsertInteractions, type EventInput, type InteractionInput, type Tx } from '../records';
 import type { CrmRow } from './objects';
@@ -9,6 +11,16 @@ export interface PageWrite {
   rows: CrmRow[];
   /** At the end of a full listing: live rows not written since this database time are gone from Salesforce. */
   sweepSince?: string;
+  /**
+   * Which walk listed the page (default 'incremental'):
+   * - 'listing' (a backfill or full resync): records listed again unchanged are written anyway (their
+   *   updated_at is what the sweep reads);
+   * - 'incremental' (whose first query re-reads a window behind the cursor) and 'range': a record whose
+   *   stored SystemModstamp and fields are the same is not written at all.
+   * Only an incremental walk reports the same SystemModstamp with other fields as a change (a second
+   * change within that second); listings and date ranges are repairs, written quietly.
+   */
+  walk?: 'incremental' | 'listing' | 'range';
 }
 
 export interface PageResult {
@@ -23,14 +35,17 @@ interface Change {
   row: CrmRow;
   kind: 'created' | 'updated' | 'deleted';
   restored?: boolean;
+  /** Changed again within the second of the stored SystemModstamp: the event's version also names the fields. */
+  sameSecond?: boolean;
 }
 
 /**
  * Stores one queried page in the caller's transaction (which also saves the cursor that covers it):
  * live records upserted, deleted ones marked, and for each actual change an `events` row
  * (crm.<object>.created|updated|deleted, version = SystemModstamp) and an `interactions` row. A record
- * listed again unchanged (a full resync, a replayed page) is written (its updated_at is what the sweep
- * reads) but emits nothing.
+ * listed again unchanged emits nothing; it is written only by a full listing (its updated_at is what the
+ * sweep reads), so the window an incremental sync re-reads behind its cursor costs one indexed lookup per
+ * record and no write.
  */
 export async function storePage(tx: Tx, write: PageWrite): Promise<PageResult> {
   const result: PageResult = { created: 0, updated: 0, deleted: 0, purged: 0 };
@@ -49,7 +64,7 @@ export async function storePage(tx: Tx, write: PageWrite): Promise<PageResult> {
         changes.push({ row: change.row, kind: 'created' });
       } else if (change.changed) {
         result.updated += 1;
-        changes.push({ row: change.row, kind: 'updated', restored: change.restored });
+        changes.push({ row: change.row, kind: 'updated', restored: change.restored, sameSecond: change.sameSecond });
       }
     }
   }
@@ -86,8 +101,13 @@ export async function storePage(tx: Tx, write: PageWrite): Promise<PageResult> {
 
 /**
  * The upsert, and per row whether it was inserted (xmax = 0 on the returned version: no earlier
- * version was replaced) or changed (another SystemModstamp, or restored from a deletion: Salesforce
- * bumps SystemModstamp on every change to a record, so the fields need no diff).
+ * version was replaced) or changed: another SystemModstamp, restored from a deletion, or the same
+ * SystemModstamp with other fields. Salesforce bumps SystemModstamp on every change, but only to the
+ * second: two changes within one second share it, and the window re-read behind the cursor brings the
+ * second one, which only its fields tell apart.
+ *
+ * Outside a full listing, rows whose stored SystemModstamp and fields are the same are filtered out of
+ * the INSERT (NOT EXISTS on the same unique index): the re-read window writes nothing.
  *
  * The prior state is read first, by `provider_id = ANY(...)` on the (connection_id, object,
  * provider_id) index: an index lookup per id whatever the planner believes about the table. (Joined
@@ -99,14 +119,16 @@ export async function storePage(tx: Tx, write: PageWrite): Promise<PageResult> {
 async function upsertLive(tx: Tx, write: PageWrite, rows: CrmRow[]) {
   const ids = rows.map((row) => row.providerId);
   const priorResult = await tx.execute(sql`
-    SELECT provider_id, system_modstamp, deleted_at
+    SELECT provider_id, system_modstamp, deleted_at, fields
     FROM crm_records
     WHERE connection_id = ${write.connection.id}
       AND object = ${write.object}
       AND provider_id = ANY(${sql.param(ids)}::text[])
   `);
   const prior = new Map(
-    (priorResult.rows as { provider_id: string; system_modstamp: Date | string | null; deleted_at: Date | string | null }[]).map((r) => [r.provider_id, r]),
+    (
+      priorResult.rows as { provider_id: string; system_modstamp: Date | string | null; deleted_at: Date | string | null; fields: unknown }[]
+    ).map((r) => [r.provider_id, r]),
   );
   const payload = rows.map((r) => ({
     provider_id: r.providerId,
@@ -135,6 +157,15 @@ async function upsertLive(tx: Tx, write: PageWrite, rows: CrmRow[]) {
       provider_id text, name text, email text, phone text, company text, status text, account_provider_id text,
       industry text, website text, stage_name text, amount numeric, close_date date, fields jsonb,
       system_modstamp timestamptz)
+    WHERE ${write.walk === 'listing'}
+       OR NOT EXISTS (
+         SELECT 1 FROM crm_records c
+         WHERE c.connection_id = ${write.connection.id}
+           AND c.object = ${write.object}
+           AND c.provider_id = i.provider_id
+           AND c.deleted_at IS NULL
+           AND c.system_modstamp = i.system_modstamp
+           AND c.fields = i.fields)
     ON CONFLICT (connection_id, object, provider_id) DO UPDATE SET
       name = excluded.name,
       email = excluded.email,
@@ -154,15 +185,19 @@ async function upsertLive(tx: Tx, write: PageWrite, rows: CrmRow[]) {
     RETURNING r.provider_id, (r.xmax = 0) AS inserted
   `);
   const byId = new Map(rows.map((row) => [row.providerId, row]));
+  const incremental = (write.walk ?? 'incremental') === 'incremental';
   return (result.rows as { provider_id: string; inserted: boolean }[]).map((r) => {
     const row = byId.get(r.provider_id)!;
     const before = prior.get(r.provider_id);
     const stamp = before?.system_modstamp == null ? null : new Date(before.system_modstamp).getTime();
+    const sameStamp = stamp === Date.parse(row.systemModstamp);
+    const sameFields = !!before && canonicalJson(before.fields) === canonicalJson(JSON.parse(jsonbText(row.fields)));
     return {
       row,
       inserted: r.inserted,
-      changed: !before || before.deleted_at !== null || stamp !== Date.parse(row.systemModstamp),
+      changed: !before || before.deleted_at !== null || !sameStamp || (!sameFields && incremental),
       restored: !!before && before.deleted_at !== null,
+      sameSecond: !!before && before.deleted_at === null && sameStamp && !sameFields,
     };
   });
 }
@@ -246,9 +281,13 @@ function toEvent(write: PageWrite, change: Change): EventInput {
     connectionId: write.connection.id,
     type: `crm.${write.object.toLowerCase()}.${change.kind}`,
     providerId: row.providerId,
-    version: row.systemModstamp,
+    version: change.sameSecond ? `${row.systemModstamp}#${fieldsDigest(row.fields)}` : row.systemModstamp,
     payload,
   };
+}
+
+function fieldsDigest(fields: Record<string, unknown>): string {
+  return createHash('sha256').update(canonicalJson(fields)).digest('hex').slice(0, 16);
 }
 
 /**

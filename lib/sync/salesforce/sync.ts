@@ -1,5 +1,6 @@
 import { dateRangeBounds } from '../streams';
 import { sql } from 'drizzle-orm';
+import { config } from '../../config';
 import type { CrmObject } from '../../../db/schema';
 import { SyncError } from '../engine/errors';
 import { ProviderError } from '../../providers/errors';
@@ -21,6 +22,8 @@ export interface SalesforceSyncOptions {
    * query's rows come in several responses, fetched through nextRecordsUrl (queryMore).
    */
   batchSize?: number;
+  /** Seconds re-read before the cursor's second by an incremental run (default SALESFORCE_SYNC_LOOKBACK_SECONDS). */
+  lookbackSeconds?: number;
 }
 
 interface QueryResponse {
@@ -50,6 +53,13 @@ type Scan = { kind: 'main' } | { kind: 'range' };
  *   relative to updates (a record deleted then restored between two syncs would be misplaced).
  *   Neither sees a record purged from the recycle bin (15 days) or hard-deleted: a 'full' resync does,
  *   by marking deleted what its listing did not return (the sweep).
+ * - SystemModstamp has one-second resolution, and a transaction stamped at T can commit after rows
+ *   stamped T+1 were read: a strict keyset would never see a record changed within the cursor's second
+ *   with a lower Id, nor a late commit. So an incremental run's first query re-reads a window behind the
+ *   cursor: from the start of the cursor's second minus `lookbackSeconds`, in the same order. What it
+ *   re-reads unchanged (stored SystemModstamp and fields the same) is not written and emits nothing
+ *   (see storePage), and the cursor never moves back: it is the later of the stored position and the
+ *   last row read. Full listings walk from the start and do not re-read; the incremental runs after them do.
  * - Created vs updated is the upsert's `xmax = 0`: created means new to switchyard (so the backfill
  *   emits crm.<object>.created for every record it stores), and it stays right when a page is replayed.
  *
@@ -68,13 +78,15 @@ export function createSalesforceSync(options: SalesforceSyncOptions = {}): Strea
     async start(context, stored) {
       const object = crmObjectOf(context.stream);
       const planned = await plan(context, stored, context.job.job.id);
-      return new SalesforceWalk(context, object, planned.cursor, planned.scan, pageSize, batchSize);
+      const lookbackSeconds = options.lookbackSeconds ?? config().SALESFORCE_SYNC_LOOKBACK_SECONDS;
+      return new SalesforceWalk(context, object, planned.cursor, planned.scan, pageSize, batchSize, lookbackSeconds);
     },
     async store(tx, context, records) {
       const result = await storePage(tx, { connection: context.connection, ...records });
       if (result.purged > 0) context.logger.info({ purged: result.purged }, 'salesforce records missing from a full listing: marked deleted');
       context.logger.debug({ ...result, rows: records.rows.length }, 'salesforce page stored');
-      return records.rows.length;
+      // A listing counts what it listed; an incremental walk what changed (not the window it re-read).
+      return records.walk === 'incremental' ? result.created + result.updated + result.deleted : records.rows.length;
     },
   };
 }
@@ -93,6 +105,10 @@ class SalesforceWalk implements Walk<SalesforceCursor, SalesforcePageRecords> {
   /** Rows the open query has returned so far. */
   private fetched = 0;
   private estimatedTotal: number | null | undefined;
+  /** Where the next keyset query starts: the last row read (the cursor itself may be later, see advance). */
+  private from: KeysetPosition | undefined;
+  /** The first query's re-read window start (an incremental run with a position); cleared once it is sent. */
+  private rereadFrom: string | undefined;
 
   constructor(
     private readonly context: SyncContext,
@@ -101,8 +117,11 @@ class SalesforceWalk implements Walk<SalesforceCursor, SalesforcePageRecords> {
     private readonly scan: Scan,
     private readonly pageSize: number,
     private readonly batchSize: number,
+    lookbackSeconds: number,
   ) {
     this.window = windowOf(cursor, scan);
+    this.from = positionOf(cursor, scan);
+    if (scan.kind === 'main' && !cursor.listing && cursor.position) this.rereadFrom = rereadStart(cursor.position, lookbackSeconds);
   }
 
   describe() {
@@ -117,7 +136,9 @@ class SalesforceWalk implements Walk<SalesforceCursor, SalesforcePageRecords> {
     const finished = response.done && this.fetched < pageSize;
     const rows = response.records.map((record) => toCrmRow(object, record));
     const lastRow = rows.at(-1);
-    const next = advance(cursor, scan, lastRow ? { systemModstamp: lastRow.systemModstamp, id: lastRow.providerId } : undefined, rows.length, finished);
+    const last = lastRow ? { systemModstamp: lastRow.systemModstamp, id: lastRow.providerId } : undefined;
+    if (last) this.from = last;
+    const next = advance(cursor, scan, last, rows.length, finished);
     const sweepSince = finished && scan.kind === 'main' ? cursor.listing?.sweepSince : undefined;
     // The query reached its LIMIT (or, against the documentation, left no way on): the next query
     // starts after the last stored row.
@@ -126,7 +147,10 @@ class SalesforceWalk implements Walk<SalesforceCursor, SalesforcePageRecords> {
     const before = totalsOf(cursor, scan);
     const estimatedTotal = this.estimatedTotal;
     return {
-      records: rows.length > 0 || next !== cursor ? { object, rows, ...(sweepSince !== undefined ? { sweepSince } : {}) } : null,
+      records:
+        rows.length > 0 || next !== cursor
+          ? { object, rows, walk: scan.kind === 'range' ? 'range' : cursor.listing ? 'listing' : 'incremental', ...(sweepSince !== undefined ? { sweepSince } : {}) }
+          : null,
       cursor: next,
       last: finished,
       progress: (run) => {
@@ -150,8 +174,11 @@ class SalesforceWalk implements Walk<SalesforceCursor, SalesforcePageRecords> {
         this.context.logger.warn('salesforce query locator no longer valid: querying again from the stored position');
       }
     }
-    const { context, object, cursor, scan, window, pageSize } = this;
-    const from = positionOf(cursor, scan);
+    const { context, object, cursor, scan, pageSize } = this;
+    // The re-read window replaces the position for the first query only: later ones go on from its last row.
+    const from = this.rereadFrom ? undefined : this.from;
+    const window: ModstampWindow = this.rereadFrom ? { ...this.window, start: this.rereadFrom } : this.window;
+    this.rereadFrom = undefined;
     const response = await query(context, `/queryAll?q=${encodeURIComponent(keysetQuery(object, from, window, pageSize))}`, this.batchSize);
     this.fetched = 0;
     // Once per run; null (the count failed) is not asked again.
@@ -239,6 +266,20 @@ async function newListing(context: SyncContext, jobId: number, reason: FullListi
   return { kind: 'full', reason, jobId, sweepSince, pages: 0, records: 0 };
 }
 
+/** The start of the position's second, minus the lookback: where an incremental run's re-read begins. */
+export function rereadStart(position: KeysetPosition, lookbackSeconds: number): string {
+  const ms = Date.parse(position.systemModstamp);
+  return new Date(Math.floor(ms / 1000) * 1000 - lookbackSeconds * 1000).toISOString();
+}
+
+/** The later of two keyset positions in (SystemModstamp, Id) order. */
+function later(a: KeysetPosition | undefined, b: KeysetPosition | undefined): KeysetPosition | undefined {
+  if (!a || !b) return a ?? b;
+  const ta = Date.parse(a.systemModstamp);
+  const tb = Date.parse(b.systemModstamp);
+  return ta > tb || (ta === tb && a.id > b.id) ? a : b;
+}
+
 function positionOf(cursor: SalesforceCursor, scan: Scan): KeysetPosition | undefined {
   return scan.kind === 'range' ? cursor.range?.position : cursor.position;
 }
@@ -263,7 +304,11 @@ function advance(cursor: SalesforceCursor, scan: Scan, last: KeysetPosition | un
     return { ...cursor, range: { ...range, ...(last ? { position: last } : {}), pages: range.pages + 1, records: range.records + rows } };
   }
   const listing = cursor.listing;
-  if (!listing) return last ? { ...cursor, position: last } : cursor;
+  if (!listing) {
+    // The re-read window lists rows behind the stored position: the cursor keeps the later of the two.
+    const position = later(cursor.position, last);
+    return position && position !== cursor.position ? { ...cursor, position } : cursor;
+  }
   const { listing: _listing, ...rest } = cursor;
   const position = last ?? cursor.position;
   if (finished) {
