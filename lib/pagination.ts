@@ -67,3 +67,18 @@ export function toPage<R extends { id: number; keysetTime: string | null }, V>(
     nextCursor: rows.length > limit && last ? encodeKeyset({ t: last.keysetTime, i: last.id }) : null,
   };
 }
+
+/**
+ * A newest-first list on (time, id), as the `*_recent` indexes hold it (time DESC NULLS LAST, id DESC
+ * NULLS LAST; the ORDER BY spells that so the index can deliver it): `after`, the condition for the rows
+ * past the cursor's position (none on the first page), `orderBy`, and `limit`, one more row than the
+ * page, which tells toPage whether another follows.
+ */
+export function newestFirst(time: AnyColumn, id: AnyColumn, page: { limit: number; cursor?: string }): { after: SQL | undefined; orderBy: SQL[]; limit: number } {
+  const position = page.cursor ? decodeKeyset(page.cursor) : null;
+  return {
+    after: position ? sql`(${time}, ${id}) < (${position.t}::timestamptz, ${position.i})` : undefined,
+    orderBy: [sql`${time} DESC NULLS LAST`, sql`${id} DESC NULLS LAST`],
+    limit: page.limit + 1,
+  };
+}

@@ -1,8 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { actionStatuses, actions, type Action } from '../../db/schema';
-import { decodeKeyset, keysetTime, pageQuerySchema, toPage } from '../pagination';
+import { keysetTime, newestFirst, pageQuerySchema, toPage } from '../pagination';
 import { settleAbandoned } from './store';
 import type { ActionError } from './types';
 
@@ -62,7 +62,7 @@ export type ActionListQuery = z.infer<typeof actionListQuery>;
 
 /** The caller's actions, newest first, served by actions_user_recent_idx. */
 export async function listActions(db: Db, userId: string, query: ActionListQuery) {
-  const position = query.cursor ? decodeKeyset(query.cursor) : null;
+  const keyset = newestFirst(actions.createdAt, actions.id, query);
   const rows = await db
     .select({ action: actions, id: actions.id, keysetTime: keysetTime(actions.createdAt) })
     .from(actions)
@@ -71,11 +71,11 @@ export async function listActions(db: Db, userId: string, query: ActionListQuery
         eq(actions.userId, userId),
         query.status ? eq(actions.status, query.status) : undefined,
         query.tool ? eq(actions.tool, query.tool) : undefined,
-        position ? sql`(${actions.createdAt}, ${actions.id}) < (${position.t}::timestamptz, ${position.i})` : undefined,
+        keyset.after,
       ),
     )
-    .orderBy(sql`${actions.createdAt} DESC NULLS LAST`, sql`${actions.id} DESC NULLS LAST`)
-    .limit(query.limit + 1);
+    .orderBy(...keyset.orderBy)
+    .limit(keyset.limit);
   const settled = await settleAbandoned(db, rows.map((row) => row.action));
   return toPage(
     rows.map((row, i) => ({ ...row, action: settled[i]! })),

@@ -7,7 +7,7 @@ import { submitAction } from '../actions/submit';
 import { findAction } from '../actions/store';
 import { isSettled, waitForAction } from '../actions/wait';
 import { DomainError } from '../errors';
-import { decodeKeyset, keysetTime, pageQuerySchema, toPage } from '../pagination';
+import { keysetTime, newestFirst, pageQuerySchema, toPage } from '../pagination';
 
 /**
  * A run's life: queued → running → completed | failed (skipped runs are made skipped by the matcher).
@@ -182,7 +182,7 @@ export function stepView(step: RunStep): StepView {
 
 /** The caller's runs, newest first; `unitId` and `status` filter. */
 export async function listRuns(db: Db, userId: string, query: RunListQuery) {
-  const position = query.cursor ? decodeKeyset(query.cursor) : null;
+  const keyset = newestFirst(runs.createdAt, runs.id, query);
   const rows = await db
     .select({ run: runs, id: runs.id, keysetTime: keysetTime(runs.createdAt) })
     .from(runs)
@@ -191,11 +191,11 @@ export async function listRuns(db: Db, userId: string, query: RunListQuery) {
         eq(runs.userId, userId),
         query.unitId !== undefined ? eq(runs.unitId, query.unitId) : undefined,
         query.status ? eq(runs.status, query.status) : undefined,
-        position ? sql`(${runs.createdAt}, ${runs.id}) < (${position.t}::timestamptz, ${position.i})` : undefined,
+        keyset.after,
       ),
     )
-    .orderBy(sql`${runs.createdAt} DESC NULLS LAST`, sql`${runs.id} DESC NULLS LAST`)
-    .limit(query.limit + 1);
+    .orderBy(...keyset.orderBy)
+    .limit(keyset.limit);
   return toPage(rows, query.limit, (row) => runView(row.run));
 }
 

@@ -6,7 +6,7 @@ import { activeConnections } from '../connections';
 import { config } from '../config';
 import { DomainError } from '../errors';
 import { safeText } from '../http/input';
-import { decodeKeyset, keysetTime, pageQuerySchema, toPage } from '../pagination';
+import { keysetTime, newestFirst, pageQuerySchema, toPage } from '../pagination';
 import { CompileError, compilePrompt, type CompiledUnit } from './language/compile';
 import { proposePrompt } from './llm';
 
@@ -129,19 +129,13 @@ export async function getUnit(db: DbOrTx, userId: string, id: number): Promise<U
 }
 
 export async function listUnits(db: Db, userId: string, query: UnitListQuery) {
-  const position = query.cursor ? decodeKeyset(query.cursor) : null;
+  const keyset = newestFirst(units.createdAt, units.id, query);
   const rows = await db
     .select({ unit: units, id: units.id, keysetTime: keysetTime(units.createdAt) })
     .from(units)
-    .where(
-      and(
-        eq(units.userId, userId),
-        query.status ? eq(units.status, query.status) : undefined,
-        position ? sql`(${units.createdAt}, ${units.id}) < (${position.t}::timestamptz, ${position.i})` : undefined,
-      ),
-    )
-    .orderBy(sql`${units.createdAt} DESC NULLS LAST`, sql`${units.id} DESC NULLS LAST`)
-    .limit(query.limit + 1);
+    .where(and(eq(units.userId, userId), query.status ? eq(units.status, query.status) : undefined, keyset.after))
+    .orderBy(...keyset.orderBy)
+    .limit(keyset.limit);
   return toPage(rows, query.limit, (row) => unitView(row.unit));
 }
 

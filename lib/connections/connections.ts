@@ -87,6 +87,20 @@ export interface ConnectionView {
   streams: { stream: string; lastSuccessAt: Date | null; lastError: string | null; lastErrorAt: Date | null }[];
 }
 
+/** A connection as the API shows it, without its streams. */
+export function connectionSummary(row: Connection): Omit<ConnectionView, 'streams'> {
+  return {
+    id: row.id,
+    provider: row.provider,
+    connectionId: row.nangoConnectionId,
+    providerConfigKey: row.providerConfigKey,
+    status: row.status,
+    lastError: row.lastError,
+    lastSyncedAt: row.lastSyncedAt,
+    createdAt: row.createdAt,
+  };
+}
+
 /** The caller's connections, newest first, with each stream's last outcome. */
 export async function listConnections(
   db: Db,
@@ -109,14 +123,7 @@ export async function listConnections(
   const ids = rows.slice(0, page.limit).map((r) => r.id);
   const states = await streamStates(db, ids);
   return toPage(rows, page.limit, (row) => ({
-    id: row.id,
-    provider: row.provider,
-    connectionId: row.nangoConnectionId,
-    providerConfigKey: row.providerConfigKey,
-    status: row.status,
-    lastError: row.lastError,
-    lastSyncedAt: row.lastSyncedAt,
-    createdAt: row.createdAt,
+    ...connectionSummary(row),
     streams: states
       .filter((state) => state.connectionId === row.id)
       .map((state) => ({

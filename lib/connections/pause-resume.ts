@@ -2,24 +2,14 @@ import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { connections, type Connection } from '../../db/schema';
 import { DomainError } from '../errors';
-import type { ConnectionView } from './connections';
+import { connectionSummary, type ConnectionView } from './connections';
 import { cancelSyncs, enqueueSyncs } from './sync-jobs';
 
 /** What pause and resume answer: the connection, without its streams. */
 export type ConnectionSummary = Omit<ConnectionView, 'streams'> & { updatedAt: Date };
 
 function summary(row: Connection): ConnectionSummary {
-  return {
-    id: row.id,
-    provider: row.provider,
-    connectionId: row.nangoConnectionId,
-    providerConfigKey: row.providerConfigKey,
-    status: row.status,
-    lastError: row.lastError,
-    lastSyncedAt: row.lastSyncedAt,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  };
+  return { ...connectionSummary(row), updatedAt: row.updatedAt };
 }
 
 /**

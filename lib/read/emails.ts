@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { emailMessages, emailThreads } from '../../db/schema';
 import { DomainError } from '../errors';
-import { pageQuerySchema, decodeKeyset, keysetTime, toPage } from '../pagination';
+import { pageQuerySchema, keysetTime, newestFirst, toPage } from '../pagination';
 import { containsPattern, isoInstant } from './query';
 
 export const emailCategories = ['security', 'billing', 'calendar', 'support', 'promotion', 'other'] as const;
@@ -32,7 +32,7 @@ export type ThreadView = Omit<typeof emailThreads.$inferSelect, 'userId' | 'dele
  * sender); the ORDER BY spells the indexes' NULLS LAST so they can deliver the order.
  */
 export async function listThreads(db: Db, userId: string, query: EmailListQuery) {
-  const position = query.cursor ? decodeKeyset(query.cursor) : null;
+  const keyset = newestFirst(emailThreads.lastMessageAt, emailThreads.id, query);
   const rows = await db
     .select({ ...threadColumns, keysetTime: keysetTime(emailThreads.lastMessageAt) })
     .from(emailThreads)
@@ -47,11 +47,11 @@ export async function listThreads(db: Db, userId: string, query: EmailListQuery)
         query.category ? eq(emailThreads.category, query.category) : undefined,
         query.after ? sql`${emailThreads.lastMessageAt} >= ${query.after.iso}::timestamptz` : undefined,
         query.before ? sql`${emailThreads.lastMessageAt} < ${query.before.iso}::timestamptz` : undefined,
-        position ? sql`(${emailThreads.lastMessageAt}, ${emailThreads.id}) < (${position.t}::timestamptz, ${position.i})` : undefined,
+        keyset.after,
       ),
     )
-    .orderBy(sql`${emailThreads.lastMessageAt} DESC NULLS LAST`, sql`${emailThreads.id} DESC NULLS LAST`)
-    .limit(query.limit + 1);
+    .orderBy(...keyset.orderBy)
+    .limit(keyset.limit);
   return toPage(rows, query.limit, ({ keysetTime: _k, ...thread }): ThreadView => thread);
 }
 

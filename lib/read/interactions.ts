@@ -2,7 +2,7 @@ import { and, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { interactions } from '../../db/schema';
-import { pageQuerySchema, decodeKeyset, keysetTime, toPage } from '../pagination';
+import { pageQuerySchema, keysetTime, newestFirst, toPage } from '../pagination';
 import { isoInstant } from './query';
 
 /** GET /api/interactions: the unified timeline (emails, meetings, CRM changes), newest first. */
@@ -24,7 +24,7 @@ export type InteractionView = Omit<typeof interactions.$inferSelect, 'userId' | 
 /** Served by interactions_user_recent_idx (user_id, occurred_at DESC NULLS LAST, id DESC NULLS LAST). */
 export async function listInteractions(db: Db, userId: string, query: InteractionListQuery) {
   const i = interactions;
-  const position = query.cursor ? decodeKeyset(query.cursor) : null;
+  const keyset = newestFirst(i.occurredAt, i.id, query);
   const rows = await db
     .select({ ...interactionColumns, keysetTime: keysetTime(i.occurredAt) })
     .from(i)
@@ -35,10 +35,10 @@ export async function listInteractions(db: Db, userId: string, query: Interactio
         query.source ? eq(i.source, query.source) : undefined,
         query.after ? sql`${i.occurredAt} >= ${query.after.iso}::timestamptz` : undefined,
         query.before ? sql`${i.occurredAt} < ${query.before.iso}::timestamptz` : undefined,
-        position ? sql`(${i.occurredAt}, ${i.id}) < (${position.t}::timestamptz, ${position.i})` : undefined,
+        keyset.after,
       ),
     )
-    .orderBy(sql`${i.occurredAt} DESC NULLS LAST`, sql`${i.id} DESC NULLS LAST`)
-    .limit(query.limit + 1);
+    .orderBy(...keyset.orderBy)
+    .limit(keyset.limit);
   return toPage(rows, query.limit, ({ keysetTime: _k, ...row }): InteractionView => row);
 }
