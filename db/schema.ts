@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   check,
@@ -228,6 +229,9 @@ export const emailThreads = pgTable(
     index('email_threads_user_recent_idx').on(t.userId, t.lastMessageAt.desc(), t.id.desc()),
     index('email_threads_user_category_idx').on(t.userId, t.category, t.lastMessageAt.desc(), t.id.desc()),
     index('email_threads_senders_idx').using('gin', t.senders),
+    // subjectContains (ILIKE '%..%'): trigrams (pg_trgm) under the user (btree_gin), so a term common in
+    // other users' mail costs this user nothing.
+    index('email_threads_subject_idx').using('gin', t.userId, t.subject.op('gin_trgm_ops')),
   ],
 );
 
@@ -296,8 +300,27 @@ export const calendarEvents = pgTable(
   (t) => [
     uniqueIndex('calendar_events_provider_idx').on(t.connectionId, t.providerEventId),
     index('calendar_events_user_start_idx').on(t.userId, t.startAt, t.id),
+    // The events still on at a point in time, for a window's start (lib/read/calendar.ts); btree_gist.
+    index('calendar_events_user_span_idx').using('gist', t.userId, span(t.startAt, t.endAt)),
+    // q over summary, description and location (pg_trgm, btree_gin): one index, a bitmap per column.
+    index('calendar_events_text_idx').using(
+      'gin',
+      t.userId,
+      t.summary.op('gin_trgm_ops'),
+      t.description.op('gin_trgm_ops'),
+      t.location.op('gin_trgm_ops'),
+    ),
   ],
 );
+
+/**
+ * An event's [start_at, end_at) as a range, the expression calendar_events_user_span_idx indexes. An end
+ * before the start (a provider's bad data) is an empty range rather than an error on insert.
+ */
+function span(start: AnyPgColumn, end: AnyPgColumn): SQL {
+  return sql`tstzrange(${start}, greatest(${start}, ${end}))`;
+}
+export const eventSpan = span(calendarEvents.startAt, calendarEvents.endAt);
 
 export const crmObjects = ['Lead', 'Contact', 'Account', 'Opportunity'] as const;
 export type CrmObject = (typeof crmObjects)[number];
@@ -330,6 +353,19 @@ export const crmRecords = pgTable(
   (t) => [
     uniqueIndex('crm_records_provider_idx').on(t.connectionId, t.object, t.providerId),
     index('crm_records_user_object_idx').on(t.userId, t.object, t.systemModstamp.desc(), t.id.desc()),
+    // The list's filters that a walk in modstamp order would search far for (a rare status, an email, an
+    // account, a substring of name or company): one GIN (pg_trgm, btree_gin) that ANDs whichever are given.
+    index('crm_records_search_idx').using(
+      'gin',
+      t.userId,
+      t.name.op('gin_trgm_ops'),
+      t.company.op('gin_trgm_ops'),
+      sql`lower(${t.email})`,
+      sql`lower(${t.status})`,
+      t.accountProviderId,
+      sql`lower(${t.industry})`,
+      sql`lower(${t.stageName})`,
+    ),
     check('crm_records_object_check', sql`${t.object} IN ('Lead', 'Contact', 'Account', 'Opportunity')`),
   ],
 );
@@ -384,6 +420,8 @@ export const interactions = pgTable(
   (t) => [
     uniqueIndex('interactions_source_idx').on(t.userId, t.source, t.sourceId),
     index('interactions_user_recent_idx').on(t.userId, t.occurredAt.desc(), t.id.desc()),
+    // The source filter in order: a user with little CRM would otherwise walk the whole timeline.
+    index('interactions_user_source_idx').on(t.userId, t.source, t.occurredAt.desc(), t.id.desc()),
   ],
 );
 
@@ -520,6 +558,8 @@ export const runs = pgTable(
     // An event runs a unit once, however often the matcher sees it.
     uniqueIndex('runs_unit_event_idx').on(t.unitId, t.eventId),
     index('runs_user_recent_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    // The status filter in order: queued and running runs are rare among a user's history.
+    index('runs_user_status_idx').on(t.userId, t.status, t.createdAt.desc(), t.id.desc()),
     // The admin list of every user's runs.
     index('runs_recent_idx').on(t.createdAt.desc(), t.id.desc()),
     index('runs_unit_recent_idx').on(t.unitId, t.createdAt.desc(), t.id.desc()),
