@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client';
+import { fromExcluded } from '../../db/upsert';
 import { enqueueMatching } from '../automations/matcher';
 
 export type { Tx };
@@ -101,11 +102,7 @@ export async function upsertInteractions(tx: Tx, inputs: InteractionInput[]): Pr
       ${sql.param(unique.map((i) => i.deleted === true))}::boolean[]
     ) AS i(user_id, connection_id, source, source_id, kind, occurred_at, title, summary, participants, deleted)
     ON CONFLICT (user_id, source, source_id) DO UPDATE SET
-      kind = excluded.kind,
-      occurred_at = excluded.occurred_at,
-      title = excluded.title,
-      summary = excluded.summary,
-      participants = excluded.participants,
+      ${fromExcluded(['kind', 'occurred_at', 'title', 'summary', 'participants'])},
       -- a row already marked deleted keeps the time it was deleted
       deleted_at = CASE WHEN excluded.deleted_at IS NULL THEN NULL ELSE coalesce(interactions.deleted_at, excluded.deleted_at) END,
       updated_at = now()

@@ -1,7 +1,14 @@
 import { sql } from 'drizzle-orm';
 import type { Connection } from '../../../db/schema';
+import { fromExcluded } from '../../../db/upsert';
 import { emitEvents, jsonbText, upsertInteractions, type EventInput, type InteractionInput, type Tx } from '../records';
 import type { CalendarEventRow, CancelledItem } from './normalize';
+
+/** What a refetched event replaces of the stored one (a deleted one comes back). */
+const EVENT_FIELDS = [
+  'calendar_id', 'status', 'summary', 'description', 'location', 'all_day', 'start_at', 'end_at', 'start_date',
+  'end_date', 'time_zone', 'organizer', 'attendees', 'recurring_event_id', 'html_link', 'provider_updated_at',
+];
 
 export interface PageWrite {
   connection: Pick<Connection, 'id' | 'userId'>;
@@ -183,22 +190,7 @@ async function upsertEvents(
              recurring_event_id, html_link, provider_updated_at
       FROM incoming
       ON CONFLICT (connection_id, provider_event_id) DO UPDATE SET
-        calendar_id = excluded.calendar_id,
-        status = excluded.status,
-        summary = excluded.summary,
-        description = excluded.description,
-        location = excluded.location,
-        all_day = excluded.all_day,
-        start_at = excluded.start_at,
-        end_at = excluded.end_at,
-        start_date = excluded.start_date,
-        end_date = excluded.end_date,
-        time_zone = excluded.time_zone,
-        organizer = excluded.organizer,
-        attendees = excluded.attendees,
-        recurring_event_id = excluded.recurring_event_id,
-        html_link = excluded.html_link,
-        provider_updated_at = excluded.provider_updated_at,
+        ${fromExcluded(EVENT_FIELDS)},
         deleted_at = NULL,
         updated_at = now()
       RETURNING c.provider_event_id, (c.xmax = 0) AS inserted

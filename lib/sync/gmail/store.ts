@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
 import { emailMessages, emailThreads, type Connection } from '../../../db/schema';
+import { excludedOf } from '../../../db/upsert';
 import { emitEvents, upsertInteractions, type EventInput, type InteractionInput, type Tx } from '../records';
 import type { Classification } from './classify';
 import type { ListingReason } from './cursor';
@@ -117,16 +118,10 @@ export async function storeThreads(
       .onConflictDoUpdate({
         target: [emailThreads.connectionId, emailThreads.providerThreadId],
         set: {
-          subject: sql`excluded.subject`,
-          snippet: sql`excluded.snippet`,
-          category: sql`excluded.category`,
-          categoryReasons: sql`excluded.category_reasons`,
-          senders: sql`excluded.senders`,
-          participants: sql`excluded.participants`,
-          labelIds: sql`excluded.label_ids`,
-          messageCount: sql`excluded.message_count`,
-          lastMessageAt: sql`excluded.last_message_at`,
-          historyId: sql`excluded.history_id`,
+          ...excludedOf(emailThreads, [
+            'subject', 'snippet', 'category', 'categoryReasons', 'senders', 'participants', 'labelIds', 'messageCount',
+            'lastMessageAt', 'historyId',
+          ]),
           deletedAt: sql`NULL`,
           updatedAt: sql`now()`,
         },
@@ -176,9 +171,7 @@ export async function storeThreads(
         .onConflictDoUpdate({
           target: [emailMessages.connectionId, emailMessages.providerMessageId],
           set: {
-            threadId: sql`excluded.thread_id`,
-            labelIds: sql`excluded.label_ids`,
-            category: sql`excluded.category`,
+            ...excludedOf(emailMessages, ['threadId', 'labelIds', 'category']),
             deletedAt: sql`NULL`,
             updatedAt: sql`now()`,
           },
