@@ -1,7 +1,6 @@
 import { fork } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { SYNCS, syncPayloadFor } from '../dev/sandbox/index';
-import type { CalendarEvent } from '../dev/sandbox/calendar/events';
 import { enqueueSyncs } from '../lib/connections';
 import { db } from '../lib/database';
 import { DeferJobError } from '../lib/jobs/errors';
@@ -10,6 +9,8 @@ import { createCalendarSync } from '../lib/sync/calendar';
 import { syncHandler } from '../lib/sync/engine/handler';
 import { testRunner } from './helpers/runner';
 import { useSyncTestApp } from './helpers/sync';
+import * as truth from './helpers/truth-calendar';
+import { byId, configuredWindow } from './helpers/truth-calendar';
 
 /**
  * The Google Calendar sync end to end: the real googleapis client against the provider sandbox, the
@@ -35,83 +36,15 @@ const jobsOf = (connectionId: number) =>
 
 const cursorOf = (connectionId: number) => sync.cursorOf(connectionId, 'events');
 
-/** The configured window as the sync computes it: whole UTC days, 30 back and 90 ahead of today. */
-function configuredWindow() {
-  const today = Math.floor(Date.now() / DAY) * DAY;
-  return { timeMin: new Date(today - 30 * DAY).toISOString(), timeMax: new Date(today + 91 * DAY).toISOString() };
-}
-
-/** What Google lists for the window right now (the sandbox's own events.list, in process: no quota spent). */
-function sandboxEvents(userId: string, window: { timeMin: string; timeMax: string }): CalendarEvent[] {
-  const items: CalendarEvent[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = app.sandbox.calendar.listEvents(userId, 'primary', {
-      singleEvents: true,
-      maxResults: 2500,
-      ...window,
-      ...(pageToken ? { pageToken } : {}),
-    });
-    items.push(...(page.items as CalendarEvent[]));
-    pageToken = page.nextPageToken;
-  } while (pageToken);
-  return items;
-}
-
-const omitUndefined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-
-/** The row the sync must store for a Google event, written out from the spec independently of lib. */
-function expectedRow(ev: CalendarEvent, calendarTimeZone: string) {
-  const allDay = ev.start.date !== undefined;
-  return {
-    provider_event_id: ev.id,
-    calendar_id: 'primary',
-    status: ev.status,
-    summary: ev.summary ?? '',
-    description: ev.description ?? null,
-    location: ev.location ?? null,
-    all_day: allDay,
-    start_at: new Date(allDay ? `${ev.start.date}T00:00:00Z` : ev.start.dateTime!),
-    end_at: new Date(allDay ? `${ev.end.date}T00:00:00Z` : ev.end.dateTime!),
-    start_date: ev.start.date ?? null,
-    end_date: ev.end.date ?? null,
-    time_zone: allDay ? (ev.start.timeZone ?? null) : (ev.start.timeZone ?? calendarTimeZone),
-    organizer: omitUndefined({ email: ev.organizer.email, displayName: ev.organizer.displayName, self: ev.organizer.self || undefined }),
-    attendees: (ev.attendees ?? []).map((a) =>
-      omitUndefined({
-        email: a.email,
-        displayName: a.displayName,
-        responseStatus: a.responseStatus,
-        organizer: a.organizer || undefined,
-        self: a.self || undefined,
-        optional: a.optional || undefined,
-      }),
-    ),
-    recurring_event_id: ev.recurringEventId ?? null,
-    html_link: ev.htmlLink,
-    provider_updated_at: new Date(ev.updated),
-  };
-}
-
-const byId = <T extends { provider_event_id: string }>(rows: T[]) => [...rows].sort((a, b) => (a.provider_event_id < b.provider_event_id ? -1 : 1));
-
-async function liveRows(connectionId: number) {
-  return q<ReturnType<typeof expectedRow>>(
-    `SELECT provider_event_id, calendar_id, status, summary, description, location, all_day, start_at, end_at,
-            start_date::text, end_date::text, time_zone, organizer, attendees, recurring_event_id, html_link, provider_updated_at
-     FROM calendar_events WHERE connection_id = $1 AND deleted_at IS NULL`,
-    [connectionId],
-  );
-}
+const sandboxEvents = (userId: string, window: { timeMin: string; timeMax: string }) => truth.sandboxEvents(app.sandbox, userId, window);
+const liveRows = (connectionId: number) => truth.liveRows(q, connectionId);
 
 /** The stored live events are exactly what Google lists for the window(s), field by field. */
 async function expectMatchesSandbox(connectionId: number, userId: string, windows: { timeMin: string; timeMax: string }[]) {
-  const tz = app.sandbox.calendar.timeZoneOf(userId);
-  const expected = new Map<string, ReturnType<typeof expectedRow>>();
-  for (const window of windows) for (const ev of sandboxEvents(userId, window)) expected.set(ev.id, expectedRow(ev, tz));
+  const expected = truth.calendarTruth(app.sandbox, userId, windows);
   const actual = await liveRows(connectionId);
-  expect(actual.length).toBe(expected.size);
-  expect(byId(actual)).toEqual(byId([...expected.values()]));
+  expect(actual.length).toBe(expected.length);
+  expect(byId(actual)).toEqual(expected);
   return actual;
 }
 

@@ -6,6 +6,7 @@ import { classifyMessage, classifyThread } from '../lib/sync/gmail/classify';
 import { normalizeMessage } from '../lib/sync/gmail/message';
 import { threadParticipants } from '../lib/sync/gmail/store';
 import { useSyncTestApp } from './helpers/sync';
+import * as truth from './helpers/truth-gmail';
 
 /**
  * The Gmail sync end to end: the real runner and job handler, the real @googleapis/gmail client
@@ -31,41 +32,10 @@ const connect = async (userId: string, threads: number) => ({
   provider: 'gmail' as const,
 });
 
-/** The sandbox mailbox's threads, newest first, as Gmail lists them (spam and trash included). */
-function sandboxThreadIds(userId: string, limit = Infinity): string[] {
-  const ids: string[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = app.sandbox.gmail.listThreads(userId, { maxResults: 500, includeSpamTrash: true, ...(pageToken ? { pageToken } : {}) });
-    ids.push(...(page.threads ?? []).map((t) => t.id));
-    pageToken = page.nextPageToken;
-  } while (pageToken && ids.length < limit);
-  return ids.slice(0, limit);
-}
-
-/** "thread|message|labels" for every live message of those threads, as the sandbox has them now. */
-function sandboxSnapshot(userId: string, threadIds: string[]): string[] {
-  return threadIds
-    .flatMap((id) => {
-      try {
-        return app.sandbox.gmail.getThread(userId, id, 'minimal').messages.map((m) => `${id}|${m.id}|${[...m.labelIds].sort().join(',')}`);
-      } catch {
-        return []; // gone
-      }
-    })
-    .sort();
-}
-
-/** The same, from what the sync stored (live rows only). */
-async function storedSnapshot(connectionId: number): Promise<string[]> {
-  const rows = await query<{ line: string }>(
-    `SELECT t.provider_thread_id || '|' || m.provider_message_id || '|' || array_to_string(m.label_ids, ',') AS line
-     FROM email_messages m JOIN email_threads t ON t.id = m.thread_id
-     WHERE m.connection_id = $1 AND m.deleted_at IS NULL AND t.deleted_at IS NULL`,
-    [connectionId],
-  );
-  return rows.map((r) => r.line).sort();
-}
+/** The mailbox's threads and live messages as the sandbox has them, and as the sync stored them. */
+const sandboxThreadIds = (userId: string, limit?: number) => truth.sandboxThreadIds(app.sandbox, userId, limit);
+const sandboxSnapshot = (userId: string, threadIds: string[]) => truth.sandboxSnapshot(app.sandbox, userId, threadIds);
+const storedSnapshot = (connectionId: number) => truth.storedSnapshot(query, connectionId);
 
 async function liveThreadIds(connectionId: number): Promise<string[]> {
   const rows = await query<{ id: string }>(

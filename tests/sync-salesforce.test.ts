@@ -14,6 +14,8 @@ import { syncHandler } from '../lib/sync/engine/handler';
 import { createSalesforceSync, type SalesforceSyncOptions } from '../lib/sync/salesforce';
 import { testRunner } from './helpers/runner';
 import { useSyncTestApp } from './helpers/sync';
+import * as truth from './helpers/truth-salesforce';
+import { byId, expectedRow, instant, OBJECTS, type CrmObject } from './helpers/truth-salesforce';
 
 /**
  * The Salesforce sync end to end: the real jsforce client against the provider sandbox (its SOQL,
@@ -22,22 +24,9 @@ import { useSyncTestApp } from './helpers/sync';
  * do not mix. Expected rows are written out from the sandbox's records, independently of lib.
  */
 
-type CrmObject = 'Lead' | 'Contact' | 'Account' | 'Opportunity';
-const OBJECTS: CrmObject[] = ['Lead', 'Contact', 'Account', 'Opportunity'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sync = useSyncTestApp('salesforce', { drainTimeoutMs: 120_000 });
 const { app, query: q, cronPass, drain } = sync;
-
-/** What the sync selects, per the spec: system fields, then each object's fields. */
-const SYNCED_FIELDS: Record<CrmObject, string[]> = {
-  Lead: ['Name', 'FirstName', 'LastName', 'Title', 'Email', 'Phone', 'Company', 'Status', 'LeadSource', 'IsConverted', 'OwnerId'],
-  Contact: ['Name', 'FirstName', 'LastName', 'Title', 'Email', 'Phone', 'AccountId', 'OwnerId'],
-  Account: ['Name', 'Type', 'Industry', 'Website', 'Phone', 'OwnerId'],
-  Opportunity: ['Name', 'StageName', 'Amount', 'CloseDate', 'Probability', 'IsClosed', 'IsWon', 'AccountId', 'OwnerId'],
-};
-const SYSTEM = ['Id', 'IsDeleted', 'CreatedDate', 'LastModifiedDate', 'SystemModstamp'];
-
-const instant = (wire: unknown) => new Date(Date.parse(String(wire).replace(/([+-]\d{2})(\d{2})$/, '$1:$2')));
 
 /** The connection, created as the frontend creates it (which enqueues one backfill job per object). */
 async function connect(userId: string, sizes: { leads?: number; contacts?: number; accounts?: number; opportunities?: number } = {}) {
@@ -62,45 +51,8 @@ const jobsOf = (connectionId: number, stream?: CrmObject) =>
 
 const cursorOf = (connectionId: number, stream: CrmObject) => sync.cursorOf(connectionId, stream);
 
-/** Every record of the org's object as the REST API returns it (the recycle bin too with includeDeleted). */
-function sandboxRecords(userId: string, object: CrmObject, includeDeleted = false): SfRecord[] {
-  const store = app.sandbox.salesforce;
-  return store.ids(userId, object, { includeDeleted }).map((id) => store.getRecord(userId, object, id, { includeDeleted })!);
-}
-
-/** The row the sync must store for a live record, from the spec. */
-function expectedRow(object: CrmObject, rec: SfRecord) {
-  const has = (field: string) => SYNCED_FIELDS[object].includes(field);
-  const value = (field: string) => (has(field) ? ((rec[field] as string | null) ?? null) : null);
-  return {
-    object,
-    provider_id: rec.Id as string,
-    name: (rec.Name as string | null) ?? null,
-    email: value('Email'),
-    phone: value('Phone'),
-    company: value('Company'),
-    status: value('Status'),
-    account_provider_id: value('AccountId'),
-    industry: value('Industry'),
-    website: value('Website'),
-    stage_name: value('StageName'),
-    amount: object === 'Opportunity' && rec.Amount != null ? Number(rec.Amount).toFixed(2) : null,
-    close_date: object === 'Opportunity' ? ((rec.CloseDate as string | null) ?? null) : null,
-    fields: Object.fromEntries([...SYSTEM, ...SYNCED_FIELDS[object]].map((field) => [field, rec[field] ?? null])),
-    system_modstamp: instant(rec.SystemModstamp),
-  };
-}
-
-const byId = <T extends { provider_id: string }>(rows: T[]) => [...rows].sort((a, b) => (a.provider_id < b.provider_id ? -1 : 1));
-
-async function liveRows(connectionId: number, object: CrmObject) {
-  return q<ReturnType<typeof expectedRow>>(
-    `SELECT object, provider_id, name, email, phone, company, status, account_provider_id, industry, website, stage_name,
-            amount::text AS amount, close_date::text AS close_date, fields, system_modstamp
-     FROM crm_records WHERE connection_id = $1 AND object = $2 AND deleted_at IS NULL`,
-    [connectionId, object],
-  );
-}
+const sandboxRecords = (userId: string, object: CrmObject, includeDeleted = false) => truth.sandboxRecords(app.sandbox, userId, object, includeDeleted);
+const liveRows = (connectionId: number, object: CrmObject) => truth.liveRows(q, connectionId, object);
 
 /** The stored live records of every object are exactly the org's, field by field. */
 async function expectMatchesSandbox(connectionId: number, userId: string) {
