@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import pg from 'pg';
 import type { Sandbox } from '../dev/sandbox/index';
 import { forkApi, startBenchApp, type ApiProcess } from './app';
-import { machine, round, saveResult } from './harness';
+import { round, saveResult } from './harness';
 
 const USERS = 50;
 const SECONDS = Number(process.env.BENCH_ACTIONS_SECONDS ?? 20);
@@ -82,7 +82,7 @@ function startRunner(): { child: ChildProcess; ready: Promise<void> } {
 }
 
 async function main() {
-  const { server, sandbox, databaseUrl } = await startBenchApp('actions', {
+  const bench = await startBenchApp('actions', {
     NODE_ENV: 'production',
     // What is measured is the actions, not the API's limiter nor the per-user send rate.
     RATE_LIMIT_PER_MINUTE: '100000',
@@ -95,6 +95,7 @@ async function main() {
     JOBS_BACKOFF_MAX_MS: '2000',
     PROVIDER_TIMEOUT_MS: '2000',
   });
+  const { sandbox, databaseUrl } = bench;
 
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -297,9 +298,8 @@ async function main() {
   );
 
   await client.end();
-  saveResult('actions.json', { date: new Date().toISOString(), ...machine(), postgres: await server.postgresVersion(), throughput, exactlyOnce });
-  await sandbox.close();
-  await server.stop();
+  saveResult('actions.json', { ...(await bench.resultHeader()), throughput, exactlyOnce });
+  await bench.stop();
   if (duplicates > 0) process.exit(2);
 }
 

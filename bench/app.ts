@@ -1,7 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { authPayload, FIREBASE_JWKS_PATH, signWebhookBody, stableStringify, startSandbox, syncSuccessPayload, SYNCS, type Sandbox } from '../dev/sandbox/index';
-import { startBenchServer, type BenchServer } from './harness';
+import { machine, round, startBenchServer, type BenchServer } from './harness';
 
 /** What the benches that drive the app share (bench:load, leak, webhook, actions, automations). */
 
@@ -11,6 +12,10 @@ export interface BenchApp {
   databaseUrl: string;
   /** The key the sandbox signs Nango webhooks with, and the app checks them with. */
   signingKey: string;
+  /** What a result file starts with: when, the machine, its load average, the Postgres version. */
+  resultHeader(): Promise<Record<string, unknown>>;
+  /** Stops the sandbox and the bench's Postgres. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -38,7 +43,22 @@ export async function startBenchApp(name: string, settings: Record<string, strin
   });
   const { runMigrations } = await import('../db/migrate');
   await runMigrations(databaseUrl);
-  return { server, sandbox, databaseUrl, signingKey };
+  return {
+    server,
+    sandbox,
+    databaseUrl,
+    signingKey,
+    resultHeader: async () => ({
+      date: new Date().toISOString(),
+      ...machine(),
+      loadAverage: loadavg().map((l) => round(l, 1)),
+      postgres: await server.postgresVersion(),
+    }),
+    stop: async () => {
+      await sandbox.close();
+      await server.stop();
+    },
+  };
 }
 
 export interface ApiProcess {

@@ -37,7 +37,7 @@ function prompts(count: number): string[] {
 }
 
 async function main() {
-  const { server, sandbox, databaseUrl } = await startBenchApp(
+  const bench = await startBenchApp(
     'automations',
     {
       WEBHOOK_KICK_RUNNER: 'true',
@@ -47,6 +47,7 @@ async function main() {
     },
     { seed: 3 },
   );
+  const { server, sandbox, databaseUrl } = bench;
   const { startServer } = await import('../dev/server');
   const app = await startServer({ port: 0 });
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
@@ -165,8 +166,7 @@ async function main() {
   await app.close();
   const { closeDb } = await import('../lib/database');
   await closeDb();
-  await sandbox.close();
-  await server.stop();
+  await bench.stop();
 }
 
 main().catch((error) => {

@@ -4,10 +4,9 @@
  * a warm-up of 2,000: it must grow by less than 20 MB. Run with --expose-gc (the npm script does).
  * Exits 1 when the heap grew too much. BENCH_LEAK_REQUESTS changes the count (result to leak.tmp.json).
  */
-import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectGmailUsers, seedReaderMailbox, signedGmailSync, startBenchApp } from './app';
-import { machine, round, saveResult } from './harness';
+import { round, saveResult } from './harness';
 
 const REQUESTS = Number(process.env.BENCH_LEAK_REQUESTS ?? 20_000);
 const WARMUP = 2_000;
@@ -32,11 +31,12 @@ async function settledHeapMb(): Promise<number> {
 }
 
 async function main() {
-  const { server, sandbox, databaseUrl, signingKey } = await startBenchApp('leak', {
+  const bench = await startBenchApp('leak', {
     NODE_ENV: 'production',
     RATE_LIMIT_PER_MINUTE: '100000',
     WEBHOOK_KICK_RUNNER: 'false',
   });
+  const { sandbox, databaseUrl, signingKey } = bench;
   await seedReaderMailbox(databaseUrl, 500);
 
   const { startServer } = await import('../dev/server');
@@ -95,10 +95,7 @@ async function main() {
       `growth ${round(growth, 2)} MB (limit ${LIMIT_MB} MB): ${verdict}; heap in use every 2,000: ${samples.join(', ')} MB; rss ${round(process.memoryUsage().rss / 1024 / 1024, 0)} MB`,
   );
   saveResult(process.env.BENCH_LEAK_REQUESTS ? 'leak.tmp.json' : 'leak.json', {
-    date: new Date().toISOString(),
-    ...machine(),
-    loadAverage: loadavg().map((l) => round(l, 1)),
-    postgres: await server.postgresVersion(),
+    ...(await bench.resultHeader()),
     requests: REQUESTS,
     failed: failures,
     seconds: round(seconds, 1),
@@ -109,8 +106,7 @@ async function main() {
   });
   await app.close();
   await closeDb();
-  await sandbox.close();
-  await server.stop();
+  await bench.stop();
   process.exit(verdict === 'ok' ? 0 : 1);
 }
 

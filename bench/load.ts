@@ -5,11 +5,10 @@
  * throughput, p50/p99 latency and the error rate of each. BENCH_LOAD_SECONDS and
  * BENCH_LOAD_CONNECTIONS change the run (the result then goes to load.tmp.json).
  */
-import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { connectGmailUsers, forkApi, signedGmailSync, seedReaderMailbox, startBenchApp } from './app';
-import { machine, round, saveResult } from './harness';
+import { round, saveResult } from './harness';
 
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 60);
 const CONNECTIONS = Number(process.env.BENCH_LOAD_CONNECTIONS ?? 100);
@@ -17,13 +16,14 @@ const WEBHOOK_CONNECTIONS = 20;
 const THREADS = 5_000;
 
 async function main() {
-  const { server, sandbox, databaseUrl, signingKey } = await startBenchApp('load', {
+  const bench = await startBenchApp('load', {
     NODE_ENV: 'production',
     // What is measured is the API, not its limiter or the runner a webhook would start.
     RATE_LIMIT_PER_MINUTE: '100000',
     WEBHOOK_KICK_RUNNER: 'false',
     DATABASE_POOL_MAX: '20',
   });
+  const { sandbox, databaseUrl, signingKey } = bench;
   await seedReaderMailbox(databaseUrl, THREADS);
   const api = await forkApi();
   const appUrl = api.url;
@@ -61,18 +61,14 @@ async function main() {
   console.log(`stored ${rows[0].deliveries} sync deliveries`);
   const file = process.env.BENCH_LOAD_SECONDS || process.env.BENCH_LOAD_CONNECTIONS ? 'load.tmp.json' : 'load.json';
   saveResult(file, {
-    date: new Date().toISOString(),
-    ...machine(),
-    loadAverage: loadavg().map((l) => round(l, 1)),
-    postgres: await server.postgresVersion(),
+    ...(await bench.resultHeader()),
     connections: CONNECTIONS,
     durationSeconds: SECONDS,
     read,
     webhook: { ...webhook, storedDeliveries: rows[0].deliveries },
   });
   await api.stop();
-  await sandbox.close();
-  await server.stop();
+  await bench.stop();
 }
 
 async function run(name: string, options: Partial<autocannon.Options>) {

@@ -6,17 +6,18 @@
  */
 import autocannon from 'autocannon';
 import { connectGmailUsers, forkApi, signedGmailSync, startBenchApp } from './app';
-import { machine, round, saveResult } from './harness';
+import { round, saveResult } from './harness';
 
 const CONNECTIONS = 20;
 const DURATION_S = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10);
 
 async function main() {
-  const { server, sandbox, databaseUrl, signingKey } = await startBenchApp('webhook', {
+  const bench = await startBenchApp('webhook', {
     // The ingestion path alone: a runner pass per request would measure the runner, not the webhook.
     WEBHOOK_KICK_RUNNER: 'false',
     DATABASE_POOL_MAX: '20',
   });
+  const { sandbox, databaseUrl, signingKey } = bench;
   const api = await forkApi();
   const url = `${api.url}/api/webhooks/nango`;
   await connectGmailUsers(sandbox, api.url, CONNECTIONS);
@@ -74,10 +75,9 @@ async function main() {
   await client.end();
   console.log(`stored ${rows[0].deliveries} deliveries; ${rows[0].queued} queued jobs (one per connection and stream)`);
 
-  saveResult('webhook.json', { date: new Date().toISOString(), ...machine(), postgres: await server.postgresVersion(), ...figures, stored: rows[0] });
+  saveResult('webhook.json', { ...(await bench.resultHeader()), ...figures, stored: rows[0] });
   await api.stop();
-  await sandbox.close();
-  await server.stop();
+  await bench.stop();
 }
 
 main().catch((error) => {
