@@ -1,27 +1,22 @@
-import { z } from 'zod';
-import { AUDIT_ACTIONS, listAudit } from '../lib/audit';
+import { auditAdminQuery, auditOwnQuery, listAudit } from '../lib/audit';
 import { config } from '../lib/config';
 import { db } from '../lib/database';
 import { queryParams } from '../lib/http/params';
 import { authedRoute, preflight, route } from '../lib/http/route';
 import { assertAdminRequest, bearerMatches } from '../lib/http/secrets';
-import { pageQuerySchema } from '../lib/pagination';
 
 export const OPTIONS = preflight('GET');
 
-const ownQuery = pageQuerySchema.extend({ action: z.enum(AUDIT_ACTIONS).optional() });
-const adminQuery = ownQuery.extend({ userId: z.string().min(1).max(128).optional() });
-
 /** The caller's own audit entries, newest first. */
 const own = authedRoute(async (request, { caller }) => {
-  const query = queryParams(request, ownQuery);
+  const query = queryParams(request, auditOwnQuery);
   return Response.json(await listAudit(db(), { ...query, userId: caller.userId }));
 });
 
 /** Operators (Bearer ADMIN_API_KEY): every entry, or one user's with `userId`. */
 const everyone = route(async (request) => {
   assertAdminRequest(request);
-  const query = queryParams(request, adminQuery);
+  const query = queryParams(request, auditAdminQuery);
   return Response.json(await listAudit(db(), query));
 });
 

@@ -1,9 +1,7 @@
-import { z } from 'zod';
 import { recordAudit, requestAudit } from '../../lib/audit';
 import { db } from '../../lib/database';
-import { apiKeyScopes, createApiKey, listApiKeys } from '../../lib/http/api-keys';
+import { apiKeyCreateSchema, createApiKey, listApiKeys } from '../../lib/http/api-keys';
 import { jsonBody } from '../../lib/http/body';
-import { safeText } from '../../lib/http/input';
 import { noQuery } from '../../lib/http/params';
 import { authedRoute, preflight } from '../../lib/http/route';
 
@@ -18,18 +16,11 @@ export const GET = authedRoute(
   { firebaseOnly: true },
 );
 
-const createSchema = z.strictObject({
-  name: safeText().trim().min(1).max(100),
-  scopes: z.array(z.enum(apiKeyScopes)).min(1).max(apiKeyScopes.length).default(['read']),
-  /** Days until the key stops working; none: until revoked. */
-  expiresInDays: z.number().int().min(1).max(3_650).optional(),
-});
-
 /** Creates an API key (201). Its secret is in this answer only: store it now. */
 export const POST = authedRoute(
   async (request, { caller, requestId }) => {
     noQuery(request);
-    const input = await jsonBody(request, createSchema, 4 * 1024);
+    const input = await jsonBody(request, apiKeyCreateSchema, 4 * 1024);
     const { key, apiKey } = await createApiKey(db(), {
       userId: caller.userId,
       orgId: caller.orgId,

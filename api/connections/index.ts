@@ -1,15 +1,13 @@
 import { waitUntil } from '@vercel/functions';
-import { z } from 'zod';
 import { recordAudit, requestAudit } from '../../lib/audit';
 import { assertProviderEnabled, config } from '../../lib/config';
 import { connectFromFrontend, listConnections } from '../../lib/connections';
+import { connectSchema } from '../../lib/connections/connect';
 import { db } from '../../lib/database';
 import { jsonBody } from '../../lib/http/body';
 import { noQuery, queryParams } from '../../lib/http/params';
 import { authedRoute, preflight } from '../../lib/http/route';
 import { pageQuerySchema } from '../../lib/pagination';
-import { nangoConnectionId } from '../../lib/providers/nango';
-import { providerNames } from '../../lib/sync/providers';
 import { kick } from '../../lib/worker/runner';
 
 export const OPTIONS = preflight('GET', 'POST');
@@ -18,11 +16,6 @@ export const OPTIONS = preflight('GET', 'POST');
 export const GET = authedRoute(async (request, { caller }) => {
   const page = queryParams(request, pageQuerySchema);
   return Response.json(await listConnections(db(), caller.userId, page));
-});
-
-const connectSchema = z.strictObject({
-  provider: z.enum(providerNames),
-  connectionId: nangoConnectionId,
 });
 
 /**

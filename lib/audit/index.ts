@@ -1,7 +1,8 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from '../../db/client';
 import { auditLog } from '../../db/schema';
-import { decodeKeyset, keysetTime, toPage } from '../pagination';
+import { decodeKeyset, keysetTime, pageQuerySchema, toPage } from '../pagination';
 
 /**
  * The audit log of sensitive operations: who (actor), on whose data (user), what (action, target),
@@ -29,6 +30,10 @@ export const AUDIT_ACTIONS = [
   'user.erased',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** GET /api/audit: a caller's own entries (`action`), or an operator's view of anyone's (`userId` too). */
+export const auditOwnQuery = pageQuerySchema.extend({ action: z.enum(AUDIT_ACTIONS).optional() });
+export const auditAdminQuery = auditOwnQuery.extend({ userId: z.string().min(1).max(128).optional() });
 
 export type ActorType = 'user' | 'api_key' | 'admin' | 'system';
 

@@ -1,10 +1,20 @@
+import { z } from 'zod';
 import type { Db } from '../../db/client';
 import type { Connection } from '../../db/schema';
 import { DomainError } from '../errors';
-import { getNangoConnection } from '../providers/nango';
-import { providerConfigKeys, type Provider } from '../sync/providers';
+import { getNangoConnection, nangoConnectionId } from '../providers/nango';
+import { providerConfigKeys, providerNames, type Provider } from '../sync/providers';
 import { recordConnection } from './connections';
 import { enqueueSyncs } from './sync-jobs';
+
+/** POST /api/connections: the provider and the Nango connection id the Connect flow returned. */
+export const connectSchema = z.strictObject({
+  provider: z.enum(providerNames),
+  connectionId: nangoConnectionId,
+});
+
+/** DELETE /api/connections/{id}: `?purge=true` deletes the synced data too. */
+export const connectionDeleteQuery = z.object({ purge: z.enum(['true', 'false']).default('false') });
 
 /**
  * After the frontend's Nango Connect flow: checks with Nango that the connection exists (and belongs

@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from '../../db/client';
 import { DomainError } from '../errors';
+import { safeText } from './input';
 
 /**
  * API keys: the second way in, for the frontend's server and scripts. A key is `sk_` and 43 base64url
@@ -14,6 +16,14 @@ import { DomainError } from '../errors';
 export const API_KEY_PREFIX = 'sk_';
 export const apiKeyScopes = ['read', 'write'] as const;
 export type ApiKeyScope = (typeof apiKeyScopes)[number];
+
+/** POST /api/api-keys. */
+export const apiKeyCreateSchema = z.strictObject({
+  name: safeText().trim().min(1).max(100),
+  scopes: z.array(z.enum(apiKeyScopes)).min(1).max(apiKeyScopes.length).default(['read']),
+  /** Days until the key stops working; none: until revoked. */
+  expiresInDays: z.number().int().min(1).max(3_650).optional(),
+});
 
 /** More than enough for rotation (old and new side by side) across a user's scripts and servers. */
 export const MAX_ACTIVE_KEYS_PER_USER = 25;
