@@ -22,6 +22,7 @@ import {
   heldOutSecondBatchEnd,
   heldOutFifthBatchEnd,
   heldOutFourthBatchEnd,
+  heldOutEighthBatchEnd,
   heldOutSeventhBatchEnd,
   heldOutSixthBatchEnd,
   heldOutThirdBatchEnd,
@@ -41,7 +42,8 @@ const batches = [
   ['held-out batch 5 (written before batch 4 was fixed)', heldOutMessages.slice(heldOutFourthBatchEnd, heldOutFifthBatchEnd)],
   ['held-out batch 6 (written after batches 4 and 5 were fixed)', heldOutMessages.slice(heldOutFifthBatchEnd, heldOutSixthBatchEnd)],
   ['held-out batch 7 (written after batch 6 was fixed)', heldOutMessages.slice(heldOutSixthBatchEnd, heldOutSeventhBatchEnd)],
-  ['held-out batch 8 (written after batch 7 was fixed)', heldOutMessages.slice(heldOutSeventhBatchEnd)],
+  ['held-out batch 8 (written after batch 7 was fixed)', heldOutMessages.slice(heldOutSeventhBatchEnd, heldOutEighthBatchEnd)],
+  ['held-out batch 9 (written after batch 8 was fixed; never fixed)', heldOutMessages.slice(heldOutEighthBatchEnd)],
 ] as const;
 for (const [label, set] of batches) {
   const a = classificationAccuracy(set);
