@@ -85,7 +85,9 @@ export async function listCrmRecords(db: Db, userId: string, object: CrmObject, 
   const limit = query.limit + 1;
   const withoutStamp = select()
     .where(and(...filters, isNull(r.systemModstamp), position?.t === null ? sql`${r.id} < ${position.i}` : undefined))
-    .orderBy(sql`${r.id} DESC NULLS LAST`)
+    // The same order as by id alone among these rows, spelled as the index's so it delivers the rows in
+    // order and the union reads one of them, instead of all of them sorted.
+    .orderBy(...order)
     .limit(limit);
   const rows =
     position?.t === null
