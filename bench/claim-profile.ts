@@ -13,25 +13,19 @@
  * BENCH_SY_CONCURRENCY / BENCH_SY_BATCH / BENCH_SY_CAP (the config defaults).
  */
 import pg from 'pg';
-import pino from 'pino';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { createDatabase, type Database } from '../db/client';
 import { runMigrations } from '../db/migrate';
-import { parseConfig } from '../lib/config';
-import { claim, enqueueMany } from '../lib/jobs';
-import { Runner, defineHandler } from '../lib/jobs/runner';
+import { claim } from '../lib/jobs';
+import { defineHandler } from '../lib/jobs/runner';
 import { startBenchServer } from './harness';
+import { benchRunner, enqueueNoops, runUntilDone, runnerKnobs } from './systems/switchyard';
 import { startClock } from './systems/types';
 
-const defaults = parseConfig({});
-const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
-const USERS = Number(process.env.BENCH_USERS ?? 50);
+const knobs = runnerKnobs({ jobs: 20_000, workers: 4 });
+const [JOBS, USERS, WORKERS, CONCURRENCY, BATCH, CAP] = [knobs.jobs, knobs.users, knobs.workers, knobs.concurrency, knobs.batchSize, knobs.perUserCap];
 const IDLE_USERS = Number(process.env.BENCH_IDLE_USERS ?? 0);
-const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
-const CONCURRENCY = Number(process.env.BENCH_SY_CONCURRENCY ?? defaults.JOBS_RUNNER_CONCURRENCY);
-const BATCH = Number(process.env.BENCH_SY_BATCH ?? defaults.JOBS_RUNNER_BATCH_SIZE);
-const CAP = Number(process.env.BENCH_SY_CAP ?? defaults.JOBS_PER_USER_RUNNING_CAP);
 const APP = 'bench-claim-profile';
 
 async function main() {
@@ -62,10 +56,7 @@ async function main() {
     if (IDLE_USERS > 0) {
       await main.db.execute(sql`INSERT INTO job_users (user_id) SELECT 'idle-' || g FROM generate_series(1, ${IDLE_USERS}) g`);
     }
-    for (let offset = 0; offset < JOBS; offset += 5_000) {
-      const size = Math.min(5_000, JOBS - offset);
-      await enqueueMany(main.db, Array.from({ length: size }, (_, i) => ({ kind: 'noop', userId: `user-${(offset + i) % USERS}` })));
-    }
+    await enqueueNoops(main.db, JOBS, USERS);
     await main.db.execute(sql`ANALYZE`);
     console.log(
       `${JOBS} jobs over ${USERS} users (+${IDLE_USERS} idle), ${WORKERS} runner(s), concurrency ${CONCURRENCY}, batch ${BATCH}, cap ${CAP}`,
@@ -84,20 +75,8 @@ async function main() {
 
     const clock = startClock(JOBS);
     const handlers = { noop: defineHandler({ payload: z.unknown(), run: async () => clock.tick() }) };
-    const runners = Array.from(
-      { length: WORKERS },
-      () =>
-        new Runner({
-          db: open(4).db,
-          handlers,
-          logger: pino({ level: 'silent' }),
-          concurrency: CONCURRENCY,
-          batchSize: BATCH,
-          leaseSeconds: defaults.JOBS_LEASE_S,
-          perUserCap: CAP,
-          backoffBaseMs: 1_000,
-          backoffMaxMs: 60_000,
-        }),
+    const runners = Array.from({ length: WORKERS }, () =>
+      benchRunner(open(4).db, handlers, { concurrency: CONCURRENCY, batchSize: BATCH, perUserCap: CAP }),
     );
 
     // Sampler: its own connection, so that it never waits for a pool.
@@ -169,13 +148,7 @@ async function main() {
     })();
 
     const cpuBefore = process.cpuUsage();
-    clock.begin();
-    const passes = runners.map((runner) => runner.run({ deadline: Date.now() + 600_000 }));
-    const ms = await clock.finished(async () => {
-      const { rows } = await main.db.execute(sql`SELECT count(*)::int AS n FROM jobs WHERE status IN ('queued', 'running')`);
-      return (rows[0] as { n: number }).n;
-    });
-    await Promise.all(passes);
+    const ms = await runUntilDone(main.db, runners, clock);
     const cpu = process.cpuUsage(cpuBefore);
     sampling = false;
     await sampling$;

@@ -4,7 +4,9 @@
  * own database), on the same machine:
  * - bulk enqueue of 10,000 no-op jobs (jobs/s);
  * - processing them with 1, 2 and 4 workers (jobs/s: from the start of processing until the database
- *   shows every job finished; each database is ANALYZEd, untimed, after the enqueue);
+ *   shows every job finished; each database is ANALYZEd, untimed, after the enqueue), and the CPU
+ *   time per job it took Postgres (all the server's processes) and the workers (this process), which
+ *   the machine's other load distorts far less than the rate;
  * - enqueue-to-start latency, idle queue, a trickle of 200 jobs/s from a producer that only enqueues
  *   (each system's worker wakes on LISTEN/NOTIFY) (p50, p99);
  * - recovery: a worker (child process) holding 100 jobs is SIGKILLed; seconds until a surviving
@@ -65,12 +67,18 @@ const LEASE_5 = 'switchyard (lease 5 s)';
 interface Samples {
   enqueue: number[];
   process: Record<number, number[]>;
+  /** CPU µs per job while processing, Postgres's (all its processes) and this process's (the workers'). */
+  postgresCpu: Record<number, number[]>;
+  nodeCpu: Record<number, number[]>;
   p50: number[];
   p99: number[];
 }
 
 const samples: Record<string, Samples> = Object.fromEntries(
-  SYSTEMS.map((name) => [name, { enqueue: [], process: { 1: [], 2: [], 4: [] }, p50: [], p99: [] }]),
+  SYSTEMS.map((name) => [
+    name,
+    { enqueue: [], process: { 1: [], 2: [], 4: [] }, postgresCpu: { 1: [], 2: [], 4: [] }, nodeCpu: { 1: [], 2: [], 4: [] }, p50: [], p99: [] },
+  ]),
 );
 
 const slug = (name: string) => name.replace(/[^a-z0-9]+/gi, '_').toLowerCase();
@@ -99,11 +107,23 @@ async function processPhase(server: BenchServer, name: string, workers: number, 
     await system.bulkEnqueue(JOBS);
     const enqueueRate = JOBS / ((performance.now() - enqueueStarted) / 1000);
     await analyze(url);
+    const postgresBefore = await server.cpuMs();
+    const nodeBefore = process.cpuUsage();
     const ms = await system.processAll(JOBS, workers);
+    const node = process.cpuUsage(nodeBefore);
+    // Backends of workers that stopped count once the postmaster has reaped them.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const postgresCpu = ((await server.cpuMs()) - postgresBefore) * 1000 / JOBS;
+    const nodeCpu = (node.user + node.system) / JOBS;
     const rate = JOBS / (ms / 1000);
     samples[name]!.enqueue.push(enqueueRate);
     samples[name]!.process[workers]!.push(rate);
-    log(`round ${roundNo} ${name.padEnd(16)} enqueue ${fmt(enqueueRate)} jobs/s, ${workers} worker(s) ${fmt(rate)} jobs/s`);
+    samples[name]!.postgresCpu[workers]!.push(postgresCpu);
+    samples[name]!.nodeCpu[workers]!.push(nodeCpu);
+    log(
+      `round ${roundNo} ${name.padEnd(16)} enqueue ${fmt(enqueueRate)} jobs/s, ${workers} worker(s) ${fmt(rate)} jobs/s, ` +
+        `CPU per job ${fmt(postgresCpu)} µs Postgres + ${fmt(nodeCpu)} µs Node`,
+    );
   } finally {
     await system.teardown();
   }
@@ -216,6 +236,8 @@ async function main() {
 interface Medians {
   enqueue: number;
   process: Record<number, number>;
+  postgresCpu: Record<number, number>;
+  nodeCpu: Record<number, number>;
   p50: number;
   p99: number;
 }
@@ -231,6 +253,8 @@ function summarize() {
     medians[name] = {
       enqueue: round(median(s.enqueue), 0),
       process: Object.fromEntries(WORKERS.map((w) => [w, round(median(s.process[w]!), 0)])),
+      postgresCpu: Object.fromEntries(WORKERS.map((w) => [w, round(median(s.postgresCpu[w]!), 0)])),
+      nodeCpu: Object.fromEntries(WORKERS.map((w) => [w, round(median(s.nodeCpu[w]!), 0)])),
       p50: round(median(s.p50), 2),
       p99: round(median(s.p99), 2),
     };
@@ -268,6 +292,13 @@ function printTable({ medians, recovery, ratios, bar }: ReturnType<typeof summar
   const rows: [string, (m: Medians) => string][] = [
     ['bulk enqueue (jobs/s)', (m) => fmt(m.enqueue)],
     ...WORKERS.map((w) => [`process, ${w} worker${w > 1 ? 's' : ''} (jobs/s)`, (m: Medians) => fmt(m.process[w]!)] as [string, (m: Medians) => string]),
+    ...WORKERS.map(
+      (w) =>
+        [`CPU per job, ${w} worker${w > 1 ? 's' : ''}: Postgres + Node (µs)`, (m: Medians) => `${fmt(m.postgresCpu[w]!)} + ${fmt(m.nodeCpu[w]!)}`] as [
+          string,
+          (m: Medians) => string,
+        ],
+    ),
     ['latency p50 (ms)', (m) => String(m.p50)],
     ['latency p99 (ms)', (m) => String(m.p99)],
   ];

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import pino from 'pino';
 import { sql } from 'drizzle-orm';
-import { createDatabase, type Database } from '../../db/client';
+import { createDatabase, type Database, type Db } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
 import { parseConfig } from '../../lib/config';
 import { enqueue, enqueueMany, listenForJobs, type JobListener } from '../../lib/jobs';
-import { Runner, defineHandler, type HandlerRegistry } from '../../lib/jobs/runner';
+import { Runner, defineHandler, type HandlerRegistry, type RunnerOptions } from '../../lib/jobs/runner';
 import { forkDoomedWorker } from './child';
-import { latencyProbe, recoveryTracker, startClock, type QueueSystem, type RecoveryResult } from './types';
+import { latencyProbe, recoveryTracker, startClock, type Clock, type QueueSystem, type RecoveryResult } from './types';
 
 /**
  * switchyard's queue as the product runs it: each worker is a Runner with its own pool (as each
@@ -30,6 +30,59 @@ export interface SwitchyardOptions {
   idleUsers?: number;
   /** Lease of the runner that gets killed in the recovery benchmark (default: JOBS_LEASE_S). */
   recoveryLeaseSeconds?: number;
+}
+
+/**
+ * The knobs of the single-system queue benchmarks (bench:queue:profile, bench:queue:cost): BENCH_JOBS,
+ * BENCH_USERS (50), BENCH_WORKERS, BENCH_SY_CONCURRENCY / BENCH_SY_BATCH / BENCH_SY_CAP (the config's defaults).
+ */
+export function runnerKnobs(fallback: { jobs: number; workers: number }) {
+  return {
+    jobs: Number(process.env.BENCH_JOBS ?? fallback.jobs),
+    users: Number(process.env.BENCH_USERS ?? 50),
+    workers: Number(process.env.BENCH_WORKERS ?? fallback.workers),
+    concurrency: Number(process.env.BENCH_SY_CONCURRENCY ?? defaults.JOBS_RUNNER_CONCURRENCY),
+    batchSize: Number(process.env.BENCH_SY_BATCH ?? defaults.JOBS_RUNNER_BATCH_SIZE),
+    perUserCap: Number(process.env.BENCH_SY_CAP ?? defaults.JOBS_PER_USER_RUNNING_CAP),
+  };
+}
+
+/** A silent Runner with the config's lease and backoff, and the given settings. */
+export function benchRunner(
+  db: Db,
+  handlers: HandlerRegistry,
+  settings: Partial<RunnerOptions> & Pick<RunnerOptions, 'concurrency' | 'batchSize' | 'perUserCap'>,
+): Runner {
+  return new Runner({
+    db,
+    handlers,
+    logger: pino({ level: 'silent' }),
+    leaseSeconds: defaults.JOBS_LEASE_S,
+    backoffBaseMs: defaults.JOBS_BACKOFF_BASE_MS,
+    backoffMaxMs: defaults.JOBS_BACKOFF_MAX_MS,
+    ...settings,
+  });
+}
+
+/** `count` no-op jobs over `users` users, in bulk (one statement per 5,000). */
+export async function enqueueNoops(db: Db, count: number, users: number): Promise<void> {
+  const chunk = 5_000;
+  for (let offset = 0; offset < count; offset += chunk) {
+    const size = Math.min(chunk, count - offset);
+    await enqueueMany(db, Array.from({ length: size }, (_, i) => ({ kind: 'noop', userId: `user-${(offset + i) % users}` })));
+  }
+}
+
+/** Runs the runners' passes until the database shows every job finished; ms from the start (see `startClock`). */
+export async function runUntilDone(db: Db, runners: Runner[], clock: Clock): Promise<number> {
+  clock.begin();
+  const passes = runners.map((runner) => runner.run({ deadline: Date.now() + 600_000 }));
+  const ms = await clock.finished(async () => {
+    const { rows } = await db.execute(sql`SELECT count(*)::int AS n FROM jobs WHERE status IN ('queued', 'running')`);
+    return (rows[0] as { n: number }).n;
+  });
+  await Promise.all(passes);
+  return ms;
 }
 
 export function switchyardSystem(options: SwitchyardOptions = {}): QueueSystem {
@@ -56,19 +109,8 @@ export function switchyardSystem(options: SwitchyardOptions = {}): QueueSystem {
     pools.push(database);
     return database;
   };
-  const runnerFor = (database: Database, handlers: HandlerRegistry, settings: Partial<ConstructorParameters<typeof Runner>[0]> = {}) =>
-    new Runner({
-      db: database.db,
-      handlers,
-      logger: pino({ level: 'silent' }),
-      concurrency,
-      batchSize,
-      leaseSeconds: defaults.JOBS_LEASE_S,
-      perUserCap,
-      backoffBaseMs: defaults.JOBS_BACKOFF_BASE_MS,
-      backoffMaxMs: defaults.JOBS_BACKOFF_MAX_MS,
-      ...settings,
-    });
+  const runnerFor = (database: Database, handlers: HandlerRegistry, settings: Partial<RunnerOptions> = {}) =>
+    benchRunner(database.db, handlers, { concurrency, batchSize, perUserCap, ...settings });
 
   return {
     name: options.name ?? 'switchyard',
@@ -90,30 +132,14 @@ export function switchyardSystem(options: SwitchyardOptions = {}): QueueSystem {
         await main.db.execute(sql`INSERT INTO job_users (user_id) SELECT 'idle-' || g FROM generate_series(1, ${idleUsers}) g`);
       }
     },
-    async bulkEnqueue(count) {
-      const chunk = 5_000;
-      for (let offset = 0; offset < count; offset += chunk) {
-        const size = Math.min(chunk, count - offset);
-        await enqueueMany(
-          main.db,
-          Array.from({ length: size }, (_, i) => ({ kind: 'noop', userId: `user-${(offset + i) % users}` })),
-        );
-      }
-    },
+    bulkEnqueue: (count) => enqueueNoops(main.db, count, users),
     async processAll(count, workers) {
       const clock = startClock(count);
       const handlers = {
         noop: defineHandler({ payload: z.unknown(), run: async () => clock.tick() }),
       };
       const runners = Array.from({ length: workers }, () => runnerFor(newPool(), handlers));
-      clock.begin();
-      const passes = runners.map((runner) => runner.run({ deadline: Date.now() + 600_000 }));
-      const ms = await clock.finished(async () => {
-        const { rows } = await main.db.execute(sql`SELECT count(*)::int AS n FROM jobs WHERE status IN ('queued', 'running')`);
-        return (rows[0] as { n: number }).n;
-      });
-      await Promise.all(passes);
-      return ms;
+      return runUntilDone(main.db, runners, clock);
     },
     async latency(count, perSecond) {
       const probe = latencyProbe();

@@ -84,6 +84,8 @@ export function startClock(count: number) {
   };
 }
 
+export type Clock = ReturnType<typeof startClock>;
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across the producer and the handler. */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
 import { DeferJobError, PermanentJobError } from './errors';
 import type { QueuedJob } from './job';
-import { claim } from './sql/claim';
+import { claim, claimable } from './sql/claim';
 import { heartbeat, reclaimExpired, setProgress } from './sql/lease';
 import { settle, type Settlement } from './sql/settle';
 
@@ -92,6 +92,11 @@ export interface PassOptions {
   idleMs?: number;
   /** How often an idle pass looks for new work itself (delayed jobs, other processes' enqueues). */
   pollMs?: number;
+  /**
+   * Empty claims, a few milliseconds apart, before the queue counts as empty, whatever `claimable`
+   * says (default 0: an empty claim asks whether some user still has a runnable job and a free slot).
+   */
+  emptyClaimRetries?: number;
 }
 
 export interface RunSummary {
@@ -105,12 +110,30 @@ export interface RunSummary {
 
 interface InFlight {
   job: QueuedJob;
-  controller: AbortController;
+  /** Why the job's handler should stop, once it should; the first reason wins (as an AbortSignal's). */
+  abortReason?: AbortReason;
+  /** Made when the handler first reads `signal` (most quick handlers never do). */
+  controller?: AbortController;
   abandoned: boolean;
 }
 
+function abort(entry: InFlight, reason: AbortReason): void {
+  if (entry.abortReason) return;
+  entry.abortReason = reason;
+  entry.controller?.abort(reason);
+}
+
+/** The handler's signal, made on first use: already aborted if the job was told to stop before. */
+function signalOf(entry: InFlight): AbortSignal {
+  if (!entry.controller) {
+    entry.controller = new AbortController();
+    if (entry.abortReason) entry.controller.abort(entry.abortReason);
+  }
+  return entry.controller.signal;
+}
+
 const UNKNOWN_RESULT = Symbol('abandoned');
-const EMPTY_CLAIM_RETRIES = 3;
+const EMPTY_CLAIM_RETRIES = 0;
 /**
  * How far ahead a runner claims: jobs it expects to start within this many milliseconds, at the pace
  * its handlers have been finishing, are claimed before a slot is free (held locally, leases renewed).
@@ -178,7 +201,7 @@ export class Runner {
     this.averageRunMs = this.averageRunMs === undefined ? ms : this.averageRunMs * 0.9 + ms * 0.1;
   }
 
-  private async pass({ deadline, idleMs = 0, pollMs = 1_000 }: PassOptions): Promise<RunSummary> {
+  private async pass({ deadline, idleMs = 0, pollMs = 1_000, emptyClaimRetries = EMPTY_CLAIM_RETRIES }: PassOptions): Promise<RunSummary> {
     const started = Date.now();
     const { db, concurrency, batchSize, leaseSeconds, perUserCap } = this.options;
     const summary: RunSummary = { claimed: 0, succeeded: 0, failed: 0, deferred: 0, dead: 0, durationMs: 0 };
@@ -214,7 +237,7 @@ export class Runner {
       );
     }, heartbeatEvery);
     const deadlineTimer = setTimeout(() => {
-      for (const entry of inFlight.values()) entry.controller.abort('deadline' satisfies AbortReason);
+      for (const entry of inFlight.values()) abort(entry, 'deadline');
       wakeUp();
     }, Math.max(0, deadline - Date.now()));
 
@@ -284,13 +307,14 @@ export class Runner {
         // skips the user rows a settlement holds, taking other users instead.
         settleInBackground();
         fill();
-        // Claim for the free slots and what the handlers will start shortly; refill the jobs held
-        // ahead when fewer than a round of slots (or half of them) is left, a batch at a time rather
-        // than a job at a time.
+        // Claim for the free slots and what the handlers will start shortly (`ahead`), double-
+        // buffered: while the jobs of one claim are being started, the next claim is under way, so
+        // that the handlers never wait for a claim's round trip and the claims never wait for the
+        // handlers (up to two claims' worth held ahead). Slow jobs (ahead 0) are claimed as slots free.
         const ahead = this.prefetch();
-        const want = Math.min(batchSize, concurrency + ahead - inFlight.size - ready.length);
+        const want = Math.min(batchSize, concurrency + 2 * ahead - inFlight.size - ready.length);
         let claimedNow = 0;
-        const attempted = want > 0 && ready.length <= Math.min(concurrency, ahead / 2);
+        const attempted = want > 0 && ready.length <= ahead;
         if (attempted) {
           this.kicked = false;
           let jobs: QueuedJob[] = [];
@@ -327,10 +351,11 @@ export class Runner {
         // Every slot was busy when this turn began and they have all finished since: claim now.
         if (!attempted) continue;
         // Nothing claimed, running or left to settle. Another claimer may have held the user rows this
-        // one skipped: look again a few times before calling the queue empty.
-        if (emptyClaims < EMPTY_CLAIM_RETRIES) {
+        // one skipped, or committed its claim of them just before: while some user has a runnable job
+        // and a free slot, the queue is not empty for this runner; look again shortly (backing off).
+        if (emptyClaims < emptyClaimRetries || (await claimable(db, perUserCap).catch(() => false))) {
           emptyClaims += 1;
-          await sleep(10 + Math.random() * 20);
+          await sleep(Math.min(pollMs, (10 + Math.random() * 20) * 2 ** Math.min(emptyClaims, 6), deadline - Date.now()));
           continue;
         }
         idleSince ??= Date.now();
@@ -377,8 +402,7 @@ export class Runner {
     pending: Settlement[],
     onDone: () => void,
   ): void {
-    const controller = new AbortController();
-    const entry: InFlight = { job, controller, abandoned: false };
+    const entry: InFlight = { job, abandoned: false };
     inFlight.set(job.id, entry);
     const startedAt = performance.now();
     // The slot is freed in the same step as the settlement is queued, so that a claim never sees a
@@ -394,18 +418,18 @@ export class Runner {
       this.recordRunTime(performance.now() - startedAt);
       onDone();
     };
-    void this.execute(job, controller.signal, deadline, (error) => (thrown = error)).then(finish, (error: unknown) => {
+    void this.execute(entry, deadline, (error) => (thrown = error)).then(finish, (error: unknown) => {
       this.options.logger.error({ err: error, jobId: job.id }, 'job execution failed unexpectedly');
       finish(UNKNOWN_RESULT);
     });
   }
 
   private async execute(
-    job: QueuedJob,
-    signal: AbortSignal,
+    entry: InFlight,
     deadline: number,
     onThrown?: (error: unknown) => void,
   ): Promise<Settlement | typeof UNKNOWN_RESULT> {
+    const { job } = entry;
     const held = { id: job.id, attempt: job.attempts };
     // The job's child logger is made on first use: most jobs never log.
     let jobLogger: Logger | undefined;
@@ -422,7 +446,9 @@ export class Runner {
     const context: JobContext = {
       job,
       db: this.options.db,
-      signal,
+      get signal() {
+        return signalOf(entry);
+      },
       get logger() {
         return loggerOf();
       },
@@ -443,9 +469,9 @@ export class Runner {
       return { ...held, outcome: 'succeeded', result: value?.result };
     } catch (error) {
       onThrown?.(error);
-      if (signal.aborted && signal.reason === 'lease_lost') return UNKNOWN_RESULT;
+      if (entry.abortReason === 'lease_lost') return UNKNOWN_RESULT;
       if (error instanceof DeferJobError) return { ...held, outcome: 'deferred', until: error.until, reason: error.reason };
-      if (signal.aborted && signal.reason === 'deadline') {
+      if (entry.abortReason === 'deadline') {
         // It stopped when asked: the time budget ran out, not the job's luck.
         return { ...held, outcome: 'deferred', until: new Date(), reason: 'stopped at the runner deadline' };
       }
@@ -467,8 +493,8 @@ export class Runner {
     for (const entry of inFlight.values()) {
       if (!asked.has(entry.job.id)) continue;
       const state = alive.get(entry.job.id);
-      if (!state) entry.controller.abort('lease_lost' satisfies AbortReason);
-      else if (state.cancelRequested) entry.controller.abort('cancelled' satisfies AbortReason);
+      if (!state) abort(entry, 'lease_lost');
+      else if (state.cancelRequested) abort(entry, 'cancelled');
     }
     for (let i = ready.length - 1; i >= 0; i--) {
       const job = ready[i]!;

@@ -24,6 +24,40 @@ export function defaultQuantum(limit: number): number {
 }
 
 /**
+ * The users with queued jobs, found by skipping through jobs_claim_idx one user at a time (its order,
+ * so that no other index is walked): a claim never visits the users without work, however many
+ * job_users holds. A recursive CTE: `WITH RECURSIVE ${WAITING}`.
+ */
+const WAITING = sql.raw(`waiting(user_id) AS (
+      (SELECT j.user_id FROM jobs j WHERE j.status = 'queued'
+       ORDER BY j.user_id, j.priority, j.run_at, j.id LIMIT 1)
+      UNION ALL
+      SELECT (SELECT j.user_id FROM jobs j WHERE j.status = 'queued' AND j.user_id > w.user_id
+              ORDER BY j.user_id, j.priority, j.run_at, j.id LIMIT 1)
+      FROM waiting w WHERE w.user_id IS NOT NULL
+    )`);
+
+/**
+ * Whether some user has a runnable job and a free slot: what a claim that came back empty asks
+ * before the runner calls the queue empty. Claims that raced (another runner's claim or settlement
+ * held the user rows, or committed just before) come back empty while work is left; the queue is
+ * empty for this runner only when nothing is claimable. Reads the latest committed state, idle users
+ * cost nothing (as in `claim`), and it stops at the first such user.
+ */
+export async function claimable(db: DbOrTx, perUserCap: number): Promise<boolean> {
+  const result = await db.execute(sql`
+    WITH RECURSIVE ${WAITING}
+    SELECT EXISTS (
+      SELECT 1 FROM waiting w
+      JOIN job_users u ON u.user_id = w.user_id
+      WHERE u.running < coalesce(u.running_cap, ${perUserCap})
+        AND EXISTS (SELECT 1 FROM jobs j WHERE j.user_id = w.user_id AND j.status = 'queued' AND j.run_at <= now())
+    ) AS claimable
+  `);
+  return Boolean(rows(result)[0]?.claimable);
+}
+
+/**
  * Claims up to `limit` runnable jobs in one statement.
  *
  * Fairness: users are taken in the order of their most urgent runnable job, and the batch is spread
@@ -47,19 +81,9 @@ export async function claim(db: DbOrTx, options: ClaimOptions): Promise<QueuedJo
   const quantum = Math.max(1, Math.floor(options.quantum ?? defaultQuantum(limit)));
   const cap = options.perUserCap;
   const result = await executePrepared(db, 'claim', sql`
-    -- The users with queued jobs, found by skipping through jobs_claim_idx one user at a time (its
-    -- order, so that no other index is walked): a claim never visits the users without work, however
-    -- many job_users holds.
-    WITH RECURSIVE waiting(user_id) AS (
-      (SELECT j.user_id FROM jobs j WHERE j.status = 'queued'
-       ORDER BY j.user_id, j.priority, j.run_at, j.id LIMIT 1)
-      UNION ALL
-      SELECT (SELECT j.user_id FROM jobs j WHERE j.status = 'queued' AND j.user_id > w.user_id
-              ORDER BY j.user_id, j.priority, j.run_at, j.id LIMIT 1)
-      FROM waiting w WHERE w.user_id IS NOT NULL
-    ),
+    WITH RECURSIVE ${WAITING},
     heads AS (
-      SELECT u.user_id, head.priority, head.run_at, head.id,
+      SELECT u.user_id, head.priority, head.run_at, head.id, u.running AS seen_running,
              coalesce(u.running_cap, ${cap}) - u.running AS free
       FROM waiting w
       -- By key, one user at a time (the LIMIT keeps the planner from hashing all of job_users: it
@@ -93,10 +117,16 @@ export async function claim(db: DbOrTx, options: ClaimOptions): Promise<QueuedJo
     need AS (
       SELECT count(DISTINCT user_id) AS users, count(*) >= ${limit} AS enough FROM stream
     ),
+    -- A user whose row another claim changed since this statement's snapshot (running went up) is
+    -- skipped: the jobs this claim would take for it are the ones that claim just took (this
+    -- snapshot still shows them queued; the lock below would find them running and drop them, and
+    -- the claim would come back with nothing). The row is re-read at its latest version when locked,
+    -- so the comparison is with what that claim committed; the claim moves on to the next user.
+    -- A settlement (running went down) does not stale the candidates and does not skip the user.
     slots AS (
       SELECT u.user_id, coalesce(u.running_cap, ${cap}) - u.running AS free
       FROM job_users u JOIN heads h ON h.user_id = u.user_id
-      WHERE u.running < coalesce(u.running_cap, ${cap})
+      WHERE u.running < coalesce(u.running_cap, ${cap}) AND u.running <= h.seen_running
       ORDER BY h.priority, h.run_at, h.id
       LIMIT (SELECT users FROM need)
       FOR UPDATE OF u SKIP LOCKED
