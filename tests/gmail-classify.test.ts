@@ -103,9 +103,9 @@ describe('held-out set (never tuned on, never trained on)', () => {
    * were fixed. Those first figures are the estimate for mail the rules never saw: batch 4 0.74, batch 5
    * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78 (README, "Mail understanding"). What is
    * asserted here is what the rules reach now on every batch, so that a change losing a case is seen as a
-   * regression; batch 9, the last, was not fixed.
+   * regression.
    */
-  it('classifies batches 1-8 at the figure reached after their misses were fixed (1.00) and batch 9 at its blind 0.78', () => {
+  it('classifies batches 1-9 at the figure reached after their misses were fixed (1.00), misses never in a wrong category', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -125,10 +125,9 @@ describe('held-out set (never tuned on, never trained on)', () => {
         `batches: ${batches.map((b, i) => `${i + 1}: ${b.accuracy.toFixed(2)} (${b.correct}/${b.total})`).join(', ')}`,
       ].join('\n'),
     );
-    for (const b of batches.slice(0, 8)) expect(b.accuracy).toBeGreaterThanOrEqual(1);
-    expect((batches[8] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.78);
-    // what it misses it leaves in "other", but for one message of batch 9 (a bank's scam warning filed as support)
-    expect(all.rows.filter((x) => x.got !== x.expected && x.got !== 'other').map((x) => x.name)).toEqual(['b9: italian suspicious email warning from bank']);
+    for (const b of batches) expect(b.accuracy).toBeGreaterThanOrEqual(1);
+    // what it misses it leaves in "other": no held-out message is filed under a wrong specific category
+    for (const r of all.rows.filter((x) => x.got !== x.expected)) expect(r.got, r.name).toBe('other');
   });
 });
 
