@@ -23,6 +23,7 @@ import {
   heldOutFifthBatchEnd,
   heldOutFourthBatchEnd,
   heldOutEighthBatchEnd,
+  heldOutNinthBatchEnd,
   heldOutSeventhBatchEnd,
   heldOutSixthBatchEnd,
   heldOutThirdBatchEnd,
@@ -43,7 +44,8 @@ const batches = [
   ['held-out batch 6 (written after batches 4 and 5 were fixed)', heldOutMessages.slice(heldOutFifthBatchEnd, heldOutSixthBatchEnd)],
   ['held-out batch 7 (written after batch 6 was fixed)', heldOutMessages.slice(heldOutSixthBatchEnd, heldOutSeventhBatchEnd)],
   ['held-out batch 8 (written after batch 7 was fixed)', heldOutMessages.slice(heldOutSeventhBatchEnd, heldOutEighthBatchEnd)],
-  ['held-out batch 9 (written after batch 8 was fixed)', heldOutMessages.slice(heldOutEighthBatchEnd)],
+  ['held-out batch 9 (written after batch 8 was fixed)', heldOutMessages.slice(heldOutEighthBatchEnd, heldOutNinthBatchEnd)],
+  ['held-out batch 10 (written after batch 9 was fixed; never fixed)', heldOutMessages.slice(heldOutNinthBatchEnd)],
 ] as const;
 for (const [label, set] of batches) {
   const a = classificationAccuracy(set);
