@@ -4,64 +4,12 @@
  * COUNT, UNTIL) that works in the event's wall-clock time so weekly meetings keep their local time across DST.
  */
 
+import { isValidTimeZone, tzOffsetMs, wallToUtc } from '../../../lib/time-zone';
+
 export const DAY_MS = 86_400_000;
 
-const fmtCache = new Map<string, Intl.DateTimeFormat>();
-const offCache = new Map<string, number>();
-
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    formatter(tz);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = fmtCache.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    fmtCache.set(tz, f);
-  }
-  return f;
-}
-
-/** Offset (ms) of `tz` from UTC at the instant `utcMs`. */
-export function tzOffsetMs(tz: string, utcMs: number): number {
-  if (tz === 'UTC' || tz === 'Etc/UTC') return 0;
-  const bucket = Math.floor(utcMs / 900_000); // offsets only change on 15-minute boundaries
-  const key = `${tz}|${bucket}`;
-  const hit = offCache.get(key);
-  if (hit !== undefined) return hit;
-  const probe = bucket * 900_000;
-  const parts: Record<string, number> = {};
-  for (const p of formatter(tz).formatToParts(new Date(probe))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
-  const off = wall - probe;
-  if (offCache.size > 200_000) offCache.clear();
-  offCache.set(key, off);
-  return off;
-}
-
-/** UTC instant of a wall-clock time in `tz` (for gaps, the later offset wins, like most calendars). */
-export function wallToUtc(tz: string, y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number {
-  const guess = Date.UTC(y, mo - 1, d, h, mi, s);
-  const off1 = tzOffsetMs(tz, guess);
-  let utc = guess - off1;
-  const off2 = tzOffsetMs(tz, utc);
-  if (off2 !== off1) utc = guess - off2;
-  return utc;
-}
+// The zone arithmetic is the app's (lib/time-zone.ts): Intl is the truth for both.
+export { isValidTimeZone, tzOffsetMs, wallToUtc };
 
 export interface Wall {
   y: number;

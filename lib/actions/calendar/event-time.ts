@@ -1,3 +1,5 @@
+import { isValidTimeZone, wallToUtc } from '../../time-zone';
+
 /**
  * Calendar times as Google takes them: `{date}` (an all-day event, its end exclusive) or `{dateTime}`
  * (RFC 3339; without an offset, the wall time in `timeZone`), used to refuse an event that ends
@@ -12,35 +14,10 @@ export interface EventTime {
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/i;
 
-export function isValidTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function isValidDate(value: string): boolean {
   if (!DATE.test(value)) return false;
   const ms = Date.parse(`${value}T00:00:00Z`);
   return !Number.isNaN(ms) && new Date(ms).toISOString().startsWith(value);
-}
-
-/** The zone's offset from UTC at an instant, in ms (positive east of Greenwich). */
-function offsetAt(ms: number, zone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(ms));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(ms / 1000) * 1000;
 }
 
 /**
@@ -62,9 +39,5 @@ export function instantOf(time: EventTime): { ms: number; allDay: boolean } | { 
     return Number.isNaN(ms) ? { problem: 'expected an RFC 3339 date-time' } : { ms, allDay: false };
   }
   if (!time.timeZone) return { problem: 'a dateTime without an offset needs a timeZone' };
-  const wall = Date.UTC(+match[1]!, +match[2]! - 1, +match[3]!, +match[4]!, +match[5]!, +match[6]!);
-  // Two rounds settle the offset for any instant but those a clock change skips or repeats.
-  let guess = wall - offsetAt(wall, time.timeZone);
-  guess = wall - offsetAt(guess, time.timeZone);
-  return { ms: guess, allDay: false };
+  return { ms: wallToUtc(time.timeZone, +match[1]!, +match[2]!, +match[3]!, +match[4]!, +match[5]!, +match[6]!), allDay: false };
 }
