@@ -45,7 +45,7 @@ const batches = [
   ['held-out batch 7 (written after batch 6 was fixed)', heldOutMessages.slice(heldOutSixthBatchEnd, heldOutSeventhBatchEnd)],
   ['held-out batch 8 (written after batch 7 was fixed)', heldOutMessages.slice(heldOutSeventhBatchEnd, heldOutEighthBatchEnd)],
   ['held-out batch 9 (written after batch 8 was fixed)', heldOutMessages.slice(heldOutEighthBatchEnd, heldOutNinthBatchEnd)],
-  ['held-out batch 10 (written after batch 9 was fixed; never fixed)', heldOutMessages.slice(heldOutNinthBatchEnd)],
+  ['held-out batch 10 (written after batch 9 was fixed)', heldOutMessages.slice(heldOutNinthBatchEnd)],
 ] as const;
 for (const [label, set] of batches) {
   const a = classificationAccuracy(set);

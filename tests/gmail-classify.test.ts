@@ -104,9 +104,9 @@ describe('held-out set (never tuned on, never trained on)', () => {
    * were fixed. Those first figures are the estimate for mail the rules never saw: batch 4 0.74, batch 5
    * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65 (README, "Mail
    * understanding"). What is asserted here is what the rules reach now on every batch, so that a change
-   * losing a case is seen as a regression; batch 10, the last, was not fixed.
+   * losing a case is seen as a regression.
    */
-  it('classifies batches 1-9 at the figure reached after their misses were fixed (1.00) and batch 10 at its blind 0.65', () => {
+  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), misses never in a wrong category', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -127,10 +127,9 @@ describe('held-out set (never tuned on, never trained on)', () => {
         `batches: ${batches.map((b, i) => `${i + 1}: ${b.accuracy.toFixed(2)} (${b.correct}/${b.total})`).join(', ')}`,
       ].join('\n'),
     );
-    for (const b of batches.slice(0, 9)) expect(b.accuracy).toBeGreaterThanOrEqual(1);
-    expect((batches[9] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.65);
-    // what it misses it leaves in "other", but for one message of batch 10 (a newspaper's 1 €/month offer filed as billing)
-    expect(all.rows.filter((x) => x.got !== x.expected && x.got !== 'other').map((x) => x.name)).toEqual(['b10: french magazine subscription offer']);
+    for (const b of batches) expect(b.accuracy).toBeGreaterThanOrEqual(1);
+    // what it misses it leaves in "other": no held-out message is filed under a wrong specific category
+    for (const r of all.rows.filter((x) => x.got !== x.expected)) expect(r.got, r.name).toBe('other');
   });
 });
 
