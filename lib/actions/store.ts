@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../../db/client';
+import type { Db, DbOrTx, Tx } from '../../db/client';
 import { actions, type Action, type ActionStatus } from '../../db/schema';
 import { enqueue, getJobs } from '../jobs';
 import type { ActionError } from './types';
@@ -57,17 +57,22 @@ export async function createWithJob(db: Db, input: NewAction): Promise<Action | 
       .onConflictDoNothing({ target: [actions.userId, actions.idempotencyKey] })
       .returning();
     if (!created) return null;
-    const { job } = await enqueue(tx, {
-      kind: ACTION_JOB_KIND,
-      userId: input.userId,
-      payload: { actionId: created.id },
-      priority: ACTION_JOB_PRIORITY,
-      maxAttempts: ACTION_MAX_ATTEMPTS,
-      dedupeKey: `action:${created.id}`,
-    });
-    const [withJob] = await tx.update(actions).set({ jobId: job.id }).where(eq(actions.id, created.id)).returning();
-    return withJob!;
+    return enqueueJob(tx, created);
   });
+}
+
+/** Enqueues the action's job and records it on the action, in the caller's transaction. */
+async function enqueueJob(tx: Tx, action: Action): Promise<Action> {
+  const { job } = await enqueue(tx, {
+    kind: ACTION_JOB_KIND,
+    userId: action.userId,
+    payload: { actionId: action.id },
+    priority: ACTION_JOB_PRIORITY,
+    maxAttempts: ACTION_MAX_ATTEMPTS,
+    dedupeKey: `action:${action.id}`,
+  });
+  const [withJob] = await tx.update(actions).set({ jobId: job.id }).where(eq(actions.id, action.id)).returning();
+  return withJob!;
 }
 
 /**
@@ -83,16 +88,7 @@ export async function resubmit(db: Db, action: Action): Promise<Action | null> {
       .where(and(eq(actions.id, action.id), eq(actions.status, 'failed'), eq(actions.attempts, action.attempts)))
       .returning();
     if (!reset) return null;
-    const { job } = await enqueue(tx, {
-      kind: ACTION_JOB_KIND,
-      userId: reset.userId,
-      payload: { actionId: reset.id },
-      priority: ACTION_JOB_PRIORITY,
-      maxAttempts: ACTION_MAX_ATTEMPTS,
-      dedupeKey: `action:${reset.id}`,
-    });
-    const [withJob] = await tx.update(actions).set({ jobId: job.id }).where(eq(actions.id, reset.id)).returning();
-    return withJob!;
+    return enqueueJob(tx, reset);
   });
 }
 
