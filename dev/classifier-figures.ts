@@ -24,6 +24,7 @@ import {
   heldOutFourthBatchEnd,
   heldOutEighthBatchEnd,
   heldOutNinthBatchEnd,
+  heldOutTenthBatchEnd,
   heldOutSeventhBatchEnd,
   heldOutSixthBatchEnd,
   heldOutThirdBatchEnd,
@@ -45,7 +46,8 @@ const batches = [
   ['held-out batch 7 (written after batch 6 was fixed)', heldOutMessages.slice(heldOutSixthBatchEnd, heldOutSeventhBatchEnd)],
   ['held-out batch 8 (written after batch 7 was fixed)', heldOutMessages.slice(heldOutSeventhBatchEnd, heldOutEighthBatchEnd)],
   ['held-out batch 9 (written after batch 8 was fixed)', heldOutMessages.slice(heldOutEighthBatchEnd, heldOutNinthBatchEnd)],
-  ['held-out batch 10 (written after batch 9 was fixed)', heldOutMessages.slice(heldOutNinthBatchEnd)],
+  ['held-out batch 10 (written after batch 9 was fixed)', heldOutMessages.slice(heldOutNinthBatchEnd, heldOutTenthBatchEnd)],
+  ['held-out batch 11 (written after batch 10 was fixed; never fixed)', heldOutMessages.slice(heldOutTenthBatchEnd)],
 ] as const;
 for (const [label, set] of batches) {
   const a = classificationAccuracy(set);

@@ -11,6 +11,7 @@ import {
   heldOutEighthBatchEnd,
   heldOutFifthBatchEnd,
   heldOutNinthBatchEnd,
+  heldOutTenthBatchEnd,
   heldOutFourthBatchEnd,
   heldOutSecondBatchEnd,
   heldOutSeventhBatchEnd,
@@ -102,11 +103,11 @@ describe('held-out set (never tuned on, never trained on)', () => {
   /**
    * Each batch was measured once, blind, before anything was changed for it; then the causes of its misses
    * were fixed. Those first figures are the estimate for mail the rules never saw: batch 4 0.74, batch 5
-   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65 (README, "Mail
-   * understanding"). What is asserted here is what the rules reach now on every batch, so that a change
-   * losing a case is seen as a regression.
+   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72 (README,
+   * "Mail understanding"). What is asserted here is what the rules reach now on every batch, so that a
+   * change losing a case is seen as a regression; batch 11, the last, was not fixed.
    */
-  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), misses never in a wrong category', () => {
+  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00) and batch 11 at its blind 0.72, misses never in a wrong category', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -119,7 +120,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
       batch(heldOutSixthBatchEnd, heldOutSeventhBatchEnd),
       batch(heldOutSeventhBatchEnd, heldOutEighthBatchEnd),
       batch(heldOutEighthBatchEnd, heldOutNinthBatchEnd),
-      batch(heldOutNinthBatchEnd, heldOutMessages.length),
+      batch(heldOutNinthBatchEnd, heldOutTenthBatchEnd),
+      batch(heldOutTenthBatchEnd, heldOutMessages.length),
     ];
     console.log(
       [
@@ -127,7 +129,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
         `batches: ${batches.map((b, i) => `${i + 1}: ${b.accuracy.toFixed(2)} (${b.correct}/${b.total})`).join(', ')}`,
       ].join('\n'),
     );
-    for (const b of batches) expect(b.accuracy).toBeGreaterThanOrEqual(1);
+    for (const b of batches.slice(0, 10)) expect(b.accuracy).toBeGreaterThanOrEqual(1);
+    expect((batches[10] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.72);
     // what it misses it leaves in "other": no held-out message is filed under a wrong specific category
     for (const r of all.rows.filter((x) => x.got !== x.expected)) expect(r.got, r.name).toBe('other');
   });
