@@ -32,7 +32,9 @@ export async function buildConsole(): Promise<Map<string, Buffer>> {
   });
   const files = new Map<string, Buffer>();
   for (const file of result.outputFiles) files.set(file.path.slice(CONSOLE_OUT.length + 1), Buffer.from(file.contents));
-  files.set('index.html', readFileSync(join(ROOT, 'console', 'index.html')));
+  // The page on one line: whitespace between tags is all the template's indentation and newlines.
+  const html = readFileSync(join(ROOT, 'console', 'index.html'), 'utf8');
+  files.set('index.html', Buffer.from(`${html.replace(/>\s+</g, '><').trim()}\n`));
   return files;
 }
 

@@ -65,16 +65,23 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
     })();
     page = await browser.context.newPage();
     page.setDefaultTimeout(30_000);
-    // A script error, or a Content-Security-Policy violation, is a failure of the page.
+    // A script error, a Content-Security-Policy violation or an API error (but the wrong key's 401) is a
+    // failure of the page; each is listed when the file ends, to say why a step timed out.
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 401/.test(message.text())) pageErrors.push(message.text());
+      if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) pageErrors.push(`${message.text()} (${message.location().url})`);
+    });
+    page.on('response', async (response) => {
+      if (response.status() >= 400 && response.status() !== 401) {
+        pageErrors.push(`${response.request().method()} ${response.url()} -> ${response.status()} ${await response.text().catch(() => '')}`);
+      }
     });
     page.on('request', (request) => {
       if (!request.url().startsWith(`${app.url}/`) && !request.url().startsWith('data:')) offOrigin.push(request.url());
     });
   });
   afterAll(async () => {
+    if (pageErrors.length > 0) console.error(`the console's errors:\n${pageErrors.join('\n')}`);
     ticking = false;
     await ticker;
   });
@@ -96,9 +103,10 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
   });
 
   it('shows a Gmail backfill progressing, then done', async () => {
-    app.sandbox.ensureUser('ada', { gmailThreads: 40, calendarEvents: 5 });
-    // Each provider request takes a while, so the backfill's pages are seen one by one.
-    app.sandbox.setFaults('gmail', { latencyMs: 120 });
+    app.sandbox.ensureUser('ada', { gmailThreads: 100, calendarEvents: 5 });
+    // Each provider request takes a while: the backfill's four pages of 25 threads take seconds each, longer
+    // than the page's poll, so the bar is seen between pages whatever the machine's load.
+    app.sandbox.setFaults('gmail', { latencyMs: 300 });
     const connected = await api('POST', '/api/connections', 'ada', { provider: 'gmail', connectionId: 'gmail-ada' });
     expect(connected.status).toBe(201);
     const connectionId = connected.body.connection.id as number;
@@ -183,6 +191,24 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
     await expect.poll(() => page.locator('.facts .badge').first().textContent(), { timeout: 60_000 }).toBe('succeeded');
     expect((await admin(`/api/admin/jobs/${job.id}`)).job).toMatchObject({ status: 'succeeded', lastError: null });
   }, 150_000);
+
+  it('filters the queue by kind and cancels the jobs selected', async () => {
+    const later = new Date(Date.now() + 3_600_000);
+    const jobs = await Promise.all(
+      ['one', 'two'].map(async (name) => (await enqueue(db(), { kind: 'report.weekly', userId: 'ada', payload: { name }, runAt: later })).job),
+    );
+    await page.getByRole('link', { name: 'Queue & jobs' }).click();
+    await page.getByLabel('Kind').fill('report.weekly');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.url()).toContain('kind=report.weekly');
+    const rows = page.locator('[data-view=jobs] tbody tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.getByLabel('select all').check();
+    await page.getByRole('button', { name: 'Cancel selected (2)' }).click();
+    await page.getByRole('status').getByText('Cancelled 2 of 2 job(s).').waitFor();
+    for (const job of jobs) expect((await admin(`/api/admin/jobs/${job.id}`)).job.status).toBe('cancelled');
+    await expect.poll(() => rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-status')))).toEqual(['cancelled', 'cancelled']);
+  });
 
   it('pauses a connection', async () => {
     const { data } = await admin('/api/admin/connections?provider=gmail&userId=ada');

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, query, type Page } from './api';
+import { go, href, type Location } from './router';
 
 export interface Resource<T> {
   data: T | undefined;
@@ -171,4 +172,83 @@ export function usePaged<T>(path: string, params: Record<string, string | undefi
     </div>
   );
   return { resource, rows: resource.data?.data ?? [], pager };
+}
+
+export interface FilterField {
+  name: string;
+  label: string;
+  /** A choice (applied at once) when given; a text field (applied by the Filter button) otherwise. */
+  options?: readonly string[];
+  /** The choice that sets nothing ("any"), or the text field's placeholder. */
+  hint: string;
+}
+
+/** The values of a view's filters, read from its location. */
+export function filterOf(where: Location, fields: readonly FilterField[]): Record<string, string | undefined> {
+  return Object.fromEntries(fields.map((field) => [field.name, where.params.get(field.name) ?? undefined]));
+}
+
+/**
+ * A view's filters, kept in its location (`#/jobs?status=dead`) so a filtered view can be linked to and
+ * survives a reload.
+ */
+export function Filters({ view, filter, fields }: { view: string; filter: Record<string, string | undefined>; fields: readonly FilterField[] }) {
+  const texts = fields.filter((field) => !field.options);
+  return (
+    <form
+      key={JSON.stringify(filter)}
+      class="filters"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const form = new FormData(event.currentTarget);
+        const typed = Object.fromEntries(texts.map((field) => [field.name, String(form.get(field.name) ?? '').trim()]));
+        go(href(view, { ...filter, ...typed }));
+      }}
+    >
+      {fields.map((field) => (
+        <label key={field.name}>
+          {field.label}
+          {field.options ? (
+            <select name={field.name} value={filter[field.name] ?? ''} onChange={(event) => go(href(view, { ...filter, [field.name]: event.currentTarget.value }))}>
+              <option value="">{field.hint}</option>
+              {field.options.map((option) => (
+                <option key={option} value={option}>{option}</option>
+              ))}
+            </select>
+          ) : (
+            // Not bound to the location while typed in (a poll's re-render would undo the typing); the form is
+            // made anew when the location changes.
+            <input name={field.name} placeholder={field.hint} defaultValue={filter[field.name] ?? ''} />
+          )}
+        </label>
+      ))}
+      {texts.length > 0 && <button type="submit">Filter</button>}
+      {Object.values(filter).some(Boolean) && <a href={href(view)}>clear</a>}
+    </form>
+  );
+}
+
+/** A page of a list as a table: loading, empty, the rows, the pager. */
+export function PagedTable<T>(props: {
+  paged: { resource: Resource<unknown>; rows: T[]; pager: ComponentChildren };
+  empty: string;
+  head: ComponentChildren;
+  row: (item: T) => ComponentChildren;
+}) {
+  const { paged } = props;
+  return (
+    <>
+      <Loading resource={paged.resource} />
+      {paged.resource.data !== undefined && paged.rows.length === 0 && <Empty>{props.empty}</Empty>}
+      {paged.rows.length > 0 && (
+        <table>
+          <thead>
+            <tr>{props.head}</tr>
+          </thead>
+          <tbody>{paged.rows.map(props.row)}</tbody>
+        </table>
+      )}
+      {paged.pager}
+    </>
+  );
 }

@@ -1,7 +1,7 @@
 import { api } from '../api';
 import { go, href, type Location } from '../router';
 import type { Run, Step, Unit } from '../types';
-import { Action, Ago, Badge, duration, Empty, ErrorLine, Json, Loading, Section, usePaged, useResource } from '../ui';
+import { Action, Ago, Badge, duration, Empty, ErrorLine, Json, Loading, PagedTable, Section, usePaged, useResource } from '../ui';
 
 const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'skipped'];
 
@@ -23,39 +23,32 @@ export function Automations({ where }: { where: Location }) {
         </p>
       )}
       <Section title="Units">
-        <Loading resource={units.resource} />
-        {units.resource.data && units.rows.length === 0 && <Empty>No unit yet.</Empty>}
-        {units.rows.length > 0 && (
-          <table>
-            <thead>
-              <tr><th>id</th><th>name</th><th>user</th><th>status</th><th /></tr>
-            </thead>
-            <tbody>
-              {units.rows.map((unit) => (
-                <tr key={unit.id} data-unit={unit.id} data-status={unit.status}>
-                  <td>{unit.id}</td>
-                  <td>
-                    <a href={href('automations', { ...runFilter, unitId: String(unit.id) })} title="its runs">{unit.name}</a>
-                    <div class="muted small clip" title={unit.prompt}>{unit.prompt}</div>
-                  </td>
-                  <td><a href={href('automations', { userId: unit.userId })}>{unit.userId}</a></td>
-                  <td>
-                    <Badge value={unit.status} />
-                    {unit.statusReason && <div class="muted small">{unit.statusReason}</div>}
-                  </td>
-                  <td class="right">
-                    {unit.status === 'active' ? (
-                      <Action label="Pause" run={() => setStatus(unit, 'paused')} done={units.resource.reload} />
-                    ) : (
-                      <Action label="Activate" kind="primary" run={() => setStatus(unit, 'active')} done={units.resource.reload} />
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        {units.pager}
+        <PagedTable
+          paged={units}
+          empty="No unit yet."
+          head={<><th>id</th><th>name</th><th>user</th><th>status</th><th /></>}
+          row={(unit) => (
+            <tr key={unit.id} data-unit={unit.id} data-status={unit.status}>
+              <td>{unit.id}</td>
+              <td>
+                <a href={href('automations', { ...runFilter, unitId: String(unit.id) })} title="its runs">{unit.name}</a>
+                <div class="muted small clip" title={unit.prompt}>{unit.prompt}</div>
+              </td>
+              <td><a href={href('automations', { userId: unit.userId })}>{unit.userId}</a></td>
+              <td>
+                <Badge value={unit.status} />
+                {unit.statusReason && <div class="muted small">{unit.statusReason}</div>}
+              </td>
+              <td class="right">
+                {unit.status === 'active' ? (
+                  <Action label="Pause" run={() => setStatus(unit, 'paused')} done={units.resource.reload} />
+                ) : (
+                  <Action label="Activate" kind="primary" run={() => setStatus(unit, 'active')} done={units.resource.reload} />
+                )}
+              </td>
+            </tr>
+          )}
+        />
       </Section>
       <Section
         title={runFilter.unitId ? `Runs of unit ${runFilter.unitId}` : 'Runs'}
@@ -71,30 +64,23 @@ export function Automations({ where }: { where: Location }) {
           </>
         }
       >
-        <Loading resource={runs.resource} />
-        {runs.resource.data && runs.rows.length === 0 && <Empty>No run matches.</Empty>}
-        {runs.rows.length > 0 && (
-          <table>
-            <thead>
-              <tr><th>run</th><th>unit</th><th>user</th><th>event</th><th>status</th><th>started</th><th>took</th><th>error</th></tr>
-            </thead>
-            <tbody>
-              {runs.rows.map((run) => (
-                <tr key={run.id} data-run={run.id} data-status={run.status}>
-                  <td><a href={href('runs', run.id)}>run {run.id}</a></td>
-                  <td>{run.unitId}</td>
-                  <td>{run.userId}</td>
-                  <td>{run.eventType ?? '—'}</td>
-                  <td><Badge value={run.status} /></td>
-                  <td><Ago at={run.startedAt ?? run.createdAt} /></td>
-                  <td>{took(run.startedAt, run.finishedAt)}</td>
-                  <td class="wrap clip">{run.error}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        {runs.pager}
+        <PagedTable
+          paged={runs}
+          empty="No run matches."
+          head={<><th>run</th><th>unit</th><th>user</th><th>event</th><th>status</th><th>started</th><th>took</th><th>error</th></>}
+          row={(run) => (
+            <tr key={run.id} data-run={run.id} data-status={run.status}>
+              <td><a href={href('runs', run.id)}>run {run.id}</a></td>
+              <td>{run.unitId}</td>
+              <td>{run.userId}</td>
+              <td>{run.eventType ?? '—'}</td>
+              <td><Badge value={run.status} /></td>
+              <td><Ago at={run.startedAt ?? run.createdAt} /></td>
+              <td>{took(run.startedAt, run.finishedAt)}</td>
+              <td class="wrap clip">{run.error}</td>
+            </tr>
+          )}
+        />
       </Section>
     </div>
   );

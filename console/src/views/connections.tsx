@@ -1,50 +1,23 @@
 import { api } from '../api';
-import { go, href, type Location } from '../router';
+import { href, type Location } from '../router';
 import type { Connection, StreamState } from '../types';
-import { Action, Ago, Badge, duration, Empty, Loading, Section, usePaged } from '../ui';
+import { Action, Ago, Badge, duration, Empty, Filters, filterOf, Loading, Section, usePaged, type FilterField } from '../ui';
 import { SyncBar } from './jobs';
 
-const STATUSES = ['active', 'paused', 'error', 'deleted'];
+const FILTERS: FilterField[] = [
+  { name: 'status', label: 'Status', options: ['active', 'paused', 'error', 'deleted'], hint: 'active, paused, error' },
+  { name: 'provider', label: 'Provider', hint: 'gmail' },
+  { name: 'userId', label: 'User', hint: 'user id' },
+];
 
 /** Connections and their sync streams: how fresh each is, what failed, what runs now; pause, resume, sync now. */
 export function Connections({ where }: { where: Location }) {
-  const filter = {
-    provider: where.params.get('provider') ?? undefined,
-    status: where.params.get('status') ?? undefined,
-    userId: where.params.get('userId') ?? undefined,
-  };
+  const filter = filterOf(where, FILTERS);
   // Polled often: a running sync's bar moves with each page it stores.
   const { resource, rows, pager } = usePaged<Connection>('/api/admin/connections', filter, 1500);
   return (
     <div class="view" data-view="connections">
-      <form
-        class="filters"
-        onSubmit={(event) => {
-          event.preventDefault();
-          const form = new FormData(event.currentTarget);
-          go(href('connections', { ...filter, provider: String(form.get('provider') ?? '').trim(), userId: String(form.get('userId') ?? '').trim() }));
-        }}
-      >
-        <label>
-          Status
-          <select value={filter.status ?? ''} onChange={(event) => go(href('connections', { ...filter, status: event.currentTarget.value }))}>
-            <option value="">active, paused, error</option>
-            {STATUSES.map((status) => (
-              <option key={status} value={status}>{status}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Provider
-          <input name="provider" placeholder="gmail" value={filter.provider ?? ''} />
-        </label>
-        <label>
-          User
-          <input name="userId" placeholder="user id" value={filter.userId ?? ''} />
-        </label>
-        <button type="submit">Filter</button>
-        {(filter.status || filter.provider || filter.userId) && <a href={href('connections')}>clear</a>}
-      </form>
+      <Filters view="connections" filter={filter} fields={FILTERS} />
       <Loading resource={resource} />
       {resource.data && rows.length === 0 && <Empty>No connection matches.</Empty>}
       {rows.map((connection) => (

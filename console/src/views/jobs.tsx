@@ -1,21 +1,22 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { go, href, type Location } from '../router';
+import { href, type Location } from '../router';
 import type { Job, SyncProgress } from '../types';
-import { Action, Ago, Badge, ErrorLine, Json, Loading, Progress, Section, Empty, usePaged, useResource } from '../ui';
+import { Action, Ago, Badge, ErrorLine, Filters, filterOf, Json, Loading, PagedTable, Progress, Section, usePaged, useResource, type FilterField } from '../ui';
 
-const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'dead', 'cancelled'];
+const FILTERS: FilterField[] = [
+  { name: 'status', label: 'Status', options: ['queued', 'running', 'succeeded', 'failed', 'dead', 'cancelled'], hint: 'any' },
+  { name: 'kind', label: 'Kind', hint: 'sync.gmail' },
+  { name: 'userId', label: 'User', hint: 'user id' },
+];
 const RETRYABLE = new Set(['dead', 'failed']);
 const CANCELLABLE = new Set(['queued', 'running']);
 
 /** The queue's jobs, filtered by status, kind and user; several retried or cancelled at once. */
 export function Jobs({ where }: { where: Location }) {
-  const filter = {
-    status: where.params.get('status') ?? undefined,
-    kind: where.params.get('kind') ?? undefined,
-    userId: where.params.get('userId') ?? undefined,
-  };
-  const { resource, rows, pager } = usePaged<Job>('/api/admin/jobs', filter, 3000);
+  const filter = filterOf(where, FILTERS);
+  const paged = usePaged<Job>('/api/admin/jobs', filter, 3000);
+  const { resource, rows } = paged;
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [bulkResult, setBulkResult] = useState<string>();
   const chosen = rows.filter((job) => selected.has(job.id));
@@ -33,34 +34,7 @@ export function Jobs({ where }: { where: Location }) {
 
   return (
     <div class="view" data-view="jobs">
-      <form
-        class="filters"
-        onSubmit={(event) => {
-          event.preventDefault();
-          const form = new FormData(event.currentTarget);
-          go(href('jobs', { status: String(form.get('status') ?? ''), kind: String(form.get('kind') ?? '').trim(), userId: String(form.get('userId') ?? '').trim() }));
-        }}
-      >
-        <label>
-          Status
-          <select name="status" value={filter.status ?? ''} onChange={(event) => go(href('jobs', { ...filter, status: event.currentTarget.value }))}>
-            <option value="">any</option>
-            {STATUSES.map((status) => (
-              <option key={status} value={status}>{status}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Kind
-          <input name="kind" placeholder="sync.gmail" value={filter.kind ?? ''} />
-        </label>
-        <label>
-          User
-          <input name="userId" placeholder="user id" value={filter.userId ?? ''} />
-        </label>
-        <button type="submit">Filter</button>
-        {(filter.status || filter.kind || filter.userId) && <a href={href('jobs')}>clear</a>}
-      </form>
+      <Filters view="jobs" filter={filter} fields={FILTERS} />
       <Section
         title="Jobs"
         actions={
@@ -75,35 +49,30 @@ export function Jobs({ where }: { where: Location }) {
         }
       >
         {bulkResult && <p class="notice" role="status">{bulkResult}</p>}
-        <Loading resource={resource} />
-        {resource.data && rows.length === 0 && <Empty>No job matches.</Empty>}
-        {rows.length > 0 && (
-          <table class="jobs">
-            <thead>
-              <tr>
-                <th><input type="checkbox" aria-label="select all"
-                  checked={rows.length > 0 && rows.every((job) => selected.has(job.id))}
-                  onChange={(event) => setSelected(event.currentTarget.checked ? new Set(rows.map((job) => job.id)) : new Set())} /></th>
-                <th>id</th><th>kind</th><th>user</th><th>status</th><th class="num">attempts</th><th>updated</th><th>last error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((job) => (
-                <tr key={job.id} data-job={job.id} data-status={job.status}>
-                  <td><input type="checkbox" aria-label={`select job ${job.id}`} checked={selected.has(job.id)} onChange={() => toggle(job.id)} /></td>
-                  <td><a href={href('jobs', job.id)}>{job.id}</a></td>
-                  <td>{job.kind}</td>
-                  <td>{job.userId}</td>
-                  <td><Badge value={job.status} /></td>
-                  <td class="num">{job.attempts}/{job.maxAttempts}</td>
-                  <td><Ago at={job.updatedAt} /></td>
-                  <td class="wrap clip">{job.lastError}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        {pager}
+        <PagedTable
+          paged={paged}
+          empty="No job matches."
+          head={
+            <>
+              <th><input type="checkbox" aria-label="select all"
+                checked={rows.length > 0 && rows.every((job) => selected.has(job.id))}
+                onChange={(event) => setSelected(event.currentTarget.checked ? new Set(rows.map((job) => job.id)) : new Set())} /></th>
+              <th>id</th><th>kind</th><th>user</th><th>status</th><th class="num">attempts</th><th>updated</th><th>last error</th>
+            </>
+          }
+          row={(job) => (
+            <tr key={job.id} data-job={job.id} data-status={job.status}>
+              <td><input type="checkbox" aria-label={`select job ${job.id}`} checked={selected.has(job.id)} onChange={() => toggle(job.id)} /></td>
+              <td><a href={href('jobs', job.id)}>{job.id}</a></td>
+              <td>{job.kind}</td>
+              <td>{job.userId}</td>
+              <td><Badge value={job.status} /></td>
+              <td class="num">{job.attempts}/{job.maxAttempts}</td>
+              <td><Ago at={job.updatedAt} /></td>
+              <td class="wrap clip">{job.lastError}</td>
+            </tr>
+          )}
+        />
       </Section>
     </div>
   );
