@@ -44,6 +44,13 @@ export interface FaultCounters {
   appliedThenHung: number;
 }
 
+/** A hang, or a server error (500 or 503 alike), from three draws and the two rates; null for neither. */
+function hangOrError(hang: number, error: number, which: number, hangRate = 0, errorRate = 0): 'hang' | 'error500' | 'error503' | null {
+  if (hang < hangRate) return 'hang';
+  if (error < errorRate) return which < 0.5 ? 'error500' : 'error503';
+  return null;
+}
+
 export class FaultController {
   private readonly faults = new Map<Provider, Faults>();
   private readonly prngs = new Map<Provider, Prng>();
@@ -84,53 +91,40 @@ export class FaultController {
     const stats = this.stats(provider);
     stats.requests++;
     if (!f) return 'pass';
-    let prng = this.prngs.get(provider);
-    if (!prng) {
-      prng = new Prng(seedFrom(this.seed, 'faults', provider));
-      this.prngs.set(provider, prng);
-    }
+    const prng = this.prng(this.prngs, 'faults', provider);
     // Always draw the same number of values so one rate does not shift the others.
-    const hang = prng.next();
-    const error = prng.next();
-    const limited = prng.next();
-    const which = prng.next();
-    if (hang < (f.hangRate ?? 0)) {
-      stats.hangs++;
-      return 'hang';
-    }
-    if (error < (f.errorRate ?? 0)) {
-      stats.errors++;
-      return which < 0.5 ? 'error500' : 'error503';
-    }
-    if (limited < (f.rateLimitRate ?? 0)) {
+    const [hang, error, limited, which] = [prng.next(), prng.next(), prng.next(), prng.next()];
+    const fault = hangOrError(hang, error, which, f.hangRate, f.errorRate);
+    if (fault === 'hang') stats.hangs++;
+    else if (fault) stats.errors++;
+    else if (limited < (f.rateLimitRate ?? 0)) {
       stats.rateLimited++;
       return 'rateLimit';
     }
-    return 'pass';
+    return fault ?? 'pass';
   }
 
   /** For a write the provider has just applied: answer it, fail it (500/503), or let it hang. */
   decideAfterApply(provider: Provider): AfterApplyOutcome {
     const f = this.faults.get(provider);
     if (!f || (!f.errorAfterApplyRate && !f.hangAfterApplyRate)) return 'pass';
-    let prng = this.afterPrngs.get(provider);
-    if (!prng) {
-      prng = new Prng(seedFrom(this.seed, 'faults-after-apply', provider));
-      this.afterPrngs.set(provider, prng);
-    }
+    const prng = this.prng(this.afterPrngs, 'faults-after-apply', provider);
     const stats = this.stats(provider);
-    const hang = prng.next();
-    const error = prng.next();
-    const which = prng.next();
-    if (hang < (f.hangAfterApplyRate ?? 0)) {
-      stats.appliedThenHung++;
-      return 'hang';
+    const [hang, error, which] = [prng.next(), prng.next(), prng.next()];
+    const fault = hangOrError(hang, error, which, f.hangAfterApplyRate, f.errorAfterApplyRate);
+    if (fault === 'hang') stats.appliedThenHung++;
+    else if (fault) stats.appliedThenFailed++;
+    return fault ?? 'pass';
+  }
+
+  /** The provider's stream of decisions of this kind, seeded from the sandbox's seed. */
+  private prng(streams: Map<Provider, Prng>, kind: string, provider: Provider): Prng {
+    let prng = streams.get(provider);
+    if (!prng) {
+      prng = new Prng(seedFrom(this.seed, kind, provider));
+      streams.set(provider, prng);
     }
-    if (error < (f.errorAfterApplyRate ?? 0)) {
-      stats.appliedThenFailed++;
-      return which < 0.5 ? 'error500' : 'error503';
-    }
-    return 'pass';
+    return prng;
   }
 
   latency(provider: Provider): number {
