@@ -992,6 +992,17 @@ export class GmailStore {
     msg.historyId = this.record(mb, () => ({ messagesDeleted: [this.ref(msg)] }));
   }
 
+  /**
+   * Gmail keeps history for a limited time: the records kept so far are dropped, so a client that
+   * holds a position before now gets 404 from history.list and must resync (the fidelity tests' stale
+   * cursor).
+   */
+  expireHistory(account: string): void {
+    const mb = this.mailbox(account);
+    mb.history.length = 0;
+    mb.historyFloor = mb.historyId;
+  }
+
   /** Number of history records kept for the account. */
   historySize(account: string): number {
     return this.mailbox(account).history.length;
