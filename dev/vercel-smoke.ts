@@ -2,7 +2,8 @@
  * CI smoke test: serves api/ with the real `vercel dev --local` (vercel CLI 60.1.3) and checks that it
  * answers as dev/server.ts does: health, the cron's 401 and 200, a dynamic [id] route (and a doubled
  * ?id= refused), a 405, a CORS preflight reaching the OPTIONS export, a 401 with the envelope, and the
- * operator console's static files (public/console) at /console/.
+ * operator console's static files (public/console) at /console/, the OpenAPI document, the API reference
+ * page (public/docs) at /docs and an admin route (covered by the admin glob of vercel.json).
  * Usage: tsx dev/vercel-smoke.ts <path to the vercel binary>
  * Uses DATABASE_URL when set (migrating it), an embedded Postgres otherwise.
  */
@@ -98,6 +99,11 @@ async function smoke(databaseUrl: string) {
     await page('console page without the slash', '/console', 'text/html', '<script type="module" src="/console/app.js">');
     await page('console script', '/console/app.js', 'application/javascript', '/api/admin/summary');
     await page('console styles', '/console/app.css', 'text/css', '.panel');
+    // The OpenAPI document (a function whose file name has a dot: api/openapi.json.ts) and its reference page.
+    await page('OpenAPI document', '/api/openapi.json', 'application/json', '"openapi":"3.1.0"');
+    await page('API reference page', '/docs', 'text/html', '/docs/swagger-ui-bundle.js');
+    await page('API reference script', '/docs/swagger-ui-bundle.js', 'application/javascript', 'SwaggerUIBundle');
+    await check('admin summary', '/api/admin/summary', { headers: { authorization: `Bearer ${ADMIN_API_KEY}` } }, 200, (b) => b.queue?.depth !== undefined);
   } finally {
     try {
       process.kill(-child.pid!, 'SIGTERM');

@@ -19,6 +19,9 @@ type Json = Record<string, any>;
 let doc: Json;
 
 beforeAll(async () => {
+  // Compiling every schema blocks this process (the server's too) for seconds: the server's idle-socket
+  // timer would then close a kept-alive connection just as the next request is written on it (ECONNRESET).
+  app.server.server.keepAliveTimeout = 120_000;
   const response = await fetch(`${app.url}/api/openapi.json`);
   expect(response.status).toBe(200);
   doc = await response.json();

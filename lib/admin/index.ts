@@ -1,17 +1,22 @@
+import { waitUntil } from '@vercel/functions';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { connectionStatuses, jobStatuses, runStatuses, unitStatuses, webhookStatuses } from '../../db/schema';
 import { auditOrigin, recordAudit, type AuditAction } from '../audit';
 import { config } from '../config';
 import { connectionOwners, countConnectionsByStatus } from '../connections/operator';
+import { db as database } from '../database';
 import { checkHealth } from '../health';
+import { jsonBody } from '../http/body';
 import { safeText } from '../http/input';
+import { idParam, noQuery } from '../http/params';
 import { route, type RequestContext } from '../http/route';
 import { assertAdminRequest } from '../http/secrets';
 import { listJobs, queueActivity, queueMetrics, type JobFilter, type JobSelection, type QueuedJob } from '../jobs';
 import { decodeKeyset, encodeKeyset, pageQuerySchema } from '../pagination';
 import { providerNames } from '../sync/providers';
 import { failingStreams } from '../sync/state';
+import { kick } from '../worker/runner';
 
 /**
  * The operators' API (api/admin/*): every route behind `Bearer ADMIN_API_KEY`, the query and body
@@ -35,6 +40,44 @@ export async function auditAdmin(
   entry: { action: AuditAction; userId: string | null; target?: { type: string; id: string | number }; details?: Record<string, unknown> },
 ): Promise<void> {
   await recordAudit(db, { ...entry, actor: { type: 'admin', id: null }, ...auditOrigin(request, context.requestId) });
+}
+
+/**
+ * The POST of an operator's action on one connection (api/admin/connections/[id]/*): performs it, audits
+ * it with what it returned besides the connection, and starts a runner pass when it queued syncs.
+ */
+export function connectionAction<R extends { connection: { id: number; userId: string }; jobIds?: number[] }>(
+  action: AuditAction,
+  perform: (db: Db, id: number) => Promise<R>,
+  status = 200,
+) {
+  return adminRoute(async (request, context) => {
+    noQuery(request, ['id']);
+    const result = await perform(database(), idParam(request));
+    const { connection, ...details } = result;
+    await auditAdmin(database(), request, context, { action, userId: connection.userId, target: { type: 'connection', id: connection.id }, details });
+    if ((result.jobIds?.length ?? 0) > 0 && config().WEBHOOK_KICK_RUNNER) waitUntil(kick());
+    return Response.json(result, { status });
+  });
+}
+
+/** The POST of a bulk action on jobs (api/admin/jobs/retry, cancel): `{ids}` or `{filter, limit}`, audited. */
+export function bulkJobsAction(
+  action: AuditAction,
+  schema: z.ZodType<z.infer<typeof bulkRetrySchema> | z.infer<typeof bulkCancelSchema>>,
+  perform: (db: Db, selection: JobSelection) => Promise<number[]>,
+) {
+  return adminRoute(async (request, context) => {
+    noQuery(request);
+    const body = await jsonBody(request, schema, 16 * 1024);
+    const jobIds = await perform(database(), jobSelection(body));
+    await auditAdmin(database(), request, context, {
+      action,
+      userId: body.filter?.userId ?? null,
+      details: { count: jobIds.length, jobIds: jobIds.slice(0, 100), ...(body.filter ? { filter: body.filter } : {}) },
+    });
+    return Response.json({ jobIds, count: jobIds.length }, { status: 202 });
+  });
 }
 
 const userId = safeText().min(1).max(128);

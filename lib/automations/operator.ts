@@ -1,42 +1,31 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
 import { runSteps, runs, units, type RunStatus, type UnitStatus } from '../../db/schema';
 import { DomainError } from '../errors';
-import { decodeKeyset, keysetTime, toPage } from '../pagination';
+import { keysetTime, newestFirst, toPage } from '../pagination';
 import { runView, stepView, type RunView, type StepView } from './runs';
 import { setUnitStatus, unitView, type UnitView } from './units';
 
 /**
  * Every user's units and runs as an operator sees them (the admin API): the frontend's views with
- * their owner, newest first (units_recent_idx, runs_recent_idx; a user's or a unit's through theirs), ordered
- * DESC NULLS LAST as those indexes are, or the planner sorts the whole table.
+ * their owner, newest first (units_recent_idx, runs_recent_idx; a user's or a unit's through theirs).
  */
 
 export type AdminUnitView = UnitView & { userId: string };
 export type AdminRunView = RunView & { userId: string };
-
-const before = (createdAt: typeof units.createdAt | typeof runs.createdAt, id: typeof units.id | typeof runs.id, cursor?: string) => {
-  const position = cursor ? decodeKeyset(cursor) : null;
-  return position ? sql`(${createdAt}, ${id}) < (${position.t}::timestamptz, ${position.i})` : undefined;
-};
 
 export async function listAllUnits(
   db: DbOrTx,
   filter: { status?: UnitStatus; userId?: string },
   page: { limit: number; cursor?: string },
 ): Promise<{ data: AdminUnitView[]; nextCursor: string | null }> {
+  const keyset = newestFirst(units.createdAt, units.id, page);
   const rows = await db
     .select({ unit: units, id: units.id, keysetTime: keysetTime(units.createdAt) })
     .from(units)
-    .where(
-      and(
-        filter.status === undefined ? undefined : eq(units.status, filter.status),
-        filter.userId === undefined ? undefined : eq(units.userId, filter.userId),
-        before(units.createdAt, units.id, page.cursor),
-      ),
-    )
-    .orderBy(sql`${units.createdAt} DESC NULLS LAST`, sql`${units.id} DESC NULLS LAST`)
-    .limit(page.limit + 1);
+    .where(and(filter.status && eq(units.status, filter.status), filter.userId === undefined ? undefined : eq(units.userId, filter.userId), keyset.after))
+    .orderBy(...keyset.orderBy)
+    .limit(keyset.limit);
   return toPage(rows, page.limit, (row) => ({ ...unitView(row.unit), userId: row.unit.userId }));
 }
 
@@ -52,19 +41,20 @@ export async function listAllRuns(
   filter: { status?: RunStatus; unitId?: number; userId?: string },
   page: { limit: number; cursor?: string },
 ): Promise<{ data: AdminRunView[]; nextCursor: string | null }> {
+  const keyset = newestFirst(runs.createdAt, runs.id, page);
   const rows = await db
     .select({ run: runs, id: runs.id, keysetTime: keysetTime(runs.createdAt) })
     .from(runs)
     .where(
       and(
-        filter.status === undefined ? undefined : eq(runs.status, filter.status),
+        filter.status && eq(runs.status, filter.status),
         filter.unitId === undefined ? undefined : eq(runs.unitId, filter.unitId),
         filter.userId === undefined ? undefined : eq(runs.userId, filter.userId),
-        before(runs.createdAt, runs.id, page.cursor),
+        keyset.after,
       ),
     )
-    .orderBy(sql`${runs.createdAt} DESC NULLS LAST`, sql`${runs.id} DESC NULLS LAST`)
-    .limit(page.limit + 1);
+    .orderBy(...keyset.orderBy)
+    .limit(keyset.limit);
   return toPage(rows, page.limit, (row) => ({ ...runView(row.run), userId: row.run.userId }));
 }
 

@@ -3,10 +3,11 @@ import type { Db, DbOrTx } from '../../db/client';
 import { connections, type Connection, type ConnectionStatus } from '../../db/schema';
 import { DomainError } from '../errors';
 import { liveJobsByDedupeKey, type QueuedJob } from '../jobs';
-import { decodeKeyset, keysetTime, toPage } from '../pagination';
+import { keysetTime, newestFirst, toPage } from '../pagination';
 import { streamsOf } from '../sync/providers';
 import { streamStates, type StreamState } from '../sync/state';
 import { syncDedupeKey } from '../sync/streams';
+import { connectionSummary } from './connections';
 import { pauseConnection, resumeConnection } from './pause-resume';
 import { enqueueSyncs } from './sync-jobs';
 
@@ -60,15 +61,8 @@ async function views(db: DbOrTx, rows: Connection[]): Promise<AdminConnectionVie
   const jobs = new Map((await liveJobsByDedupeKey(db, keys)).map((job) => [job.dedupeKey!, job]));
   const now = Date.now();
   return rows.map((row) => ({
-    id: row.id,
+    ...connectionSummary(row),
     userId: row.userId,
-    provider: row.provider,
-    connectionId: row.nangoConnectionId,
-    providerConfigKey: row.providerConfigKey,
-    status: row.status,
-    lastError: row.lastError,
-    lastSyncedAt: row.lastSyncedAt,
-    createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     streams: streamsByConnection.get(row.id)!.map((stream) => {
       const state: Partial<StreamState> = states.find((s) => s.connectionId === row.id && s.stream === stream) ?? {};
@@ -103,7 +97,8 @@ export async function listAllConnections(
   filter: AdminConnectionFilter,
   page: { limit: number; cursor?: string },
 ): Promise<{ data: AdminConnectionView[]; nextCursor: string | null }> {
-  const position = page.cursor ? decodeKeyset(page.cursor) : null;
+  // connections_recent_idx, or a user's connections_user_idx.
+  const keyset = newestFirst(connections.createdAt, connections.id, page);
   const rows = await db
     .select({ ...getTableColumns(connections), keysetTime: keysetTime(connections.createdAt) })
     .from(connections)
@@ -112,12 +107,11 @@ export async function listAllConnections(
         filter.status === undefined ? ne(connections.status, 'deleted') : eq(connections.status, filter.status),
         filter.provider === undefined ? undefined : eq(connections.provider, filter.provider),
         filter.userId === undefined ? undefined : eq(connections.userId, filter.userId),
-        position ? sql`(${connections.createdAt}, ${connections.id}) < (${position.t}::timestamptz, ${position.i})` : undefined,
+        keyset.after,
       ),
     )
-    // As connections_recent_idx is ordered (NULLS LAST), or the index is not used.
-    .orderBy(sql`${connections.createdAt} DESC NULLS LAST`, sql`${connections.id} DESC NULLS LAST`)
-    .limit(page.limit + 1);
+    .orderBy(...keyset.orderBy)
+    .limit(keyset.limit);
   const page_ = toPage(rows, page.limit, (row) => row);
   return { data: await views(db, page_.data), nextCursor: page_.nextCursor };
 }
