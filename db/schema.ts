@@ -228,7 +228,8 @@ export const emailThreads = pgTable(
     uniqueIndex('email_threads_provider_idx').on(t.connectionId, t.providerThreadId),
     index('email_threads_user_recent_idx').on(t.userId, t.lastMessageAt.desc(), t.id.desc()),
     index('email_threads_user_category_idx').on(t.userId, t.category, t.lastMessageAt.desc(), t.id.desc()),
-    index('email_threads_senders_idx').using('gin', t.senders),
+    // The sender filter under the user (btree_gin): a sender common across users costs this user nothing.
+    index('email_threads_user_senders_idx').using('gin', t.userId, t.senders),
     // subjectContains (ILIKE '%..%'): trigrams (pg_trgm) under the user (btree_gin), so a term common in
     // other users' mail costs this user nothing.
     index('email_threads_subject_idx').using('gin', t.userId, t.subject.op('gin_trgm_ops')),

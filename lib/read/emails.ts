@@ -28,8 +28,9 @@ export type ThreadView = Omit<typeof emailThreads.$inferSelect, 'userId' | 'dele
 
 /**
  * The caller's threads (deleted excluded), newest `last_message_at` first. Served by
- * email_threads_user_recent_idx (or _user_category_idx with a category, the senders GIN index with a
- * sender); the ORDER BY spells the indexes' NULLS LAST so they can deliver the order.
+ * email_threads_user_recent_idx (or _user_category_idx with a category); a selective sender or subject
+ * term by the GIN indexes under user_id (_user_senders_idx, _subject_idx), whose matches are sorted. The
+ * ORDER BY spells the btree indexes' NULLS LAST so they can deliver the order.
  */
 export async function listThreads(db: Db, userId: string, query: EmailListQuery) {
   const keyset = newestFirst(emailThreads.lastMessageAt, emailThreads.id, query);
