@@ -61,6 +61,16 @@ export function connectionAction<R extends { connection: { id: number; userId: s
   });
 }
 
+/** The POST of an operator's action on one job (api/admin/jobs/[id]/retry, cancel): 202 with the job, audited. */
+export function jobAction(action: AuditAction, perform: (db: Db, id: number) => Promise<QueuedJob>) {
+  return adminRoute(async (request, context) => {
+    noQuery(request, ['id']);
+    const job = await perform(database(), idParam(request));
+    await auditAdmin(database(), request, context, { action, userId: job.userId, target: { type: 'job', id: job.id }, details: { kind: job.kind, status: job.status } });
+    return Response.json({ job }, { status: 202 });
+  });
+}
+
 /** The POST of a bulk action on jobs (api/admin/jobs/retry, cancel): `{ids}` or `{filter, limit}`, audited. */
 export function bulkJobsAction(
   action: AuditAction,
