@@ -1,4 +1,6 @@
-import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import type { Db, DbOrTx } from '../db/client';
 import { z } from 'zod';
 import { DomainError } from './errors';
 
@@ -81,4 +83,27 @@ export function newestFirst(time: AnyColumn, id: AnyColumn, page: { limit: numbe
     orderBy: [sql`${time} DESC NULLS LAST`, sql`${id} DESC NULLS LAST`],
     limit: page.limit + 1,
   };
+}
+
+/**
+ * A newest-first page of whole rows of a table on (time, id): the rows that match `filters`, past the
+ * cursor, limit + 1 of them, for toPage (`row` is the table's row).
+ */
+export async function selectNewestFirst<T extends PgTable>(
+  db: DbOrTx,
+  table: T,
+  time: AnyColumn,
+  id: AnyColumn,
+  filters: (SQL | undefined)[],
+  page: { limit: number; cursor?: string },
+): Promise<{ row: T['$inferSelect']; id: number; keysetTime: string | null }[]> {
+  const keyset = newestFirst(time, id, page);
+  // Drizzle's select cannot type a row of a table the function is generic over: the result is cast.
+  const rows = await (db as Db)
+    .select({ row: table as PgTable, id, keysetTime: keysetTime(time) } as never)
+    .from(table as PgTable)
+    .where(and(...filters, keyset.after))
+    .orderBy(...keyset.orderBy)
+    .limit(keyset.limit);
+  return rows as unknown as { row: T['$inferSelect']; id: number; keysetTime: string | null }[];
 }

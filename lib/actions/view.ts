@@ -1,8 +1,8 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { actionStatuses, actions, type Action } from '../../db/schema';
-import { keysetTime, newestFirst, pageQuerySchema, toPage } from '../pagination';
+import { pageQuerySchema, selectNewestFirst, toPage } from '../pagination';
 import { settleAbandoned } from './store';
 import type { ActionError } from './types';
 
@@ -62,24 +62,16 @@ export type ActionListQuery = z.infer<typeof actionListQuery>;
 
 /** The caller's actions, newest first, served by actions_user_recent_idx. */
 export async function listActions(db: Db, userId: string, query: ActionListQuery) {
-  const keyset = newestFirst(actions.createdAt, actions.id, query);
-  const rows = await db
-    .select({ action: actions, id: actions.id, keysetTime: keysetTime(actions.createdAt) })
-    .from(actions)
-    .where(
-      and(
-        eq(actions.userId, userId),
-        query.status ? eq(actions.status, query.status) : undefined,
-        query.tool ? eq(actions.tool, query.tool) : undefined,
-        keyset.after,
-      ),
-    )
-    .orderBy(...keyset.orderBy)
-    .limit(keyset.limit);
-  const settled = await settleAbandoned(db, rows.map((row) => row.action));
+  const filters = [
+    eq(actions.userId, userId),
+    query.status ? eq(actions.status, query.status) : undefined,
+    query.tool ? eq(actions.tool, query.tool) : undefined,
+  ];
+  const rows = await selectNewestFirst(db, actions, actions.createdAt, actions.id, filters, query);
+  const settled = await settleAbandoned(db, rows.map(({ row }) => row));
   return toPage(
-    rows.map((row, i) => ({ ...row, action: settled[i]! })),
+    rows.map((row, i) => ({ ...row, row: settled[i]! })),
     query.limit,
-    (row) => actionView(row.action),
+    ({ row }) => actionView(row),
   );
 }

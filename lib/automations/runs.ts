@@ -7,7 +7,7 @@ import { submitAction } from '../actions/submit';
 import { findAction } from '../actions/store';
 import { isSettled, waitForAction } from '../actions/wait';
 import { DomainError } from '../errors';
-import { keysetTime, newestFirst, pageQuerySchema, toPage } from '../pagination';
+import { pageQuerySchema, selectNewestFirst, toPage } from '../pagination';
 
 /**
  * A run's life: queued → running → completed | failed (skipped runs are made skipped by the matcher).
@@ -182,21 +182,15 @@ export function stepView(step: RunStep): StepView {
 
 /** The caller's runs, newest first; `unitId` and `status` filter. */
 export async function listRuns(db: Db, userId: string, query: RunListQuery) {
-  const keyset = newestFirst(runs.createdAt, runs.id, query);
-  const rows = await db
-    .select({ run: runs, id: runs.id, keysetTime: keysetTime(runs.createdAt) })
-    .from(runs)
-    .where(
-      and(
-        eq(runs.userId, userId),
-        query.unitId !== undefined ? eq(runs.unitId, query.unitId) : undefined,
-        query.status ? eq(runs.status, query.status) : undefined,
-        keyset.after,
-      ),
-    )
-    .orderBy(...keyset.orderBy)
-    .limit(keyset.limit);
-  return toPage(rows, query.limit, (row) => runView(row.run));
+  const rows = await selectNewestFirst(
+    db,
+    runs,
+    runs.createdAt,
+    runs.id,
+    [eq(runs.userId, userId), query.unitId !== undefined ? eq(runs.unitId, query.unitId) : undefined, query.status ? eq(runs.status, query.status) : undefined],
+    query,
+  );
+  return toPage(rows, query.limit, ({ row }) => runView(row));
 }
 
 /**

@@ -6,7 +6,7 @@ import { activeConnections } from '../connections';
 import { config } from '../config';
 import { DomainError } from '../errors';
 import { safeText } from '../http/input';
-import { keysetTime, newestFirst, pageQuerySchema, toPage } from '../pagination';
+import { pageQuerySchema, selectNewestFirst, toPage } from '../pagination';
 import { CompileError, compilePrompt, type CompiledUnit } from './language/compile';
 import { proposePrompt } from './llm';
 
@@ -129,14 +129,9 @@ export async function getUnit(db: DbOrTx, userId: string, id: number): Promise<U
 }
 
 export async function listUnits(db: Db, userId: string, query: UnitListQuery) {
-  const keyset = newestFirst(units.createdAt, units.id, query);
-  const rows = await db
-    .select({ unit: units, id: units.id, keysetTime: keysetTime(units.createdAt) })
-    .from(units)
-    .where(and(eq(units.userId, userId), query.status ? eq(units.status, query.status) : undefined, keyset.after))
-    .orderBy(...keyset.orderBy)
-    .limit(keyset.limit);
-  return toPage(rows, query.limit, (row) => unitView(row.unit));
+  const filters = [eq(units.userId, userId), query.status ? eq(units.status, query.status) : undefined];
+  const rows = await selectNewestFirst(db, units, units.createdAt, units.id, filters, query);
+  return toPage(rows, query.limit, ({ row }) => unitView(row));
 }
 
 /** Renames a unit or gives it a new prompt (compiled and checked as on create). */
