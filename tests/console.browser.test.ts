@@ -21,6 +21,10 @@ import { ADMIN_API_KEY, CRON_SECRET } from './helpers/server';
  */
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? join(process.cwd(), 'docs') : mkdtempSync(join(tmpdir(), 'console-shots-'));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Polls until the assertion holds, 30 s at most by default: the page and the runner are not instant. */
+const eventually = <T>(read: () => Promise<T> | T, timeout = 30_000) => expect.poll(read, { timeout, interval: 100 });
+/** One attempt's wait for an element inside a poll (the poll retries). */
+const brief = { timeout: 1_000 };
 
 describe.runIf(browserAvailable())('the operator console in chromium', () => {
   const app = useSandboxedApp({
@@ -90,7 +94,7 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
     await page.goto(`${app.url}/console/`);
     await page.getByLabel('Admin key').fill('not-the-admin-key-0123456789');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('That is not the admin key.');
+    await eventually(() => page.getByRole('alert').textContent(brief)).toContain('That is not the admin key.');
     await shoot('sign-in');
     await page.getByLabel('Admin key').fill(ADMIN_API_KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -116,7 +120,7 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
     const bar = row.getByRole('progressbar');
     await bar.waitFor();
     // "backfill: 12 of ~40 records, 1 pages": records stored so far, growing page by page.
-    await expect.poll(async () => Number(/: (\d+)/.exec((await bar.textContent()) ?? '')?.[1] ?? 0), { timeout: 60_000 }).toBeGreaterThan(0);
+    await eventually(async () => Number(/: (\d+)/.exec((await bar.textContent(brief)) ?? '')?.[1] ?? 0), 60_000).toBeGreaterThan(0);
     await shoot('connections');
     // Done: the bar is gone, the stream is idle with a last success.
     await row.getByText('idle').waitFor({ timeout: 90_000 });
@@ -144,7 +148,7 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
     await shoot('automations');
     await run.getByRole('link').first().click();
     const steps = page.locator('.timeline > li');
-    await expect.poll(() => steps.count()).toBe(2);
+    await eventually(() => steps.count()).toBe(2);
     expect(await steps.nth(0).locator('.step-tool').textContent()).toMatch(/label/i);
     expect(await steps.nth(1).locator('.step-tool').textContent()).toBe('email.send');
     for (const index of [0, 1]) expect(await steps.nth(index).locator('.badge').textContent()).toBe('succeeded');
@@ -155,15 +159,15 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
     // The unit's status toggle: paused from the console, and active again.
     await page.getByRole('link', { name: '← Automations' }).click();
     await unitRow.getByRole('button', { name: 'Pause' }).click();
-    await expect.poll(() => unitRow.getAttribute('data-status')).toBe('paused');
+    await eventually(() => unitRow.getAttribute('data-status', brief)).toBe('paused');
     await unitRow.getByRole('button', { name: 'Activate' }).click();
-    await expect.poll(() => unitRow.getAttribute('data-status')).toBe('active');
+    await eventually(() => unitRow.getAttribute('data-status', brief)).toBe('active');
   }, 120_000);
 
   it('finds a dead job from the overview and retries it once the provider is back', async () => {
     const connected = await api('POST', '/api/connections', 'ada', { provider: 'calendar', connectionId: 'calendar-ada' });
     expect(connected.status).toBe(201);
-    await expect.poll(async () => (await admin(`/api/admin/connections/${connected.body.connection.id}`)).connection.streams[0].lastSuccessAt, { timeout: 60_000 }).not.toBeNull();
+    await eventually(async () => (await admin(`/api/admin/connections/${connected.body.connection.id}`)).connection.streams[0].lastSuccessAt, 60_000).not.toBeNull();
     // Calendar is down; a sync allowed one attempt fails for good: dead, with the provider's error.
     app.sandbox.setFaults('calendar', { errorRate: 1 });
     const { job } = await enqueue(db(), {
@@ -172,12 +176,12 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
       payload: { connectionId: connected.body.connection.id, stream: 'events', mode: 'incremental' },
       maxAttempts: 1,
     });
-    await expect.poll(async () => (await admin(`/api/admin/jobs/${job.id}`)).job.status, { timeout: 60_000 }).toBe('dead');
+    await eventually(async () => (await admin(`/api/admin/jobs/${job.id}`)).job.status, 60_000).toBe('dead');
     app.sandbox.setFaults('calendar', {});
 
     await page.getByRole('link', { name: 'Overview' }).click();
     const deadCard = page.locator('.card', { hasText: 'Dead jobs' });
-    await expect.poll(() => deadCard.locator('.card-value').textContent()).toBe('1');
+    await eventually(() => deadCard.locator('.card-value').textContent(brief)).toBe('1');
     await shoot('overview');
     await deadCard.getByRole('link').click();
     const row = page.locator(`[data-job="${job.id}"]`);
@@ -188,7 +192,7 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
     await page.getByText('Last error').waitFor();
     await shoot('job');
     await page.getByRole('button', { name: 'Retry' }).click();
-    await expect.poll(() => page.locator('.facts .badge').first().textContent(), { timeout: 60_000 }).toBe('succeeded');
+    await eventually(() => page.locator('.facts .badge').first().textContent(brief), 60_000).toBe('succeeded');
     expect((await admin(`/api/admin/jobs/${job.id}`)).job).toMatchObject({ status: 'succeeded', lastError: null });
   }, 150_000);
 
@@ -200,14 +204,14 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
     await page.getByRole('link', { name: 'Queue & jobs' }).click();
     await page.getByLabel('Kind').fill('report.weekly');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await expect.poll(() => page.url()).toContain('kind=report.weekly');
+    await eventually(() => page.url()).toContain('kind=report.weekly');
     const rows = page.locator('[data-view=jobs] tbody tr');
-    await expect.poll(() => rows.count()).toBe(2);
+    await eventually(() => rows.count()).toBe(2);
     await page.getByLabel('select all').check();
     await page.getByRole('button', { name: 'Cancel selected (2)' }).click();
     await page.getByRole('status').getByText('Cancelled 2 of 2 job(s).').waitFor();
     for (const job of jobs) expect((await admin(`/api/admin/jobs/${job.id}`)).job.status).toBe('cancelled');
-    await expect.poll(() => rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-status')))).toEqual(['cancelled', 'cancelled']);
+    await eventually(() => rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-status')))).toEqual(['cancelled', 'cancelled']);
   });
 
   it('pauses a connection', async () => {
@@ -216,7 +220,7 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
     await page.getByRole('link', { name: 'Connections & syncs' }).click();
     const panel = page.locator(`[data-connection="${gmail.id}"]`);
     await panel.getByRole('button', { name: 'Pause' }).click();
-    await expect.poll(() => panel.getAttribute('data-status')).toBe('paused');
+    await eventually(() => panel.getAttribute('data-status', brief)).toBe('paused');
     await panel.getByRole('button', { name: 'Resume' }).waitFor();
     expect((await admin(`/api/admin/connections/${gmail.id}`)).connection.status).toBe('paused');
   });
@@ -230,7 +234,7 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
     expect(await rows.count()).toBeGreaterThanOrEqual(2);
     await shoot('webhooks');
     await page.getByLabel('Status').selectOption('rejected');
-    await expect.poll(() => rows.count()).toBe(1);
+    await eventually(() => rows.count()).toBe(1);
     expect(await rows.first().textContent()).toContain('unknown connection "gmail-nobody"');
     // Nothing the page loaded came from anywhere but the deployment, and nothing went wrong in it.
     expect(offOrigin).toEqual([]);
