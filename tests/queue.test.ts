@@ -17,6 +17,7 @@ import {
   settle,
 } from '../lib/jobs';
 import { JobStateError } from '../lib/jobs/errors';
+import { claimable } from '../lib/jobs/sql/claim';
 import { useQueueDatabase } from './helpers/queue';
 
 const database = useQueueDatabase();
@@ -149,6 +150,18 @@ describe('claim', () => {
     expect(count(first, 'u1')).toBe(2);
     expect(count(first, 'vip')).toBe(5);
     expect(second).toHaveLength(0);
+  });
+
+  it('claimable: some user has a runnable job and a free slot (what an empty claim asks before the pass ends)', async () => {
+    expect(await claimable(database.db, 1)).toBe(false);
+    await enqueue(database.db, { kind: 'k', userId: 'later', runAt: new Date(Date.now() + 60_000) });
+    expect(await claimable(database.db, 1)).toBe(false);
+    await enqueueMany(database.db, [{ kind: 'k', userId: 'u1' }, { kind: 'k', userId: 'u1' }]);
+    expect(await claimable(database.db, 1)).toBe(true);
+    expect(await claim(database.db, { ...claimOptions, perUserCap: 1 })).toHaveLength(1);
+    // u1's second job waits for its slot: nothing is claimable at a cap of 1, something is at 2.
+    expect(await claimable(database.db, 1)).toBe(false);
+    expect(await claimable(database.db, 2)).toBe(true);
   });
 });
 
