@@ -50,6 +50,8 @@ function fields(object: CrmObject, n: number, creating: boolean): Record<string,
 }
 
 const SECOND = 1_000;
+/** Per account and object, the newest SystemModstamp a change has had (see lateCommit). */
+const newestStamp = new Map<string, number>();
 
 const model: FidelityModel<Change> = {
   provider: 'salesforce',
@@ -77,11 +79,17 @@ const model: FidelityModel<Change> = {
         return;
       }
       case 'lateCommit': {
-        // Committed after the newest change of the object was read, stamped in that change's second or
-        // up to 9 s before it: within what SALESFORCE_SYNC_LOOKBACK_SECONDS (10) promises to re-read.
+        // Committed after the newest change of the object may have been read (the cursor is at most
+        // there), stamped in that change's second or up to 9 s before it: within what
+        // SALESFORCE_SYNC_LOOKBACK_SECONDS (10) promises to re-read. The newest change ever, not the
+        // newest stamp now: a late commit re-stamps its record back in time.
         const id = pick(c.target);
         if (!id) return;
-        const newest = Math.max(...truth.sandboxRecords(app.sandbox, userId, c.object, true).map((r) => truth.instant(r.SystemModstamp).getTime()));
+        const newest = Math.max(
+          newestStamp.get(`${userId} ${c.object}`) ?? 0,
+          ...truth.sandboxRecords(app.sandbox, userId, c.object, true).map((r) => truth.instant(r.SystemModstamp).getTime()),
+        );
+        newestStamp.set(`${userId} ${c.object}`, newest);
         const stampedAt = (Math.floor(newest / SECOND) - c.secondsBack) * SECOND;
         store.updateRecord(userId, c.object, id, fields(c.object, c.n, false), { stampedAt });
         return;
