@@ -314,9 +314,18 @@ class GmailWalk implements Walk<GmailCursor, GmailPageRecords> {
       wake?.();
       wake = undefined;
     };
+    // Fetches run at most one batch ahead of the one being stored: what is fetched and not yet stored
+    // is fetched again after a crash, and held in memory until then.
+    let roomWaiters: (() => void)[] = [];
+    const freeRoom = () => {
+      const waiters = roomWaiters;
+      roomWaiters = [];
+      for (const resume of waiters) resume();
+    };
     const fetches = Promise.all(
       ids.map((id) =>
         limit(async () => {
+          while (ready.length >= this.batchSize && !fetchFailure && !stopped) await new Promise<void>((resume) => roomWaiters.push(resume));
           if (fetchFailure || stopped || outOfTime) return;
           if (this.context.outOfTime()) {
             outOfTime = true;
@@ -337,7 +346,9 @@ class GmailWalk implements Walk<GmailCursor, GmailPageRecords> {
     try {
       while (true) {
         if (ready.length >= this.batchSize || (settled && ready.length > 0)) {
-          yield this.batchPage(ready.splice(0, ready.length));
+          const batch = ready.splice(0, ready.length);
+          freeRoom();
+          yield this.batchPage(batch);
         } else if (settled) {
           break;
         } else {
@@ -347,6 +358,7 @@ class GmailWalk implements Walk<GmailCursor, GmailPageRecords> {
     } finally {
       // The engine stopped taking batches (a write failed): no new fetches, and none left running.
       stopped = true;
+      freeRoom();
       await fetches;
     }
     if (fetchFailure) throw (fetchFailure as { error: unknown }).error;
