@@ -312,14 +312,11 @@ describe('salesforce sandbox: sobjects through jsforce', () => {
 });
 
 describe('salesforce sandbox: generation', () => {
-  it('is deterministic per (seed, account) and fast at 50,000 leads with fast keyset pages', () => {
+  it('is deterministic per (seed, account) at 50,000 leads, and keyset pages walk them all', () => {
     const at = () => Date.parse('2025-06-01T12:00:00Z');
     const a = new SalesforceStore(5, { now: at });
     const b = new SalesforceStore(5, { now: at });
-    const t0 = performance.now();
     a.ensureAccount('big', { leads: 50_000 });
-    const genMs = performance.now() - t0;
-    expect(genMs).toBeLessThan(2000);
     b.ensureAccount('big', { leads: 50_000 });
     b.ensureAccount('big', { leads: 10 }); // idempotent
     const soql = 'SELECT Id, Name, Email, Company, SystemModstamp FROM Lead ORDER BY SystemModstamp, Id LIMIT 300';
@@ -336,10 +333,9 @@ describe('salesforce sandbox: generation', () => {
     expect(a.ids('big', 'Account')[0]).toMatch(/^001/);
     expect(a.ids('big', 'Opportunity')[0]).toMatch(/^006/);
 
-    // keyset over 50,000 rows answers each page from the index
+    // keyset pages over 50,000 rows (their speed is bench:sync's Salesforce backfill, not a test's)
     let after: { Id: string; SystemModstamp: string } | undefined;
     let n = 0;
-    const t1 = performance.now();
     for (;;) {
       const where = after ? `WHERE SystemModstamp > ${after.SystemModstamp} OR (SystemModstamp = ${after.SystemModstamp} AND Id > '${after.Id}') ` : '';
       const page = a.query('big', `SELECT Id, SystemModstamp FROM Lead ${where}ORDER BY SystemModstamp, Id LIMIT 2000`);
@@ -348,7 +344,6 @@ describe('salesforce sandbox: generation', () => {
       after = page.records[page.records.length - 1] as { Id: string; SystemModstamp: string };
     }
     expect(n).toBe(a.count('big', 'Lead'));
-    expect(performance.now() - t1).toBeLessThan(1500);
     expect(formatSfDatetime(at())).toBe('2025-06-01T12:00:00.000+0000');
   });
 });
