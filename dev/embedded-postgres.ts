@@ -19,6 +19,8 @@ export interface EmbeddedOptions {
   fast?: boolean;
   /** Print the server's log lines (off by default). */
   verbose?: boolean;
+  /** More server settings (`-c name=value`), e.g. a benchmark's shared_preload_libraries. */
+  settings?: Record<string, string>;
 }
 
 const USER = 'postgres';
@@ -37,7 +39,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     port,
     persistent,
     createPostgresUser: true,
-    postgresFlags: ['-c', 'max_connections=200', ...flags],
+    postgresFlags: [
+      '-c',
+      'max_connections=200',
+      ...flags,
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
     onLog: options.verbose ? (message) => console.log(String(message).trimEnd()) : () => {},
     onError: options.verbose ? (message) => console.error(String(message).trimEnd()) : () => {},
   });
