@@ -108,9 +108,10 @@ describe.runIf(browserAvailable())('the operator console in chromium', () => {
 
   it('shows a Gmail backfill progressing, then done', async () => {
     app.sandbox.ensureUser('ada', { gmailThreads: 100, calendarEvents: 5 });
-    // Each provider request takes a while: the backfill's four pages of 25 threads take seconds each, longer
-    // than the page's poll, so the bar is seen between pages whatever the machine's load.
-    app.sandbox.setFaults('gmail', { latencyMs: 300 });
+    // Each provider request takes 3 s: the backfill's 50 threads are fetched 10 at a time and stored in
+    // two batches of 25, seconds apart, longer than the page's poll, so the bar is seen between them on a
+    // quiet machine as on a loaded one (with 300 ms, a quiet machine finished between two polls).
+    app.sandbox.setFaults('gmail', { latencyMs: 3_000 });
     const connected = await api('POST', '/api/connections', 'ada', { provider: 'gmail', connectionId: 'gmail-ada' });
     expect(connected.status).toBe(201);
     const connectionId = connected.body.connection.id as number;
