@@ -28,6 +28,7 @@ import {
   heldOutSeventhBatchEnd,
   heldOutSixthBatchEnd,
   heldOutThirdBatchEnd,
+  heldOutEleventhBatchEnd,
 } from '../tests/fixtures/gmail-heldout';
 import { labelledMessages } from '../tests/fixtures/gmail-labelled';
 
@@ -47,7 +48,8 @@ const batches = [
   ['held-out batch 8 (written after batch 7 was fixed)', heldOutMessages.slice(heldOutSeventhBatchEnd, heldOutEighthBatchEnd)],
   ['held-out batch 9 (written after batch 8 was fixed)', heldOutMessages.slice(heldOutEighthBatchEnd, heldOutNinthBatchEnd)],
   ['held-out batch 10 (written after batch 9 was fixed)', heldOutMessages.slice(heldOutNinthBatchEnd, heldOutTenthBatchEnd)],
-  ['held-out batch 11 (written after batch 10 was fixed; never fixed)', heldOutMessages.slice(heldOutTenthBatchEnd)],
+  ['held-out batch 11 (written after batch 10 was fixed; never fixed)', heldOutMessages.slice(heldOutTenthBatchEnd, heldOutEleventhBatchEnd)],
+  ['held-out batch 12 (written blind before the model was retrained; never fixed)', heldOutMessages.slice(heldOutEleventhBatchEnd)],
 ] as const;
 for (const [label, set] of batches) {
   const a = classificationAccuracy(set);
