@@ -67,7 +67,8 @@
  *     and a personal mail that says "on sale, 40% off" in passing is not either, nor a newsletter a person
  *     forwards (its unsubscribe link is the forwarded mail's).
  *  9. the fallback model (`classifier-model.ts`: logistic regression over hashed words and header flags,
- *     weights in `classifier-weights.json`, trained by `dev/train-classifier.ts` on the tuned set) when it
+ *     weights in `classifier-weights.json`, trained by `dev/train-classifier.ts` on the tuned set and
+ *     held-out batches 1-10) when it
  *     gives a category other than "other" a probability of at least MODEL_MIN_PROBABILITY; else other.
  * Newsletters (rule 8's self-identification) are content, not account events: rules 4, 5, 6 and 7 ignore
  * them unless the sender has the matching role (a security@ or billing@ address), so a newsletter about
@@ -98,11 +99,15 @@ export interface ClassifyOptions {
 const SHIPPED_MODEL = shippedWeights as ModelWeights;
 
 /**
- * How sure the fallback model must be before it overrides "no rule matched". Trained on about a hundred
- * messages, the model is under-confident: in 10-fold cross-validation on the tuned set every prediction at
- * p >= 0.6 was right (30 of 30), and none of the messages that reach rule 9 was changed.
+ * How sure the fallback model must be before it overrides "no rule matched". From leave-one-batch-out
+ * cross-validation over its training data (`npx tsx dev/train-classifier.ts --cv`): at p >= 0.65 the left-out
+ * model's non-"other" answers were right 216 times in 220 (0.98), it found 58% of the non-"other" messages,
+ * and took 3 of 107 true "other" messages away; at 0.5 it finds 69% but is right 0.97 and takes 5 away. The
+ * higher bar because short messages with few telling words reach 0.64 on the strength of one header or a
+ * greeting: a CI notification with List-Unsubscribe (promotion), a colleague's two-line reply (support), cases
+ * the unit tests hold to "other" and of which real mail has more than the labelled sets.
  */
-export const MODEL_MIN_PROBABILITY = 0.6;
+export const MODEL_MIN_PROBABILITY = 0.65;
 
 type Family = { name: string; re: RegExp };
 
