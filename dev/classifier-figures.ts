@@ -29,6 +29,7 @@ import {
   heldOutSixthBatchEnd,
   heldOutThirdBatchEnd,
   heldOutEleventhBatchEnd,
+  heldOutTwelfthBatchEnd,
 } from '../tests/fixtures/gmail-heldout';
 import { labelledMessages } from '../tests/fixtures/gmail-labelled';
 
@@ -49,7 +50,8 @@ const batches = [
   ['held-out batch 9 (written after batch 8 was fixed)', heldOutMessages.slice(heldOutEighthBatchEnd, heldOutNinthBatchEnd)],
   ['held-out batch 10 (written after batch 9 was fixed)', heldOutMessages.slice(heldOutNinthBatchEnd, heldOutTenthBatchEnd)],
   ['held-out batch 11 (written after batch 10 was fixed; never fixed)', heldOutMessages.slice(heldOutTenthBatchEnd, heldOutEleventhBatchEnd)],
-  ['held-out batch 12 (written blind before the model was retrained; never fixed)', heldOutMessages.slice(heldOutEleventhBatchEnd)],
+  ['held-out batch 12 (written blind before the model was retrained; never fixed)', heldOutMessages.slice(heldOutEleventhBatchEnd, heldOutTwelfthBatchEnd)],
+  ['held-out batch 13 (written blind before the model was retrained, measured after; never fixed)', heldOutMessages.slice(heldOutTwelfthBatchEnd)],
 ] as const;
 for (const [label, set] of batches) {
   const a = classificationAccuracy(set);

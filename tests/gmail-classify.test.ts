@@ -13,6 +13,7 @@ import {
   heldOutNinthBatchEnd,
   heldOutTenthBatchEnd,
   heldOutEleventhBatchEnd,
+  heldOutTwelfthBatchEnd,
   heldOutFourthBatchEnd,
   heldOutSecondBatchEnd,
   heldOutSeventhBatchEnd,
@@ -104,11 +105,11 @@ describe('held-out set (never tuned on, never trained on)', () => {
   /**
    * Each batch was measured once, blind, before anything was changed for it; then the causes of its misses
    * were fixed. Those first figures are the estimate for mail the rules never saw: batch 4 0.74, batch 5
-   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92 (README,
+   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86 (README,
    * "Mail understanding"). What is asserted here is what the rules reach now on every batch, so that a
-   * change losing a case is seen as a regression; batch 11, the last, was not fixed.
+   * change losing a case is seen as a regression; batches 11-13 were not fixed.
    */
-  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00) and batches 11 and 12 at their blind 0.72 and 0.92, misses never in a wrong category', () => {
+  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00) and batches 11-13, never fixed, at what they reach (0.78, 0.92, 0.86), misses never in a wrong category', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -123,7 +124,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
       batch(heldOutEighthBatchEnd, heldOutNinthBatchEnd),
       batch(heldOutNinthBatchEnd, heldOutTenthBatchEnd),
       batch(heldOutTenthBatchEnd, heldOutEleventhBatchEnd),
-      batch(heldOutEleventhBatchEnd, heldOutMessages.length),
+      batch(heldOutEleventhBatchEnd, heldOutTwelfthBatchEnd),
+      batch(heldOutTwelfthBatchEnd, heldOutMessages.length),
     ];
     console.log(
       [
@@ -132,9 +134,12 @@ describe('held-out set (never tuned on, never trained on)', () => {
       ].join('\n'),
     );
     for (const b of batches.slice(0, 10)) expect(b.accuracy).toBeGreaterThanOrEqual(1);
-    expect((batches[10] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.72);
-    // batch 12, written blind without reading the rules, measured once before the model was retrained: 0.92 (45/49)
+    // never fixed, never trained on: batch 11 (blind 0.72, 0.78 since the model was retrained on the tuned set
+    // and batches 1-10), batch 12 (blind 0.92 before the retraining, 0.92 after), batch 13 (written blind
+    // before the retraining, measured once after it: 0.86)
+    expect((batches[10] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.77);
     expect((batches[11] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.91);
+    expect((batches[12] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.86);
     // what it misses it leaves in "other": no held-out message is filed under a wrong specific category
     for (const r of all.rows.filter((x) => x.got !== x.expected)) expect(r.got, r.name).toBe('other');
   });
