@@ -18,6 +18,7 @@ import {
 } from '../lib/jobs';
 import { JobStateError } from '../lib/jobs/errors';
 import { claimable } from '../lib/jobs/sql/claim';
+import { settleAndHandOff } from '../lib/jobs/sql/settle';
 import { useQueueDatabase } from './helpers/queue';
 
 const database = useQueueDatabase();
@@ -216,6 +217,56 @@ describe('settle', () => {
     await claim(database.db, claimOptions);
     await settle(database.db, 'r1', [{ id: job.id, attempt: 1, outcome: 'failed', error: 'connection deleted' }]);
     expect(await getJob(database.db, job.id)).toMatchObject({ status: 'failed', lastError: 'connection deleted' });
+  });
+});
+
+describe('settle and hand off', () => {
+  const runningOf = async (userId: string) =>
+    (await database.pool.query(`SELECT running FROM job_users WHERE user_id = $1`, [userId])).rows[0]?.running;
+
+  it("hands each freed slot to the same user's next job, in order, and releases what no successor took", async () => {
+    const many = await enqueueMany(database.db, Array.from({ length: 6 }, (_, i) => ({ kind: 'k', userId: 'u1', payload: { i } })));
+    await enqueueMany(database.db, Array.from({ length: 3 }, () => ({ kind: 'k', userId: 'u2' })));
+    const held = await claim(database.db, { ...claimOptions, perUserCap: 2 });
+    expect(held).toHaveLength(4);
+    const { settled, handedOff } = await settleAndHandOff(
+      database.db,
+      'r1',
+      held.map((job) => ({ id: job.id, attempt: job.attempts, outcome: 'succeeded' as const })),
+      { limit: 10, leaseSeconds: 30, perUserCap: 2 },
+    );
+    expect(settled.map((job) => job.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    // u1's next two in queue order; u2 had one job left, so one of its slots is released.
+    expect(handedOff.filter((job) => job.userId === 'u1').map((job) => job.id)).toEqual([many[2]!.job.id, many[3]!.job.id]);
+    expect(handedOff.filter((job) => job.userId === 'u2')).toHaveLength(1);
+    expect(handedOff.every((job) => job.status === 'running' && job.lockedBy === 'r1' && job.attempts === 1)).toBe(true);
+    expect(await runningOf('u1')).toBe(2);
+    expect(await runningOf('u2')).toBe(1);
+    // A handed-off job is held like a claimed one: fenced by its attempt, settled like any other.
+    expect(await settle(database.db, 'other', [{ id: handedOff[0]!.id, attempt: 1, outcome: 'succeeded' }])).toEqual([]);
+    await settle(database.db, 'r1', handedOff.map((job) => ({ id: job.id, attempt: job.attempts, outcome: 'succeeded' as const })));
+    expect(await runningOf('u1')).toBe(0);
+  });
+
+  it('takes no more than its limit, never over a cap lowered meanwhile, and none with a limit of 0', async () => {
+    await enqueueMany(database.db, Array.from({ length: 10 }, () => ({ kind: 'k', userId: 'u1' })));
+    await enqueueMany(database.db, Array.from({ length: 10 }, () => ({ kind: 'k', userId: 'u2' })));
+    const held = await claim(database.db, { ...claimOptions, perUserCap: 3 });
+    expect(held).toHaveLength(6);
+    await database.pool.query(`UPDATE job_users SET running_cap = 1 WHERE user_id = 'u2'`);
+    const settlements = (jobs: typeof held) => jobs.map((job) => ({ id: job.id, attempt: job.attempts, outcome: 'succeeded' as const }));
+    const u1 = held.filter((job) => job.userId === 'u1');
+    const u2 = held.filter((job) => job.userId === 'u2');
+    const first = await settleAndHandOff(database.db, 'r1', settlements(u1), { limit: 2, leaseSeconds: 30, perUserCap: 3 });
+    expect(first.handedOff).toHaveLength(2);
+    expect(await runningOf('u1')).toBe(2);
+    // u2 ran 3 under a cap now 1: its 3 slots pass to 1 successor.
+    const second = await settleAndHandOff(database.db, 'r1', settlements(u2), { limit: 10, leaseSeconds: 30, perUserCap: 3 });
+    expect(second.handedOff).toHaveLength(1);
+    expect(await runningOf('u2')).toBe(1);
+    const third = await settleAndHandOff(database.db, 'r1', settlements(first.handedOff), { limit: 0, leaseSeconds: 30, perUserCap: 3 });
+    expect(third).toEqual({ settled: first.handedOff.map((job) => ({ id: job.id, userId: 'u1', status: 'succeeded' })), handedOff: [] });
+    expect(await runningOf('u1')).toBe(0);
   });
 });
 

@@ -28,10 +28,15 @@ export interface QueuedJob {
   updatedAt: Date;
 }
 
-/** The columns `toJob` reads, for `SELECT ${JOB_COLUMNS}` and `RETURNING ${JOB_COLUMNS}`. */
-export const JOB_COLUMNS = sql.raw(`id, kind, user_id, payload, status, priority, run_at, attempts, max_attempts,
-  locked_by, locked_until, last_error, dedupe_key, progress, result, cancel_requested_at, rerun_requested_at,
-  started_at, finished_at, created_at, updated_at`);
+/** The columns `toJob` reads, in order. */
+export const JOB_COLUMN_NAMES = [
+  'id', 'kind', 'user_id', 'payload', 'status', 'priority', 'run_at', 'attempts', 'max_attempts',
+  'locked_by', 'locked_until', 'last_error', 'dedupe_key', 'progress', 'result', 'cancel_requested_at',
+  'rerun_requested_at', 'started_at', 'finished_at', 'created_at', 'updated_at',
+] as const;
+
+/** For `SELECT ${JOB_COLUMNS}` and `RETURNING ${JOB_COLUMNS}`. */
+export const JOB_COLUMNS = sql.raw(JOB_COLUMN_NAMES.join(', '));
 
 /** A row of `SELECT ${JOB_COLUMNS}`: db/client.ts already parsed its timestamps into Dates. */
 export function toJob(row: Record<string, unknown>): QueuedJob {

@@ -6,7 +6,7 @@ import { DeferJobError, PermanentJobError } from './errors';
 import type { QueuedJob } from './job';
 import { claim, claimable } from './sql/claim';
 import { heartbeat, reclaimExpired, setProgress } from './sql/lease';
-import { settle, type Settlement } from './sql/settle';
+import { settleAndHandOff, type Settlement } from './sql/settle';
 
 /** Why a handler's signal was aborted. */
 export type AbortReason = 'deadline' | 'cancelled' | 'lease_lost';
@@ -133,6 +133,12 @@ function signalOf(entry: InFlight): AbortSignal {
 }
 
 const UNKNOWN_RESULT = Symbol('abandoned');
+/** How soon a claim that found nothing while the runner held jobs may be repeated without a reason to. */
+const EMPTY_CLAIM_RECHECK_MS = 25;
+/** Settlements a pass has under way at once (see `settleInBackground`). */
+const MAX_SETTLEMENTS = 2;
+/** A batch is split between two settlements only when each half holds at least this many jobs. */
+const MIN_SPLIT_SETTLEMENT = 32;
 const EMPTY_CLAIM_RETRIES = 0;
 /**
  * How far ahead a runner claims: jobs it expects to start within this many milliseconds, at the pace
@@ -197,6 +203,17 @@ export class Runner {
     return Math.min(batchSize, Math.floor((concurrency * PREFETCH_HORIZON_MS) / Math.max(this.averageRunMs, 0.001)));
   }
 
+  /**
+   * Jobs a settlement may take as successors of the jobs it settles (`settleAndHandOff`): only while
+   * the handlers are quick (the runner claims ahead, so it has room for every user's work, and
+   * which user goes next is no choice), as many as it would claim now; none past the deadline.
+   */
+  private handOffLimit(held: number, deadline: number): number {
+    const ahead = this.prefetch();
+    if (ahead === 0 || Date.now() >= deadline) return 0;
+    return Math.max(0, Math.min(this.options.batchSize, this.options.concurrency + 2 * ahead - held));
+  }
+
   private recordRunTime(ms: number): void {
     this.averageRunMs = this.averageRunMs === undefined ? ms : this.averageRunMs * 0.9 + ms * 0.1;
   }
@@ -212,6 +229,9 @@ export class Runner {
     let idleSince: number | null = null;
     let lastReclaim = 0;
     let emptyClaims = 0;
+    let emptyWhileHolding = false;
+    let slotsReleased = false;
+    let lastClaimAt = 0;
 
     const wakeUp = () => {
       const resolve = this.wake;
@@ -241,29 +261,54 @@ export class Runner {
       wakeUp();
     }, Math.max(0, deadline - Date.now()));
 
-    const flush = async () => {
-      if (pending.length === 0) return;
-      const batch = pending.splice(0, pending.length);
+    /** The user of every job this pass holds (claimed and not yet settled). */
+    const userOf = new Map<number, string>();
+    const hold = (jobs: QueuedJob[]) => {
+      for (const job of jobs) userOf.set(job.id, job.userId);
+    };
+    const flush = async (batch: Settlement[]) => {
+      for (const settlement of batch) userOf.delete(settlement.id);
       try {
-        const settled = await settle(db, this.runnerId, batch);
+        const { settled, handedOff } = await settleAndHandOff(db, this.runnerId, batch, {
+          limit: this.handOffLimit(inFlight.size + ready.length, deadline),
+          leaseSeconds,
+          perUserCap,
+        });
+        if (handedOff.length < settled.length) slotsReleased = true;
         const outcomes = new Map(batch.map((s) => [s.id, s.outcome]));
         for (const job of settled) countSettled(summary, outcomes.get(job.id), job.status);
+        summary.claimed += handedOff.length;
+        hold(handedOff);
+        ready.push(...handedOff);
+        fill();
       } catch (error) {
         // Leases lapse and the jobs run again: at-least-once, never lost.
         this.options.logger.error({ err: error, jobs: batch.length }, 'could not settle jobs');
       }
     };
 
+    // Up to two settlements at once, on two connections: while one is under way, the jobs the other
+    // handed off run and are settled (a batch and its successors alternate, each settlement taking
+    // about half of what is held, instead of every job waiting for one statement after another).
+    // Their job rows are disjoint and a hand-off locks no user row, so they do not wait for each other.
+    const settlingNow = new Set<Promise<void>>();
     let settling: Promise<void> | null = null;
     const settleInBackground = () => {
-      if (settling || pending.length === 0) return;
-      settling = flush().finally(() => {
-        settling = null;
-        settleInBackground();
-      });
+      while (settlingNow.size < MAX_SETTLEMENTS && pending.length > 0) {
+        const batch = settlingNow.size === 0 && pending.length >= 2 * MIN_SPLIT_SETTLEMENT ? takeHalfTheUsers(pending, userOf) : pending.splice(0, pending.length);
+        const settlement: Promise<void> = flush(batch).finally(() => {
+          settlingNow.delete(settlement);
+          settling = settlingNow.size > 0 ? Promise.race(settlingNow) : null;
+          // Not at once: the jobs this settlement handed off finish within this turn of the event loop,
+          // and are settled together with everything else that has.
+          settleSoon();
+        });
+        settlingNow.add(settlement);
+        settling = Promise.race(settlingNow);
+      }
     };
     // Finished jobs are settled as soon as they finish, together with every other job that finished
-    // in the same turn of the event loop (and while a settlement is under way, in the next one).
+    // in the same turn of the event loop (and while settlements are under way, once one is done).
     let settleScheduled = false;
     const settleSoon = () => {
       if (settleScheduled) return;
@@ -284,9 +329,12 @@ export class Runner {
       settleSoon();
       wakeUp();
     };
-    /** Settles everything finished so far, waiting for the settlement under way first. */
+    /** Settles everything finished so far, and waits for the settlements under way. */
     const settleAll = async () => {
-      while (settling || pending.length > 0) await (settling ?? flush());
+      while (settlingNow.size > 0 || pending.length > 0) {
+        settleInBackground();
+        await Promise.all(settlingNow);
+      }
     };
 
     try {
@@ -305,7 +353,7 @@ export class Runner {
         // whatever has finished) while the next batch is claimed, on another connection. A claim may
         // not yet see the slots a settlement frees (it is conservative, never over the cap), and it
         // skips the user rows a settlement holds, taking other users instead.
-        settleInBackground();
+        settleSoon();
         fill();
         // Claim for the free slots and what the handlers will start shortly (`ahead`), double-
         // buffered: while the jobs of one claim are being started, the next claim is under way, so
@@ -314,9 +362,17 @@ export class Runner {
         const ahead = this.prefetch();
         const want = Math.min(batchSize, concurrency + 2 * ahead - inFlight.size - ready.length);
         let claimedNow = 0;
-        const attempted = want > 0 && ready.length <= ahead;
+        // A claim that came back empty while this runner held jobs is not repeated until something
+        // could have changed its answer: a settlement released slots to other users' claims (rather
+        // than handing them off), new work was announced, or EMPTY_CLAIM_RECHECK_MS passed (other runners
+        // release slots too).
+        const holding = inFlight.size + ready.length + pending.length + settlingNow.size > 0;
+        const claimWouldFindNothing = emptyWhileHolding && holding && !slotsReleased && !this.kicked && Date.now() - lastClaimAt < EMPTY_CLAIM_RECHECK_MS;
+        const attempted = want > 0 && ready.length <= ahead && !claimWouldFindNothing;
         if (attempted) {
           this.kicked = false;
+          slotsReleased = false;
+          lastClaimAt = Date.now();
           let jobs: QueuedJob[] = [];
           try {
             jobs = await claim(db, { runnerId: this.runnerId, limit: want, leaseSeconds, perUserCap });
@@ -326,7 +382,9 @@ export class Runner {
             continue;
           }
           claimedNow = jobs.length;
+          emptyWhileHolding = jobs.length === 0 && holding;
           summary.claimed += jobs.length;
+          hold(jobs);
           ready.push(...jobs);
           fill();
         }
@@ -343,7 +401,11 @@ export class Runner {
           await settling;
           continue;
         }
-        if (pending.length > 0) continue;
+        // Finished jobs are waiting for the settlement scheduled for this turn's end: let it start.
+        if (pending.length > 0) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
         if (inFlight.size > 0) {
           await sleep(Math.min(pollMs, deadline - Date.now()));
           continue;
@@ -539,6 +601,19 @@ export class Runner {
     const exponential = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
     return Math.round(exponential / 2 + Math.random() * (exponential / 2));
   }
+}
+
+/**
+ * Removes from `pending` and returns the settlements of about half its users (by user, so that two
+ * settlements under way at once hand off to disjoint users and never reach for the same successors).
+ */
+function takeHalfTheUsers(pending: Settlement[], userOf: Map<number, string>): Settlement[] {
+  const users = [...new Set(pending.map((s) => userOf.get(s.id)))];
+  const taken = new Set(users.slice(0, Math.ceil(users.length / 2)));
+  const batch = pending.filter((s) => taken.has(userOf.get(s.id)));
+  const rest = pending.filter((s) => !taken.has(userOf.get(s.id)));
+  pending.splice(0, pending.length, ...rest);
+  return batch;
 }
 
 /** Hands back a job claimed ahead that this runner will not start: queued again, its attempt not spent. */

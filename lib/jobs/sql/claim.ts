@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
 import { JOB_COLUMNS, toJob, type QueuedJob } from '../job';
 import { ASYNC_COMMIT, executePrepared } from './prepared';
@@ -151,15 +151,7 @@ export async function claim(db: DbOrTx, options: ClaimOptions): Promise<QueuedJo
       FOR UPDATE OF j SKIP LOCKED
     ),
     claimed AS (
-      UPDATE jobs j SET
-        status = 'running',
-        attempts = j.attempts + 1,
-        locked_by = ${options.runnerId},
-        locked_until = now() + make_interval(secs => ${options.leaseSeconds}),
-        started_at = now(),
-        updated_at = now()
-      FROM locked WHERE j.id = locked.id
-      RETURNING j.*
+      ${claimedUpdate(options.runnerId, options.leaseSeconds, sql`locked`)}
     ),
     counted AS (
       UPDATE job_users u SET running = u.running + c.n, updated_at = now()
@@ -171,3 +163,16 @@ export async function claim(db: DbOrTx, options: ClaimOptions): Promise<QueuedJo
   return rows(result).map(toJob);
 }
 
+
+/** The UPDATE that gives this runner the (locked, queued) jobs whose ids `locked` lists, `RETURNING j.*`. */
+export function claimedUpdate(runnerId: string, leaseSeconds: number, locked: SQL): SQL {
+  return sql`UPDATE jobs j SET
+        status = 'running',
+        attempts = j.attempts + 1,
+        locked_by = ${runnerId},
+        locked_until = now() + make_interval(secs => ${leaseSeconds}),
+        started_at = now(),
+        updated_at = now()
+      FROM ${locked} l WHERE j.id = l.id
+      RETURNING j.*`;
+}

@@ -1,6 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
 import type { JobStatus } from '../job';
+import { JOB_COLUMNS, JOB_COLUMN_NAMES, toJob, type QueuedJob } from '../job';
+import { claimedUpdate } from './claim';
 import { ASYNC_COMMIT } from './prepared';
 import { param, rows } from './result';
 
@@ -47,7 +49,99 @@ const RERUN = sql.raw(RERUN_AFTER_CANCEL);
 export async function settle(db: DbOrTx, runnerId: string, settlements: Settlement[]): Promise<SettledJob[]> {
   if (settlements.length === 0) return [];
   const result = await db.execute(sql`
-    WITH input AS (
+    WITH ${settledSql(runnerId, settlements)},
+    ${releaseSlots(sql`settled`)}
+    SELECT id, user_id, status FROM settled, ${ASYNC_COMMIT}
+  `);
+  return rows(result).map(toSettledJob);
+}
+
+export interface HandOff {
+  /** Most jobs to take in all. */
+  limit: number;
+  leaseSeconds: number;
+  /** Running jobs allowed per user unless job_users.running_cap says otherwise. */
+  perUserCap: number;
+}
+
+/**
+ * Settles a batch like `settle`, and in the same statement hands each slot it frees to the same
+ * user's next runnable job, claimed for this runner (up to `limit` in all, never over the user's
+ * cap): a user with a backlog keeps its slots without a round trip through job_users and a claim.
+ * Only what no successor took is released. For a runner with room to spare (its handlers are quick
+ * and it claims ahead anyway): the fair claim still serves every other user in the same pass, and a
+ * runner whose handlers are the bottleneck should leave the choice of the next user to `claim`.
+ */
+export async function settleAndHandOff(
+  db: DbOrTx,
+  runnerId: string,
+  settlements: Settlement[],
+  handOff: HandOff,
+): Promise<{ settled: SettledJob[]; handedOff: QueuedJob[] }> {
+  if (settlements.length === 0) return { settled: [], handedOff: [] };
+  if (handOff.limit <= 0) return { settled: await settle(db, runnerId, settlements), handedOff: [] };
+  const result = await db.execute(sql`
+    WITH ${settledSql(runnerId, settlements)},
+    released AS (
+      SELECT user_id, count(*)::int AS n FROM settled GROUP BY user_id
+    ),
+    -- Each released slot may pass to the user's next runnable job: the user's running count stays
+    -- as it was (a successor only replaces a job of this batch), so job_users is neither read
+    -- locked nor written for it, and the cap holds by construction; a cap lowered since (running
+    -- above it) is honoured by passing on fewer.
+    successor_candidates AS (
+      SELECT c.id FROM released r
+      -- By key, one user at a time (as in the claim: the planner cannot know how few users there are).
+      CROSS JOIN LATERAL (SELECT * FROM job_users u WHERE u.user_id = r.user_id LIMIT 1) u
+      CROSS JOIN LATERAL (
+        SELECT j.id, j.priority, j.run_at FROM jobs j
+        WHERE j.user_id = r.user_id AND j.status = 'queued' AND j.run_at <= now()
+        ORDER BY j.priority, j.run_at, j.id
+        LIMIT greatest(0, least(r.n, coalesce(u.running_cap, ${handOff.perUserCap}) - u.running + r.n))
+      ) c
+      ORDER BY c.priority, c.run_at, c.id
+      LIMIT ${Math.floor(handOff.limit)}
+    ),
+    successors AS (
+      SELECT j.id FROM jobs j
+      WHERE j.id = ANY (ARRAY(SELECT id FROM successor_candidates)) AND j.status = 'queued' AND j.run_at <= now()
+      FOR UPDATE OF j SKIP LOCKED
+    ),
+    handed AS (
+      ${claimedUpdate(runnerId, handOff.leaseSeconds, sql`successors`)}
+    ),
+    -- What no successor took is released, the user rows locked in user_id order as every release
+    -- locks them (after the job rows above: a statement that waits for a user row holds no user row
+    -- taken out of that order, so releases never deadlock).
+    unfilled AS (
+      SELECT r.user_id, r.n - coalesce(h.n, 0) AS n
+      FROM released r
+      LEFT JOIN (SELECT user_id, count(*)::int AS n FROM handed GROUP BY user_id) h ON h.user_id = r.user_id
+      WHERE r.n > coalesce(h.n, 0)
+    ),
+    ${releaseSlots(sql`unfilled`, { counted: true })}
+    SELECT true AS handed_off, ${JOB_COLUMNS} FROM handed, ${ASYNC_COMMIT}
+    UNION ALL
+    SELECT false, ${SETTLED_AS_JOB_COLUMNS} FROM settled, ${ASYNC_COMMIT}
+  `);
+  const settled: SettledJob[] = [];
+  const handedOff: QueuedJob[] = [];
+  for (const row of rows(result)) {
+    if (row.handed_off) handedOff.push(toJob(row));
+    else settled.push(toSettledJob(row));
+  }
+  handedOff.sort((a, b) => a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || a.id - b.id);
+  return { settled, handedOff };
+}
+
+/** `settled`'s rows in the shape of JOB_COLUMNS (id, user_id and status; the rest null), for a UNION with jobs. */
+const SETTLED_AS_JOB_COLUMNS = sql.raw(
+  JOB_COLUMN_NAMES.map((column) => (['id', 'user_id', 'status'].includes(column) ? column : 'NULL')).join(', '),
+);
+
+/** The `input` and `settled` CTEs: the batch, and the UPDATE that settles it (`RETURNING id, user_id, status`). */
+function settledSql(runnerId: string, settlements: Settlement[]): SQL {
+  return sql`input AS (
       SELECT * FROM unnest(
         ${param(settlements.map((s) => s.id))}::bigint[],
         ${param(settlements.map((s) => s.attempt))}::int[],
@@ -88,11 +182,7 @@ export async function settle(db: DbOrTx, runnerId: string, settlements: Settleme
       FROM input i
       WHERE j.id = i.id AND j.status = 'running' AND j.locked_by = ${runnerId} AND j.attempts = i.attempt
       RETURNING j.id, j.user_id, j.status
-    ),
-    ${releaseSlots(sql`settled`)}
-    SELECT id, user_id, status FROM settled, ${ASYNC_COMMIT}
-  `);
-  return rows(result).map(toSettledJob);
+    )`;
 }
 
 /** A row of `RETURNING id, user_id, status`. */
@@ -104,20 +194,20 @@ export function toSettledJob(row: Record<string, unknown>): SettledJob {
  * CTEs that decrement job_users.running for the rows of `left` (jobs that just left `running`).
  * The user rows are locked in user_id order so two batches never deadlock on them.
  */
-export function releaseSlots(left: SQL): SQL {
+export function releaseSlots(left: SQL, { counted = false } = {}): SQL {
   return sql`
-    released AS (
-      SELECT user_id, count(*)::int AS n FROM ${left} GROUP BY user_id
+    released_slots AS (
+      ${counted ? sql`SELECT user_id, n FROM ${left}` : sql`SELECT user_id, count(*)::int AS n FROM ${left} GROUP BY user_id`}
     ),
     slot_locks AS (
       SELECT u.user_id FROM job_users u
-      WHERE u.user_id IN (SELECT user_id FROM released)
+      WHERE u.user_id IN (SELECT user_id FROM released_slots)
       ORDER BY u.user_id
       FOR UPDATE
     ),
     slots_released AS (
       UPDATE job_users u SET running = u.running - r.n, updated_at = now()
-      FROM released r, slot_locks l
+      FROM released_slots r, slot_locks l
       WHERE u.user_id = r.user_id AND l.user_id = r.user_id
     )`;
 }
