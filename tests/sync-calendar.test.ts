@@ -393,7 +393,7 @@ describe('calendar sync: checkpoints and crashes', () => {
 
     const rows = await expectMatchesSandbox(connectionId, 'frank', [configuredWindow()]);
     const pages = Math.ceil(rows.length / 10);
-    expect(outcomes.length).toBeGreaterThan(2);
+    expect(outcomes.length).toBeGreaterThanOrEqual(2);
     expect(outcomes.slice(0, -1).every((o) => o === 'deferred')).toBe(true);
     expect(outcomes.at(-1)).toBe('succeeded');
     const [job] = await jobsOf(connectionId);

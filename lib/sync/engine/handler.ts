@@ -68,12 +68,15 @@ export function syncHandler(provider: Provider, sync: AnyStreamSync): JobHandler
       };
       try {
         const outcome = await runSync(sync, context, (progress) => job.progress(progress));
+        // The next run can only start in the next pass: due at this pass's deadline (after which this
+        // runner claims nothing), so the next pass takes it at once, and this one does not take it
+        // again only to find it too late.
+        const nextPass = new Date(Date.now() + job.timeLeftMs());
         if (outcome.status === 'too_late') {
-          // Claimed again past its deadline (in the pass that just checkpointed it): after this pass.
-          return { status: 'deferred', until: new Date(Date.now() + job.timeLeftMs() + 1_000), reason: 'too little time left in this runner pass' };
+          return { status: 'deferred', until: nextPass, reason: 'too little time left in this runner pass' };
         }
         if (outcome.status === 'checkpoint') {
-          return { status: 'deferred', until: new Date(), reason: `checkpoint after ${outcome.records} records: time budget used` };
+          return { status: 'deferred', until: nextPass, reason: `checkpoint after ${outcome.records} records: time budget used` };
         }
         await markSynced(db, connection.id, payload.stream);
         return { status: 'succeeded', result: { records: outcome.records } };
