@@ -113,7 +113,8 @@ describe('waking on NOTIFY', () => {
     });
     try {
       // The listener looks once when it connects; let that pass go idle (it polls only each minute).
-      await expect.poll(() => woken.length, { timeout: 5_000 }).toBeGreaterThan(0);
+      await listener.listening;
+      expect(woken.length).toBeGreaterThan(0);
       const before = woken.length;
       await new Promise((resolve) => setTimeout(resolve, 200));
       await enqueue(producer.db, { kind: 'ping', userId: 'u1', payload: { at: Date.now() } });

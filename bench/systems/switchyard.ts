@@ -150,6 +150,8 @@ export function switchyardSystem(options: SwitchyardOptions = {}): QueueSystem {
       const pass = () => void runner.kick({ deadline: Date.now() + 600_000, idleMs: 2_000, pollMs: 1_000 });
       const listener = listenForJobs({ connectionString: url, onJobs: pass, applicationName: 'bench-switchyard-listener' });
       listeners.push(listener);
+      // As the peers' workers have started before their producer does.
+      await listener.listening;
       const samples = await probe.trickle(count, perSecond, (enqueuedAt, i) =>
         enqueue(main.db, { kind: 'timed', userId: `user-${i % users}`, payload: { enqueuedAt } }),
       );

@@ -14,6 +14,8 @@ export interface JobListenerOptions {
 }
 
 export interface JobListener {
+  /** Resolves once the first LISTEN is in place: enqueues from then on wake the runner. */
+  listening: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,8 @@ export function listenForJobs(options: JobListenerOptions): JobListener {
   let client: pg.Client | null = null;
   let closed = false;
   let retry: NodeJS.Timeout | null = null;
+  let markListening!: () => void;
+  const listening = new Promise<void>((resolve) => (markListening = resolve));
 
   const connect = async () => {
     if (closed) return;
@@ -54,6 +58,7 @@ export function listenForJobs(options: JobListenerOptions): JobListener {
       await next.query(`LISTEN ${JOBS_CHANNEL}`);
       if (closed) return void next.end().catch(() => {});
       client = next;
+      markListening();
       // Jobs enqueued while no connection listened: look now.
       options.onJobs();
     } catch (error) {
@@ -63,6 +68,7 @@ export function listenForJobs(options: JobListenerOptions): JobListener {
   void connect();
 
   return {
+    listening,
     async close() {
       closed = true;
       if (retry) clearTimeout(retry);

@@ -250,6 +250,12 @@ export class Runner {
         };
       });
 
+    /** Resolves at the next kick or finished job (what `sleep` wakes for), without a timer. */
+    const untilWoken = () =>
+      new Promise<void>((resolve) => {
+        this.wake = () => resolve();
+      });
+
     const heartbeatEvery = Math.max(250, (leaseSeconds * 1000) / 3);
     const beat = setInterval(() => {
       void this.renewLeases(inFlight, ready, pending).catch((error) =>
@@ -396,9 +402,10 @@ export class Runner {
         }
         // New work was announced while this claim ran: claim again at once.
         if (attempted && this.kicked) continue;
-        // A settlement frees slots (and user rows): look again once it is done.
+        // A settlement frees slots (and user rows): look again once it is done, or at once when new
+        // work is announced meanwhile (the claim runs on another connection).
         if (settling) {
-          await settling;
+          await Promise.race([settling, untilWoken()]);
           continue;
         }
         // Finished jobs are waiting for the settlement scheduled for this turn's end: let it start.
@@ -417,9 +424,12 @@ export class Runner {
         // and a free slot, the queue is not empty for this runner; look again shortly (backing off).
         if (emptyClaims < emptyClaimRetries || (await claimable(db, perUserCap).catch(() => false))) {
           emptyClaims += 1;
+          // Announced while `claimable` ran (no sleep was there to wake): claim now.
+          if (this.kicked) continue;
           await sleep(Math.min(pollMs, (10 + Math.random() * 20) * 2 ** Math.min(emptyClaims, 6), deadline - Date.now()));
           continue;
         }
+        if (this.kicked) continue;
         idleSince ??= Date.now();
         const idleLeft = idleSince + idleMs - Date.now();
         if (idleLeft <= 0) break;
