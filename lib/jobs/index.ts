@@ -9,13 +9,14 @@
  * - `attempts` is incremented by each claim and is the fencing token: settle, heartbeat and
  *   progress change a row only if `locked_by` and `attempts` still match the caller's claim;
  * - `job_users.running` equals the number of the user's `running` jobs, because every statement
- *   that moves jobs into or out of `running` adjusts it in the same statement.
+ *   that moves jobs into or out of `running` adjusts it in the same statement (a settlement that hands
+ *   a slot to the user's next job moves one out and one in: the count stays as it is).
  */
 export type { JobStatus, QueuedJob } from './job';
 export { enqueue, enqueueMany, enqueueSteps, type EnqueueInput, type EnqueueResult } from './sql/enqueue';
 export { claim, defaultQuantum, type ClaimOptions } from './sql/claim';
 export { listenForJobs, JOBS_CHANNEL, type JobListener, type JobListenerOptions } from './listen';
-export { settle, type Settlement, type SettledJob } from './sql/settle';
+export { settle, settleAndHandOff, type HandOff, type Settlement, type SettledJob } from './sql/settle';
 export { heartbeat, reclaimExpired, setProgress, type LeaseState } from './sql/lease';
 export { cancel, cancelMatching, type JobMatch } from './sql/cancel';
 export { getJob, getJobs, retryJob } from './sql/admin';
