@@ -88,6 +88,25 @@ describe('claiming ahead', () => {
     expect(after.queued!.n).toBe(60 - ran);
     expect(after.queued!.attempts).toBe(0);
   });
+
+  it('at the deadline, jobs handed off by settlements still under way go back too: nothing is left running', async () => {
+    // Quick jobs of a few users under a small cap: slots pass from job to job in the settlements.
+    await enqueueMany(database.db, Array.from({ length: 6_000 }, (_, i) => ({ kind: 'quick', userId: `u${i % 5}` })));
+    const claimSizes = watchClaims();
+    const runner = testRunner(
+      database.db,
+      { quick: defineHandler({ payload: z.unknown(), run: async () => undefined }) },
+      { concurrency: 8, batchSize: 500, perUserCap: 4 },
+    );
+    const summary = await runner.run({ deadline: Date.now() + 300 });
+    const after = await statuses();
+    expect(after.running).toBeUndefined();
+    expect(after.succeeded!.n).toBe(summary.succeeded);
+    expect(after.succeeded!.n + after.queued!.n).toBe(6_000);
+    expect(after.queued!.attempts).toBe(0);
+    // Most jobs were taken by hand-off, not by claims (which took only the first slots).
+    expect(claimSizes.reduce((sum, size) => sum + size, 0)).toBeLessThan(summary.claimed / 2);
+  });
 });
 
 describe('waking on NOTIFY', () => {

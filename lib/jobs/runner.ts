@@ -230,6 +230,7 @@ export class Runner {
     let lastReclaim = 0;
     let emptyClaims = 0;
     let emptyWhileHolding = false;
+    let passOver = false;
     let slotsReleased = false;
     let lastClaimAt = 0;
 
@@ -276,7 +277,7 @@ export class Runner {
       for (const settlement of batch) userOf.delete(settlement.id);
       try {
         const { settled, handedOff } = await settleAndHandOff(db, this.runnerId, batch, {
-          limit: this.handOffLimit(inFlight.size + ready.length, deadline),
+          limit: passOver ? 0 : this.handOffLimit(inFlight.size + ready.length, deadline),
           leaseSeconds,
           perUserCap,
         });
@@ -436,6 +437,10 @@ export class Runner {
         await sleep(Math.min(idleLeft, pollMs, deadline - Date.now()));
       }
 
+      // The pass takes no more jobs: settlements from now on hand nothing off, and those under way may
+      // still have (their jobs join the ones claimed ahead).
+      passOver = true;
+      await Promise.all(settlingNow);
       // Jobs claimed ahead that never started go back to the queue, their attempt not spent.
       for (const job of ready.splice(0, ready.length)) pending.push(releaseUnstarted(job, 'not started before the runner deadline'));
       // Deadline reached: handlers were aborted; give them the grace period, then abandon them.
