@@ -39,13 +39,13 @@ const NEXT_STATUS = sql.raw(`(CASE
   ELSE i.outcome
 END)`);
 
+const RERUN = sql.raw(RERUN_AFTER_CANCEL);
+
 /**
  * Settles a batch of jobs this runner holds, in one statement. Rows whose lease this runner no
  * longer holds (lapsed and reclaimed, or cancelled and swept) are left alone and not returned.
  * Commits without waiting for the WAL flush (see `prepared.ts`).
  */
-const RERUN = sql.raw(RERUN_AFTER_CANCEL);
-
 export async function settle(db: DbOrTx, runnerId: string, settlements: Settlement[]): Promise<SettledJob[]> {
   if (settlements.length === 0) return [];
   const result = await db.execute(sql`
