@@ -21,29 +21,17 @@ export type ModelCategory = (typeof MODEL_CATEGORIES)[number];
  * that a message is always described to a model the way its training messages were.
  */
 export interface FeatureOptions {
-  /** Pairs of adjacent words in the subject and the body (`s2:`, `b2:`). */
-  bigrams?: boolean;
   /** The sender's domain labels (`d:`) and display-name words (`n:`), and whether Reply-To is elsewhere. */
   sender?: boolean;
   /** Subject words also as body words, so that a subject word weighs on both. */
   subjectAsBody?: boolean;
-  /** Accents folded (é -> e, ß -> ss), so that a word matches however it was typed. */
-  fold?: boolean;
   /** Runs of Chinese/Japanese characters as character pairs (they have no spaces to split words on). */
   cjk?: boolean;
-  /** Outlook's X-Auto-Response-Suppress and List-Unsubscribe-Post as flags. */
-  moreHeaders?: boolean;
-  /** A long word's first five letters as well (`p:`), a crude stem shared by its inflections and compounds. */
-  prefixes?: boolean;
-  /** Body words beyond this many are not read (default 400). */
-  bodyWords?: number;
   /**
    * Leave out whether the message answers another (In-Reply-To). Every real reply has the header, but in the
    * labelled sets only help desks' replies do, so a model learns "reply = support" from it.
    */
   noReplyFlag?: boolean;
-  /** How much a header, label or sender feature (`h:`, `l:`, `d:`, `n:`) weighs against a word (default 1). */
-  metaWeight?: number;
 }
 
 export interface ModelWeights {
@@ -61,15 +49,9 @@ const MAX_BODY_WORDS = 400;
 const MAX_SIGNATURE_WORDS = 40;
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 
-function fold(text: string): string {
-  return text.normalize('NFKD').replace(/\p{M}+/gu, '').replace(/ß/g, 'ss').replace(/ø/g, 'o').replace(/ł/g, 'l').replace(/æ/g, 'ae');
-}
-
 function tokens(text: string, options: FeatureOptions = {}): string[] {
   const out: string[] = [];
-  let normal = normalizeForMatching(text).toLowerCase();
-  if (options.fold) normal = fold(normal);
-  for (const raw of normal.match(/[\p{L}\p{N}][\p{L}\p{N}'_-]*/gu) ?? []) {
+  for (const raw of normalizeForMatching(text).toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'_-]*/gu) ?? []) {
     const w = raw.replace(/\d/g, '0').replace(/['_-]+$/, '');
     if (options.cjk && CJK.test(w)) {
       const chars = [...w];
@@ -95,14 +77,8 @@ export function messageFeatures(m: NormalizedMessage, options: FeatureOptions = 
   const subjectWords = tokens(subject, options);
   for (const w of subjectWords) features.add(`s:${w}`);
   const body = isForward(m.subject ?? '') ? m.bodyText : m.cleanBody;
-  const bodyWords = tokens(body ?? '', options).slice(0, options.bodyWords ?? MAX_BODY_WORDS);
-  for (const w of bodyWords) features.add(`b:${w}`);
-  if (options.prefixes) for (const w of [...subjectWords, ...bodyWords]) if (w.length > 6 && !/\d/.test(w)) features.add(`p:${w.slice(0, 5)}`);
+  for (const w of tokens(body ?? '', options).slice(0, MAX_BODY_WORDS)) features.add(`b:${w}`);
   if (options.subjectAsBody) for (const w of subjectWords) features.add(`b:${w}`);
-  if (options.bigrams) {
-    for (let i = 0; i + 1 < subjectWords.length; i++) features.add(`s2:${subjectWords[i]}_${subjectWords[i + 1]}`);
-    for (let i = 0; i + 1 < bodyWords.length; i++) features.add(`b2:${bodyWords[i]}_${bodyWords[i + 1]}`);
-  }
   for (const w of tokens(m.signature ?? '', options).slice(0, MAX_SIGNATURE_WORDS)) features.add(`g:${w}`);
 
   const address = m.from?.address ?? '';
@@ -124,12 +100,6 @@ export function messageFeatures(m: NormalizedMessage, options: FeatureOptions = 
   if (h.feedbackId) features.add('h:feedback-id');
   if (h.precedence) features.add(`h:precedence-${h.precedence.toLowerCase().trim()}`);
   if (h.autoSubmitted && !/^\s*no\b/i.test(h.autoSubmitted)) features.add('h:auto-submitted');
-  if (options.moreHeaders) {
-    if (h.autoResponseSuppress) features.add('h:auto-response-suppress');
-    if (h.listUnsubscribePost) features.add('h:one-click-unsubscribe');
-    if (h.autoSubmitted) features.add(`h:auto-submitted-${h.autoSubmitted.toLowerCase().split(/[;\s]/)[0]}`);
-    if (m.quotedText) features.add('h:quoted');
-  }
   if (m.inReplyTo && !options.noReplyFlag) features.add('h:in-reply-to');
   if (m.hasCalendarInvite) features.add('h:calendar-part');
   if (m.attachments.length > 0) features.add('h:attachment');
@@ -149,21 +119,11 @@ export function featureBucket(feature: string, buckets: number): number {
   return hash % buckets;
 }
 
-/**
- * The message's vector: each bucket present once, worth 1 (a header, label or sender feature worth
- * `metaWeight`), scaled to unit length, as the model was trained.
- */
-export function featureVector(features: string[], buckets: number, options: FeatureOptions = {}): Map<number, number> {
-  const meta = options.metaWeight ?? 1;
+/** Binary features scaled to unit length, as the model was trained. */
+export function featureVector(features: string[], buckets: number): Map<number, number> {
   const vector = new Map<number, number>();
-  for (const f of features) {
-    const bucket = featureBucket(f, buckets);
-    const value = /^[hldn]:/.test(f) ? meta : 1;
-    vector.set(bucket, Math.max(vector.get(bucket) ?? 0, value));
-  }
-  let sq = 0;
-  for (const v of vector.values()) sq += v * v;
-  const norm = Math.sqrt(sq) || 1;
+  for (const f of features) vector.set(featureBucket(f, buckets), 1);
+  const norm = Math.sqrt(vector.size) || 1;
   for (const [k, v] of vector) vector.set(k, v / norm);
   return vector;
 }
@@ -185,7 +145,7 @@ export interface Prediction {
 
 export function predict(m: NormalizedMessage, model: ModelWeights): Prediction {
   const features = messageFeatures(m, model.features ?? {});
-  const vector = featureVector(features, model.buckets, model.features ?? {});
+  const vector = featureVector(features, model.buckets);
   const scores = [...model.bias];
   const contributions: { feature: string; by: number[] }[] = [];
   const seen = new Set<number>();
