@@ -91,15 +91,15 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across the producer and the handler. */
 export const epochMs = () => performance.timeOrigin + performance.now();
 
+/** Latency samples left out at the start of each trickle (see `latencyProbe`). */
+export const WARM_UP_SAMPLES = 100;
+
 /**
  * The latency phase, the same for every system: the handler calls `started(enqueuedAt)` with the
  * time the producer stamped into the job; `trickle` enqueues `count` jobs at `perSecond` through
  * `send` (fired without waiting, as independent producers would) and resolves with every job's
  * enqueue-to-start latency once all have started.
  */
-/** Latency samples left out at the start of each trickle (see `latencyProbe`). */
-export const WARM_UP_SAMPLES = 100;
-
 export function latencyProbe() {
   const samples: number[] = [];
   return {

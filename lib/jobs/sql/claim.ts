@@ -163,7 +163,6 @@ export async function claim(db: DbOrTx, options: ClaimOptions): Promise<QueuedJo
   return rows(result).map(toJob);
 }
 
-
 /** The UPDATE that gives this runner the (locked, queued) jobs whose ids `locked` lists, `RETURNING j.*`. */
 export function claimedUpdate(runnerId: string, leaseSeconds: number, locked: SQL): SQL {
   return sql`UPDATE jobs j SET
