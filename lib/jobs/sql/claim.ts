@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
 import { JOB_COLUMNS, toJob, type QueuedJob } from '../job';
-import { ASYNC_COMMIT, executePrepared } from './prepared';
+import { executePrepared } from '../../../db/prepared';
+import { ASYNC_COMMIT } from './async-commit';
 import { rows } from './result';
 
 export interface ClaimOptions {
@@ -73,7 +74,7 @@ export async function claimable(db: DbOrTx, perUserCap: number): Promise<boolean
  * Cost: only the chosen job rows are locked (FOR UPDATE SKIP LOCKED, re-checked at their latest
  * version), not every candidate of every user; only users with queued jobs are looked at (idle
  * users in job_users cost nothing); the statement is prepared once per connection and commits
- * without waiting for the WAL flush (see `prepared.ts`).
+ * without waiting for the WAL flush (`db/prepared.ts`, `async-commit.ts`).
  */
 export async function claim(db: DbOrTx, options: ClaimOptions): Promise<QueuedJob[]> {
   if (options.limit <= 0) return [];

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
-import { ASYNC_COMMIT } from './prepared';
+import { ASYNC_COMMIT } from './async-commit';
 import { param, rowCount, rows } from './result';
 import { RERUN_AFTER_CANCEL, releaseSlots, toSettledJob, type SettledJob } from './settle';
 

@@ -3,7 +3,7 @@ import type { DbOrTx } from '../../../db/client';
 import type { JobStatus } from '../job';
 import { JOB_COLUMNS, JOB_COLUMN_NAMES, toJob, type QueuedJob } from '../job';
 import { claimedUpdate } from './claim';
-import { ASYNC_COMMIT } from './prepared';
+import { ASYNC_COMMIT } from './async-commit';
 import { param, rows } from './result';
 
 export type Settlement =
@@ -44,7 +44,8 @@ const RERUN = sql.raw(RERUN_AFTER_CANCEL);
 /**
  * Settles a batch of jobs this runner holds, in one statement. Rows whose lease this runner no
  * longer holds (lapsed and reclaimed, or cancelled and swept) are left alone and not returned.
- * Commits without waiting for the WAL flush (see `prepared.ts`).
+ * Commits without waiting for the WAL flush (see `async-commit.ts`). Planned on every call: its generic
+ * plan (unknown batch size) nested-loops the batch over the running jobs, several times slower.
  */
 export async function settle(db: DbOrTx, runnerId: string, settlements: Settlement[]): Promise<SettledJob[]> {
   if (settlements.length === 0) return [];

@@ -1,13 +1,13 @@
-import { sql, type SQL } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import type { DbOrTx } from '../../../db/client';
+import type { DbOrTx } from './client';
 
 /**
- * The claim as a named prepared statement: Postgres parses and plans it once per connection instead
- * of on every call (planning the claim cost as much as running it for batches of a few jobs). Its
- * text is fixed, only its parameters vary, and its generic plan is index probes per user. Not the
- * settlement: its generic plan (unknown array sizes) hash-joins the running jobs and was several
- * times slower than planning it each time.
+ * A hot statement as a named prepared statement: Postgres parses and plans it once per connection
+ * instead of on every call. For statements whose planning costs as much as running them (the queue's
+ * claim, a webhook's delivery) and whose generic plan is as good as a custom one: index probes by key,
+ * no estimate that depends on a parameter's value. A name always stands for one text; a call whose text
+ * differs from the name's first one runs unnamed (the statement must carry its values as parameters).
  *
  * Only on a pool (`db.$client`); inside a caller's transaction the statement runs as usual. Behind a
  * pooler that cannot carry prepared statements (PgBouncer in transaction mode before 1.21, or without
@@ -15,6 +15,7 @@ import type { DbOrTx } from '../../../db/client';
  */
 const dialect = new PgDialect();
 let preparedStatements = true;
+const textOfName = new Map<string, string>();
 
 /** Postgres's answers when a named statement does not exist on, or already exists on, the server connection. */
 const PREPARED_STATEMENT_ERRORS = new Set(['26000', '42P05']);
@@ -27,6 +28,9 @@ export async function executePrepared(db: DbOrTx, name: string, query: SQL): Pro
   const pool = (db as { $client?: QueryablePool }).$client;
   if (!preparedStatements || typeof pool?.query !== 'function') return db.execute(query);
   const { sql: text, params } = dialect.sqlToQuery(query);
+  const known = textOfName.get(name);
+  if (known === undefined) textOfName.set(name, text);
+  else if (known !== text) return db.execute(query);
   try {
     return await pool.query({ name: `switchyard_${name}`, text, values: params });
   } catch (error) {
@@ -36,13 +40,3 @@ export async function executePrepared(db: DbOrTx, name: string, query: SQL): Pro
     return db.execute(query);
   }
 }
-
-/**
- * A FROM item that turns off the wait for the WAL flush at this statement's commit. For the runner's
- * own bookkeeping only (claims, settlements, lease renewals and reclaims), never for an enqueue:
- * a database crash can lose the last few hundred milliseconds of them, which the queue already
- * tolerates (a lost claim lets the job be claimed again; a lost settlement leaves the job running
- * until its lease lapses, then it runs again: at least once, as after a runner crash). Waiting for
- * the flush (IO:WalSync) was what serialised small claims across runners.
- */
-export const ASYNC_COMMIT = sql.raw(`(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`);
