@@ -48,7 +48,11 @@ interface TupleCounts {
 }
 
 async function main() {
-  const server = await startBenchServer({ shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' });
+  const server = await startBenchServer({
+    shared_preload_libraries: 'pg_stat_statements',
+    'pg_stat_statements.track': 'all',
+    'pg_stat_statements.track_planning': 'on',
+  });
   const pools: Database[] = [];
   let statements = 0;
   const url = await server.freshDatabase('queue_cost');
