@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
+import { executePrepared } from '../../../db/prepared';
 import { JobStateError } from '../errors';
 import { JOB_COLUMNS, toJob, type QueuedJob } from '../job';
 import { JOBS_CHANNEL } from '../listen';
@@ -94,8 +95,9 @@ export async function enqueueMany(db: DbOrTx, inputs: EnqueueInput[]): Promise<E
   const rerunKeys = inputs.filter((i) => i.rerunIfRunning && i.dedupeKey).map((i) => i.dedupeKey!);
   // One round trip in the common cases: the new rows, and the live jobs that already hold a key (seen
   // as of the statement's snapshot; one committed just after it is looked up below).
+  // Prepared: planning this statement took four times as long as running it for a single job.
   const answered = rows(
-    await db.execute(sql`
+    await executePrepared(db, 'enqueue', sql`
       WITH enqueue_input AS (
         SELECT * FROM unnest(
           ${param(inputs.map((i) => i.kind))}::text[],
