@@ -67,8 +67,8 @@
  *     and a personal mail that says "on sale, 40% off" in passing is not either, nor a newsletter a person
  *     forwards (its unsubscribe link is the forwarded mail's).
  *  9. the fallback model (`classifier-model.ts`: logistic regression over hashed words and header flags,
- *     weights in `classifier-weights.json`, trained by `dev/train-classifier.ts` on the tuned set and
- *     held-out batches 1-10) when it
+ *     weights in `classifier-weights.json`, trained by `dev/train-classifier.ts` on the tuned set,
+ *     held-out batches 1-10 and the training corpus) when it
  *     gives a category other than "other" a probability of at least MODEL_MIN_PROBABILITY; else other.
  * Newsletters (rule 8's self-identification) are content, not account events: rules 4, 5, 6 and 7 ignore
  * them unless the sender has the matching role (a security@ or billing@ address), so a newsletter about
