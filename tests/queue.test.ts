@@ -218,6 +218,26 @@ describe('settle', () => {
     await settle(database.db, 'r1', [{ id: job.id, attempt: 1, outcome: 'failed', error: 'connection deleted' }]);
     expect(await getJob(database.db, job.id)).toMatchObject({ status: 'failed', lastError: 'connection deleted' });
   });
+
+  it('stores any error message and result: NUL and a surrogate pair cut in half become U+FFFD, the batch settles', async () => {
+    const jobs = await enqueueMany(database.db, Array.from({ length: 4 }, () => ({ kind: 'k', userId: 'u1' })));
+    await claim(database.db, claimOptions);
+    const [failed, retried, succeeded, nothing] = jobs.map((r) => r.job.id) as [number, number, number, number];
+    const cut = 'subject 😀'.slice(0, -1); // ends in a lone high surrogate, as a message cut at a length does
+    const settled = await settle(database.db, 'r1', [
+      { id: failed, attempt: 1, outcome: 'failed', error: `bad\u0000byte ${cut}` },
+      { id: retried, attempt: 1, outcome: 'retry', error: '\udc00 lone low', retryAt: new Date(Date.now() + 60_000) },
+      { id: succeeded, attempt: 1, outcome: 'succeeded', result: { text: 'a\u0000b', list: ['\ud800'], n: 1 } },
+      { id: nothing, attempt: 1, outcome: 'succeeded', result: null },
+    ]);
+    expect(settled).toHaveLength(4);
+    expect(await getJob(database.db, failed)).toMatchObject({ status: 'failed', lastError: 'bad\uFFFDbyte subject \uFFFD' });
+    expect(await getJob(database.db, retried)).toMatchObject({ status: 'queued', lastError: '\uFFFD lone low' });
+    expect(await getJob(database.db, succeeded)).toMatchObject({ status: 'succeeded', result: { text: 'a\uFFFDb', list: ['\uFFFD'], n: 1 } });
+    // A null result is stored as JSON null, not taken for "no result".
+    const { rows: stored } = await database.pool.query(`SELECT result IS NULL AS sql_null, jsonb_typeof(result) AS type FROM jobs WHERE id = $1`, [nothing]);
+    expect(stored).toEqual([{ sql_null: false, type: 'null' }]);
+  });
 });
 
 describe('settle and hand off', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LONE_SURROGATE, NUL } from '../../db/text';
 import { DomainError, type ErrorDetail } from '../errors';
 
 /**
@@ -8,10 +9,6 @@ import { DomainError, type ErrorDetail } from '../errors';
  * refinement cannot let one through, and offered as zod schemas for fields that want it spelled out.
  */
 
-const NUL = '\u0000';
-// A high surrogate not followed by a low one, or a low one not preceded by a high one (code units:
-// no `u` flag).
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 
 /** Why a string cannot be stored, or null when it can. */

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
+import { storableJson } from '../../../db/text';
 import { ASYNC_COMMIT } from './async-commit';
 import { param, rowCount, rows } from './result';
 import { RERUN_AFTER_CANCEL, releaseSlots, toSettledJob, type SettledJob } from './settle';
@@ -27,7 +28,10 @@ export async function heartbeat(
   return rows(result).map((row) => ({ id: Number(row.id), cancelRequested: Boolean(row.cancel_requested) }));
 }
 
-/** Replaces the job's progress document while this runner holds it. Returns false if the lease is gone. */
+/**
+ * Replaces the job's progress document while this runner holds it (its strings made storable, as a
+ * settlement's are). Returns false if the lease is gone.
+ */
 export async function setProgress(
   db: DbOrTx,
   runnerId: string,
@@ -35,7 +39,7 @@ export async function setProgress(
   progress: unknown,
 ): Promise<boolean> {
   const result = await db.execute(sql`
-    UPDATE jobs SET progress = ${JSON.stringify(progress)}::jsonb, updated_at = now()
+    UPDATE jobs SET progress = ${storableJson(progress)}::jsonb, updated_at = now()
     WHERE id = ${held.id} AND attempts = ${held.attempt} AND locked_by = ${runnerId} AND status = 'running'
   `);
   return rowCount(result) > 0;
