@@ -31,6 +31,7 @@ import {
   heldOutThirdBatchEnd,
   heldOutEleventhBatchEnd,
   heldOutTwelfthBatchEnd,
+  heldOutThirteenthBatchEnd,
 } from '../tests/fixtures/gmail-heldout';
 import { labelledMessages } from '../tests/fixtures/gmail-labelled';
 import { trainingCorpus } from '../tests/fixtures/gmail-training';
@@ -53,7 +54,8 @@ const batches = [
   ['held-out batch 10 (written after batch 9 was fixed)', heldOutMessages.slice(heldOutNinthBatchEnd, heldOutTenthBatchEnd)],
   ['held-out batch 11 (written after batch 10 was fixed; never fixed)', heldOutMessages.slice(heldOutTenthBatchEnd, heldOutEleventhBatchEnd)],
   ['held-out batch 12 (written blind before the model was retrained; never fixed)', heldOutMessages.slice(heldOutEleventhBatchEnd, heldOutTwelfthBatchEnd)],
-  ['held-out batch 13 (written blind before the model was retrained, measured after; never fixed)', heldOutMessages.slice(heldOutTwelfthBatchEnd)],
+  ['held-out batch 13 (written blind before the model was retrained, measured after; never fixed)', heldOutMessages.slice(heldOutTwelfthBatchEnd, heldOutThirteenthBatchEnd)],
+  ['held-out batch 14 (written blind before the corpus retraining, measured once after; never fixed)', heldOutMessages.slice(heldOutThirteenthBatchEnd)],
 ] as const;
 for (const [label, set] of batches) {
   const a = classificationAccuracy(set);

@@ -55,7 +55,8 @@ const VALEDICTIONS = [
 const VALEDICTION_SET = new Set(VALEDICTIONS);
 
 // Japanese and Chinese closing formulas end a letter the same way.
-const CJK_VALEDICTION = /^(?:以上(?:、|,)?\s*)?(?:引き続き|今後とも|何卒)?\s*(?:どうぞ)?よろしくお願い(?:いた|致)?(?:します|申し上げます)[。.!！]?$|^(?:此致\s*敬礼|谢谢|謝謝)[。.!！]?$/;
+const CJK_VALEDICTION =
+  /^(?:以上(?:、|,)?\s*)?(?:引き続き|今後とも|何卒)?\s*(?:どうぞ)?よろしくお願い(?:いた|致)?(?:します|申し上げます)[。.!！]?$|^(?:此致(?:\s*敬礼)?|谢谢|謝謝|多谢|多謝|感谢|感謝|祝好|祝安|顺祝(?:商祺|时祺|安好)|順祝(?:商祺|時祺|安好)|祝(?:工作)?顺利|祝(?:工作)?順利|敬上)[，,。.!！]?$/;
 
 export function isSignOffLine(line: string): boolean {
   const t = line.trim();
