@@ -188,3 +188,50 @@ export function findUndelimitedSignature(lines: string[], senderName?: string | 
   }
   return null;
 }
+
+/** A rule line: three or more of one of _ - = ~ * (a separator help desks and meeting invitations draw). */
+const RULE_LINE = /^\s*([_\-=~*])\1{2,}\s*$/;
+/** A help desk's or CRM's reference: a thread token (Salesforce's ref:_…:ref, Zendesk's [ABCD12-EF34]) or its reply marker. */
+const THREAD_TOKEN = /\bref:_[\w.]+:ref\b|\[[A-Z0-9]{4,}-[A-Z0-9]{4,}\]|^##-/;
+/**
+ * "Case number: 00123456", "Ticket #20931", "Vorgang 4711", "Meeting ID: 812 345 6789": a case's, ticket's
+ * or meeting's label, then its number.
+ */
+const REFERENCE_LINE =
+  /^(?:case|ticket|request|incident|reference|caso|chamado|protocolo|incidencia|solicitud|vorgang|anfrage|ticketnummer|dossier|demande|pratica|richiesta|segnalazione|melding|ärende|sag|sak|meeting id|meeting-id|besprechungs-id|passcode|kenncode|webinar id)\b[\p{L} .]{0,20}?(?:[:：#]|n[ºo°]\.?)?\s*#?\s*[\w-]*\d/iu;
+
+const isReference = (line: string) => THREAD_TOKEN.test(line.trim()) || REFERENCE_LINE.test(line.trim());
+
+/**
+ * Lines from `from` to the end are a machine footer: a rule line, then something no signature holds (a
+ * sentence, a reference); or a short paragraph of references only. A rule with only signature lines below
+ * it ("----", then a company and a phone) is part of the signature.
+ */
+function isMachineFooter(lines: string[], from: number): boolean {
+  const rest = lines.slice(from).filter((l) => l.trim() !== '');
+  if (rest.length === 0 || rest.length > 40) return false;
+  if (RULE_LINE.test(rest[0] ?? '')) return rest.slice(1).some((l) => !RULE_LINE.test(l) && (isReference(l) || !isSignatureLine(l)));
+  return rest.length <= 4 && rest.every(isReference);
+}
+
+/**
+ * A signature with a machine footer below it (a meeting's join block below a rule, a help desk's ticket
+ * reference or status, a conversation history below a dashed rule): `[start, end)` of the signature, the
+ * footer left where it is, or null. For when `findUndelimitedSignature` found none: the footer starts at a
+ * rule line or a paragraph of references among the last lines, and what is above it must hold a signature
+ * by the same conservative test.
+ */
+export function findSignatureAboveFooter(lines: string[], senderName?: string | null): { start: number; end: number } | null {
+  const lowest = Math.max(1, lines.length - 60);
+  for (let footer = lines.length - 1; footer >= lowest; footer--) {
+    const line = lines[footer] ?? '';
+    const startsParagraph = line.trim() !== '' && (lines[footer - 1] ?? '').trim() === '';
+    if (!RULE_LINE.test(line) && !startsParagraph) continue;
+    if (!isMachineFooter(lines, footer)) continue;
+    let end = footer;
+    while (end > 0 && (lines[end - 1] ?? '').trim() === '') end--;
+    const start = findUndelimitedSignature(lines.slice(0, end), senderName);
+    if (start !== null) return { start, end };
+  }
+  return null;
+}
