@@ -473,11 +473,14 @@ describe('signatures without the delimiter', () => {
     expect(history.signature).toBe('Cheers,\nOmar Haddad\nSupport Engineer · Lumen');
   });
 
-  it('keeps a rule and contact lines that belong to the signature in it', () => {
+  it('keeps a rule, contact lines and a legal notice below a rule in the signature', () => {
     const ruled = 'Thanks,\nMaria Silva\nHead of Sales\n---------\nSilva Têxtil Ltda.\n+55 21 3456-7890';
     expect(split(`The samples ship on Monday.\n\n${ruled}`)).toEqual({ cleanBody: 'The samples ship on Monday.', quotedText: null, signature: ruled });
     const contact = 'Best regards,\nJan Becker\nEinkauf\n\nTel: 089 123456\nFax: 089 123457';
     expect(split(`Die Bestellung ist raus.\n\n${contact}`)).toEqual({ cleanBody: 'Die Bestellung ist raus.', quotedText: null, signature: contact });
+    const notice =
+      'Kind regards,\nEmma Stone\nStone Legal LLP\n\n______________________\nThis message is confidential and may be privileged. If you are not the intended recipient, please delete it.';
+    expect(split(`Agreed, go ahead.\n\n${notice}`)).toEqual({ cleanBody: 'Agreed, go ahead.', quotedText: null, signature: notice });
   });
 
   it('takes a blank line after the sign-off, a legal notice at the end and a client sign-off below', () => {

@@ -205,12 +205,15 @@ const isReference = (line: string) => THREAD_TOKEN.test(line.trim()) || REFERENC
 /**
  * Lines from `from` to the end are a machine footer: a rule line, then something no signature holds (a
  * sentence, a reference); or a short paragraph of references only. A rule with only signature lines below
- * it ("----", then a company and a phone) is part of the signature.
+ * it ("----", then a company and a phone), or a legal notice below it, is part of the signature.
  */
 function isMachineFooter(lines: string[], from: number): boolean {
   const rest = lines.slice(from).filter((l) => l.trim() !== '');
   if (rest.length === 0 || rest.length > 40) return false;
-  if (RULE_LINE.test(rest[0] ?? '')) return rest.slice(1).some((l) => !RULE_LINE.test(l) && (isReference(l) || !isSignatureLine(l)));
+  if (RULE_LINE.test(rest[0] ?? '')) {
+    const below = rest.slice(1).filter((l) => !RULE_LINE.test(l));
+    return !below.some((l) => DISCLAIMER.test(l)) && below.some((l) => isReference(l) || !isSignatureLine(l));
+  }
   return rest.length <= 4 && rest.every(isReference);
 }
 
