@@ -5,7 +5,7 @@
 export const NUL = '\u0000';
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one (code units: no `u` flag). */
 export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+export const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 
 /**
  * `value` with each NUL and lone surrogate replaced by U+FFFD: for text the system writes itself (an

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LONE_SURROGATE, NUL } from '../../db/text';
+import { LONE_SURROGATE, LONE_SURROGATES, NUL } from '../../db/text';
 import { DomainError, type ErrorDetail } from '../errors';
 
 /**
@@ -8,8 +8,6 @@ import { DomainError, type ErrorDetail } from '../errors';
  * once where input enters (JSON bodies, webhook payloads, query strings), so a schema that forgets a
  * refinement cannot let one through, and offered as zod schemas for fields that want it spelled out.
  */
-
-const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 
 /** Why a string cannot be stored, or null when it can. */
 export function textProblem(value: string): string | null {

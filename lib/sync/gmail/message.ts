@@ -15,7 +15,7 @@
 import type { gmail_v1 } from '@googleapis/gmail';
 import { compile } from 'html-to-text';
 import { addressParser, decodeWords } from 'postal-mime';
-import { findSignatureAboveFooter, findUndelimitedSignature } from './signature';
+import { findSignature } from './signature';
 
 export interface Address {
   name: string | null;
@@ -769,18 +769,14 @@ export function splitQuoteAndSignature(text: string, senderName?: string | null)
         end = i;
       }
     }
-    // a sign-off line and a signature block without the delimiter (above a client sign-off, if any)
-    // the signature above a machine footer (a meeting's join block, a ticket reference), which stays in the body
-    const above = signature === null ? findSignatureAboveFooter(body.slice(0, end), senderName) : null;
-    const start = above ? null : findUndelimitedSignature(body.slice(0, end), senderName);
-    if (above) {
-      signature = body.slice(above.start, above.end).join('\n').trim();
-      body.splice(above.start, above.end - above.start);
-      end -= above.end - above.start;
-    } else if (start !== null) {
-      const block = body.slice(start, end).join('\n').trim();
+    // a sign-off line and a signature block without the delimiter, above a client sign-off, if any, or
+    // else above a machine footer (a meeting's join block, a ticket reference), which stays in the body
+    const found = findSignature(body.slice(0, end), senderName, { aboveFooter: signature === null });
+    if (found) {
+      const block = body.slice(found.start, found.end).join('\n').trim();
       signature = signature === null ? block : `${block}\n\n${signature}`;
-      end = start;
+      body.splice(found.start, found.end - found.start);
+      end -= found.end - found.start;
     }
   }
 

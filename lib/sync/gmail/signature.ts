@@ -163,7 +163,7 @@ const MAX_SIGNATURE_LINES = 18;
  * The index in `lines` where an undelimited signature starts, or null. `lines` is the new content (quotes
  * already removed), in order.
  */
-export function findUndelimitedSignature(lines: string[], senderName?: string | null): number | null {
+function findUndelimitedSignature(lines: string[], senderName?: string | null): number | null {
   let last = lines.length - 1;
   while (last >= 0 && (lines[last] ?? '').trim() === '') last--;
   if (last < 1) return null;
@@ -218,15 +218,20 @@ function isMachineFooter(lines: string[], from: number): boolean {
 }
 
 /**
- * A signature with a machine footer below it (a meeting's join block below a rule, a help desk's ticket
- * reference or status, a conversation history below a dashed rule): `[start, end)` of the signature, the
- * footer left where it is, or null. For when `findUndelimitedSignature` found none: the footer starts at a
- * rule line or a paragraph of references among the last lines, and what is above it must hold a signature
- * by the same conservative test.
+ * Where an undelimited signature is in `lines` (the new content, quotes already removed): `[start, end)`,
+ * or null. With `aboveFooter`, a signature with a machine footer below it (a meeting's join block below a
+ * rule, a help desk's ticket reference or status, a conversation history below a dashed rule) is looked for
+ * first: the footer starts at a rule line or a paragraph of references among the last lines, what is above
+ * it must hold a signature by the same conservative test, and the footer stays where it is (`end` is where
+ * it starts). Otherwise the signature runs to the end.
  */
-export function findSignatureAboveFooter(lines: string[], senderName?: string | null): { start: number; end: number } | null {
+export function findSignature(
+  lines: string[],
+  senderName: string | null | undefined,
+  { aboveFooter }: { aboveFooter: boolean },
+): { start: number; end: number } | null {
   const lowest = Math.max(1, lines.length - 60);
-  for (let footer = lines.length - 1; footer >= lowest; footer--) {
+  for (let footer = lines.length - 1; aboveFooter && footer >= lowest; footer--) {
     const line = lines[footer] ?? '';
     const startsParagraph = line.trim() !== '' && (lines[footer - 1] ?? '').trim() === '';
     if (!RULE_LINE.test(line) && !startsParagraph) continue;
@@ -236,5 +241,6 @@ export function findSignatureAboveFooter(lines: string[], senderName?: string | 
     const start = findUndelimitedSignature(lines.slice(0, end), senderName);
     if (start !== null) return { start, end };
   }
-  return null;
+  const start = findUndelimitedSignature(lines, senderName);
+  return start === null ? null : { start, end: lines.length };
 }
