@@ -125,7 +125,8 @@ async function main() {
                   WHEN query LIKE '%locked_until = now() + make_interval%' AND query NOT LIKE '%claimed%' THEN 'heartbeat'
                   ELSE left(regexp_replace(query, '\s+', ' ', 'g'), 60) END AS statement,
              sum(calls)::float8 AS calls, sum(rows)::float8 AS rows, sum(wal_records)::float8 AS wal_records,
-             sum(wal_bytes)::float8 AS wal_bytes, sum(shared_blks_dirtied)::float8 AS dirtied,
+             sum(wal_bytes)::float8 AS wal_bytes, sum(shared_blks_hit + shared_blks_read)::float8 AS buffers,
+             sum(shared_blks_dirtied)::float8 AS dirtied,
              sum(total_exec_time)::float8 AS exec_ms, sum(total_plan_time)::float8 AS plan_ms
       FROM pg_stat_statements
       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -148,12 +149,12 @@ async function main() {
     for (const [name, bytes] of Object.entries(after.indexes)) {
       console.log(`    ${name.padEnd(28)} ${perJob(bytes - (before.indexes[name] ?? 0), 1)}`);
     }
-    console.log('\nper job, by statement: calls, rows, WAL records, WAL bytes, buffers dirtied, exec µs, plan µs');
+    console.log('\nper job, by statement: calls, rows, WAL records, WAL bytes, buffers read, buffers dirtied, exec µs, plan µs');
     for (const row of perStatement as Record<string, number | string>[]) {
       const n = (key: string) => Number(row[key]);
       console.log(
         `  ${String(row.statement).padEnd(12)} ${perJob(n('calls'), 4)}  ${perJob(n('rows'), 2)}  ${perJob(n('wal_records'), 2)}  ` +
-          `${perJob(n('wal_bytes'), 0)}  ${perJob(n('dirtied'), 3)}  ${((n('exec_ms') / JOBS) * 1000).toFixed(1)}  ${((n('plan_ms') / JOBS) * 1000).toFixed(1)}`,
+          `${perJob(n('wal_bytes'), 0)}  ${perJob(n('buffers'), 1)}  ${perJob(n('dirtied'), 3)}  ${((n('exec_ms') / JOBS) * 1000).toFixed(1)}  ${((n('plan_ms') / JOBS) * 1000).toFixed(1)}`,
       );
     }
   } finally {

@@ -15,7 +15,9 @@ import {
   retryJob,
   setProgress,
   settle,
+  userJobsForExport,
 } from '../lib/jobs';
+import { cancelJobs, listJobs } from '../lib/jobs/sql/operator';
 import { JobStateError } from '../lib/jobs/errors';
 import { claimable } from '../lib/jobs/sql/claim';
 import { settleAndHandOff } from '../lib/jobs/sql/settle';
@@ -381,6 +383,54 @@ describe('what other modules ask of the queue', () => {
     expect(await cancelMatching(database.db, 'u1', { dedupeKeys: ['sync:9:x'] })).toBe(0);
     await settle(database.db, 'r1', [{ id: a!.id, attempt: 1, outcome: 'succeeded' }]);
     expect((await getJob(database.db, a!.id))!.status).toBe('cancelled');
+  });
+
+  it("reads a user's jobs of every status in id order, the running ones too (they are in no by-user index), page by page", async () => {
+    // u1: ids 1-6 in turn finished, running, queued; u2's interleaved jobs must never show up.
+    const ids = (
+      await enqueueMany(
+        database.db,
+        Array.from({ length: 12 }, (_, i) => ({ kind: 'k', userId: i % 2 === 0 ? 'u1' : 'u2', payload: { i } })),
+      )
+    ).map((r) => r.job.id);
+    const mine = ids.filter((_, i) => i % 2 === 0);
+    const running = await claim(database.db, { ...claimOptions, limit: 4 });
+    const ran = running.filter((job) => job.userId === 'u1');
+    await settle(database.db, 'r1', ran.slice(0, 1).map((job) => ({ id: job.id, attempt: 1, outcome: 'succeeded' as const })));
+    const statuses = async () => (await getJobs(database.db, mine)).map((job) => job.status).sort();
+    expect(await statuses()).toEqual(['queued', 'queued', 'queued', 'queued', 'running', 'succeeded']);
+
+    const newestFirst = [...mine].sort((x, y) => y - x);
+    const pages: number[][] = [];
+    let beforeId: number | undefined;
+    for (;;) {
+      const page = await listJobs(database.db, { userId: 'u1' }, { limit: 4, ...(beforeId === undefined ? {} : { beforeId }) });
+      if (page.length === 0) break;
+      pages.push(page.map((job) => job.id));
+      beforeId = page.at(-1)!.id;
+    }
+    expect(pages.flat()).toEqual(newestFirst);
+    expect(pages[0]).toHaveLength(4);
+    expect((await listJobs(database.db, { userId: 'u1', status: 'running' }, { limit: 10 })).map((job) => job.id)).toEqual([ran[1]!.id]);
+    expect((await listJobs(database.db, { userId: 'u1', status: 'queued' }, { limit: 10 })).map((job) => job.id)).toEqual(
+      newestFirst.filter((id) => id !== ran[0]!.id && id !== ran[1]!.id),
+    );
+
+    const exported: number[] = [];
+    for (let afterId = 0; ; ) {
+      const page = await userJobsForExport(database.db, 'u1', afterId, 4);
+      if (page.length === 0) break;
+      for (const row of page) expect(JSON.parse(row.row)).toMatchObject({ id: row.id, user_id: 'u1' });
+      exported.push(...page.map((row) => row.id));
+      afterId = page.at(-1)!.id;
+    }
+    expect(exported).toEqual(mine);
+
+    // A bulk cancel by user reaches the running job as well as the queued ones, and no one else's.
+    const cancelled = await cancelJobs(database.db, { filter: { userId: 'u1' }, limit: 100 });
+    expect(cancelled).toEqual(newestFirst.filter((id) => id !== ran[0]!.id));
+    expect(await cancelJobs(database.db, { filter: { userId: 'u1', status: 'dead' }, limit: 100 })).toEqual([]);
+    expect((await getJobs(database.db, ids.filter((_, i) => i % 2 === 1))).every((job) => job.cancelRequestedAt === null)).toBe(true);
   });
 
   it("lists a user's jobs by id, in id order, leaving out others' and unknown ids", async () => {

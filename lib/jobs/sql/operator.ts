@@ -3,13 +3,15 @@ import type { DbOrTx } from '../../../db/client';
 import { JobStateError } from '../errors';
 import { JOB_COLUMNS, toJob, type JobStatus, type QueuedJob } from '../job';
 import { CANCEL } from './cancel';
+import { userJobsInIdOrder } from './by-user';
 import { param, rows } from './result';
 
 /**
  * What an operator reads and does across every user's jobs (the admin API): lists with filters, bulk
  * retry and cancel, and the queue's last hour. Newest first is id order: the primary key serves the
- * unfiltered list, jobs_user_id_idx a user's, and jobs_unsettled_idx the rare outcomes (failed, dead,
- * cancelled) that a backward scan of the primary key would have to walk the whole table to find.
+ * unfiltered list, jobs_user_not_running_idx and jobs_lease_idx a user's (`userJobsInIdOrder`), and
+ * jobs_unsettled_idx the rare outcomes (failed, dead, cancelled) that a backward scan of the primary
+ * key would have to walk the whole table to find.
  */
 
 export interface JobFilter {
@@ -27,11 +29,16 @@ function filterSql(filter: JobFilter): SQL {
 
 /** Jobs matching `filter` with ids below `beforeId` (the keyset), newest first, at most `limit`. */
 export async function listJobs(db: DbOrTx, filter: JobFilter, page: { limit: number; beforeId?: number }): Promise<QueuedJob[]> {
-  const result = await db.execute(sql`
-    SELECT ${JOB_COLUMNS} FROM jobs
-    WHERE ${filterSql(filter)} ${page.beforeId === undefined ? sql`` : sql`AND id < ${page.beforeId}`}
-    ORDER BY id DESC LIMIT ${page.limit}
-  `);
+  const where = sql`${filterSql(filter)} ${page.beforeId === undefined ? sql`` : sql`AND id < ${page.beforeId}`}`;
+  const result = await db.execute(
+    filter.userId === undefined
+      ? sql`SELECT ${JOB_COLUMNS} FROM jobs WHERE ${where} ORDER BY id DESC LIMIT ${page.limit}`
+      : userJobsInIdOrder(JOB_COLUMNS, where, {
+          statuses: filter.status === undefined ? undefined : [filter.status],
+          order: 'desc',
+          limit: page.limit,
+        }),
+  );
   return rows(result).map(toJob);
 }
 
@@ -40,9 +47,18 @@ export type JobSelection = { ids: readonly number[] } | { filter: JobFilter; lim
 
 function selectionSql(selection: JobSelection, statuses: readonly JobStatus[]): SQL {
   const wanted = sql`status = ANY(${param([...statuses])}::text[])`;
-  return 'ids' in selection
-    ? sql`SELECT id, dedupe_key FROM jobs WHERE id = ANY(${param([...selection.ids])}::bigint[]) AND ${wanted}`
-    : sql`SELECT id, dedupe_key FROM jobs WHERE ${filterSql(selection.filter)} AND ${wanted} ORDER BY id DESC LIMIT ${selection.limit}`;
+  if ('ids' in selection) {
+    return sql`SELECT id, dedupe_key FROM jobs WHERE id = ANY(${param([...selection.ids])}::bigint[]) AND ${wanted}`;
+  }
+  const { filter, limit } = selection;
+  if (filter.userId !== undefined) {
+    return userJobsInIdOrder(sql`id, dedupe_key`, filterSql(filter), {
+      statuses: filter.status === undefined ? statuses : statuses.filter((status) => status === filter.status),
+      order: 'desc',
+      limit,
+    });
+  }
+  return sql`SELECT id, dedupe_key FROM jobs WHERE ${filterSql(filter)} AND ${wanted} ORDER BY id DESC LIMIT ${limit}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
+import { userJobsInIdOrder } from './by-user';
 
 /**
  * A user's erasure, the queue's part: the user's finished jobs (their payloads name the user's
@@ -22,15 +23,13 @@ export async function forgetUserJobs(db: DbOrTx, userId: string): Promise<number
 }
 
 /**
- * A page of the user's jobs for their data export, after the job `afterId` in id order (jobs_user_id_idx):
+ * A page of the user's jobs for their data export, after the job `afterId` in id order (`userJobsInIdOrder`):
  * each as Postgres' row_to_json writes it, the export's format. Read in the export's one snapshot, the
  * pages add up to the user's jobs at that instant.
  */
 export async function userJobsForExport(db: DbOrTx, userId: string, afterId: number, limit: number): Promise<{ id: number; row: string }[]> {
-  const result = await db.execute(sql`
-    SELECT t.id, row_to_json(t)::text AS row FROM jobs t
-    WHERE t.user_id = ${userId} AND t.id > ${afterId}
-    ORDER BY t.id LIMIT ${limit}
-  `);
+  const result = await db.execute(
+    userJobsInIdOrder(sql`id, row_to_json(jobs)::text AS row`, sql`user_id = ${userId} AND id > ${afterId}`, { order: 'asc', limit }),
+  );
   return (result.rows as { id: number | string; row: string }[]).map((r) => ({ id: Number(r.id), row: r.row }));
 }
