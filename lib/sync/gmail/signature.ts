@@ -67,13 +67,23 @@ export function isSignOffLine(line: string): boolean {
     .replace(/[’`´]/g, "'")
     .replace(/\s+/g, ' ')
     .replace(/[\s,.!;:–—-]+$/, '');
-  return VALEDICTION_SET.has(bare);
+  if (VALEDICTION_SET.has(bare)) return true;
+  // "Herzliche Grüße aus Münster", "Saludos desde Madrid", "Greetings from Lisbon": a sign-off sent from a place
+  const from = /^(.+?) (?:aus|from|desde|da|de|dalla|van|vanuit|från|z|ze) \p{Lu}[\p{L}'-]*(?: \p{Lu}?[\p{L}'-]+){0,2}$/u.exec(
+    t.replace(/[\s,.!;:–—-]+$/, ''),
+  );
+  return from !== null && VALEDICTION_SET.has(from[1]!.toLowerCase().replace(/\s+/g, ' '));
 }
 
 const URL_OR_EMAIL = /@[\w-]+\.|https?:\/\/|\bwww\.|\b[\w-]+\.(?:com|org|net|io|co|app|dev|design|studio|agency|ai|de|fr|es|it|nl|se|no|dk|fi|pl|pt|br|uk|ie|au|ca|ch|at|be|jp|cn|in|eu)\b/i;
 const PHONE = /(?:^|[\s:(])\+?\(?\d[\d\s().\/-]{6,}\d/;
 const DISCLAIMER =
   /\bconfidential\b|\bprivileged\b|\bintended recipient\b|\bvertraulich|\bamtsgericht\b|\bregistergericht\b|\bhrb\s?\d|\bgeschäftsführ|\bregistered (?:office|in)\b|\bcompany (?:no|number|registration)\b|\bconfidencial|\briservat|\bconfidentiel|\bdisclaimer\b|\bvertrouwelijk|\bkvk\b|\bsiret\b|\bthink before you print\b|\bplease consider the environment\b/i;
+
+/** A postcode or a contact label: what an address-and-phone line of a signature carries. */
+const ADDRESS_OR_LABEL = /\b\d{4,5}\b|\b\d{2}-\d{3}\b|\b(?:tel|tél|tlf|fon|phone|mob|mobile|cell|fax|handy|cel|telefone?|telefono|teléfono)\b/i;
+/** A company's legal form closing a line: "B.V.", "N.V.", "Ltd.", "Inc.", "S.A.", "S.r.l.", "GmbH & Co. KG". */
+const COMPANY_FORM_AT_END = /\b(?:b\.\s?v|n\.\s?v|s\.\s?a|s\.\s?l|s\.\s?p\.\s?a|s\.\s?r\.\s?l|s\.\s?a\.\s?s|inc|ltd|corp|co|llc|plc|pty|bros)\.$/i;
 
 function words(line: string): number {
   return line.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length;
@@ -89,13 +99,16 @@ function isSignatureLine(line: string): boolean {
       .replace(/\S*(?:@|:\/\/|www\.)\S*/g, ' ')
       .replace(/\S+\.(?:com|org|net|io|co|app|dev|design|de|fr|es|it|nl|se|uk|ie|au|jp|br)\b\S*/gi, ' ')
       .replace(/\+?\(?\d[\d\s().\/-]{6,}\d/g, ' ');
-    return t.length <= 120 && words(prose) <= 4 && !/[?？]|\p{L}{2}[.!]\s+\p{Lu}/u.test(prose);
+    // an address with its phone ("Corso Italia 88, 56125 Pisa – tel. 050 555 4471") says more than four words
+    const wordsAllowed = ADDRESS_OR_LABEL.test(prose) ? 8 : 4;
+    return t.length <= 120 && words(prose) <= wordsAllowed && !/[?？]|\p{L}{2}[.!]\s+\p{Lu}/u.test(prose);
   }
   if (t.length > 70 || words(t) > 8) return false;
   if (/[?？]$/.test(t)) return false;
-  // a sentence: starts lowercase (in a cased script) or ends with a full stop after several words
+  // a sentence: starts lowercase (in a cased script) or ends with a full stop after several words (a company's
+  // legal form, "Tulp Data B.V.", "Acme Ltd.", is not a full stop)
   if (/^\p{Ll}/u.test(t)) return false;
-  if (/[.!。！]$/.test(t) && words(t) > 4) return false;
+  if (/[.!。！]$/.test(t) && !COMPANY_FORM_AT_END.test(t) && words(t) > 4) return false;
   return true;
 }
 
