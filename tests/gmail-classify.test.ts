@@ -16,6 +16,7 @@ import {
   heldOutTwelfthBatchEnd,
   heldOutThirteenthBatchEnd,
   heldOutFourteenthBatchEnd,
+  heldOutFifteenthBatchEnd,
   heldOutFourthBatchEnd,
   heldOutSecondBatchEnd,
   heldOutSeventhBatchEnd,
@@ -107,11 +108,11 @@ describe('held-out set (never tuned on, never trained on)', () => {
   /**
    * Each batch was measured once, blind, before anything was changed for it; then the causes of its misses
    * were fixed. Those first figures are the estimate for mail the rules never saw: batch 4 0.74, batch 5
-   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83 (README,
+   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83, batch 16 0.84 (README,
    * "Mail understanding"). What is asserted here is what the rules reach now on every batch, so that a
-   * change losing a case is seen as a regression; batches 11-14 were not fixed, batch 15 was.
+   * change losing a case is seen as a regression; batches 11-14 were not fixed, batches 15 and 16 were.
    */
-  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.92, 0.92, 0.90), batch 15 after its fixes (0.94), misses in a wrong category only the five known', () => {
+  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), misses in a wrong category only the six known', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -129,7 +130,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
       batch(heldOutEleventhBatchEnd, heldOutTwelfthBatchEnd),
       batch(heldOutTwelfthBatchEnd, heldOutThirteenthBatchEnd),
       batch(heldOutThirteenthBatchEnd, heldOutFourteenthBatchEnd),
-      batch(heldOutFourteenthBatchEnd, heldOutMessages.length),
+      batch(heldOutFourteenthBatchEnd, heldOutFifteenthBatchEnd),
+      batch(heldOutFifteenthBatchEnd, heldOutMessages.length),
     ];
     console.log(
       [
@@ -142,18 +144,21 @@ describe('held-out set (never tuned on, never trained on)', () => {
     // and batches 1-10), batch 12 (blind 0.92 before the retraining, 0.92 after), batch 13 (written blind
     // before the retraining, measured once after it: 0.86)
     expect((batches[10] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.77);
-    expect((batches[11] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.91);
+    expect((batches[11] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.93);
     // since the rules for scheduling mail, foreign security notices and customers' problem reports: 0.92
     expect((batches[12] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.92);
     // batch 14: written blind before the model was retrained on the training corpus, measured once after (0.86)
     // (0.90 since the rules for scheduling mail, foreign security notices and customers' problem reports)
-    expect((batches[13] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.9);
+    expect((batches[13] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.91);
     // batch 15: written blind while those rules were written, measured once with them (0.83), then fixed
-    expect((batches[14] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.94);
+    expect((batches[14] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.95);
+    // batch 16: written blind after batch 15 was fixed, measured once (0.84), then fixed
+    expect((batches[15] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.92);
     // What it misses it leaves in "other", except two of batch 14 (never fixed): a content-only newsletter
     // taken for promotion and an IT maintenance notice taken for support; and three of batch 15: a cloud
     // provider's exposed-key notice carrying a case number, a customer's bug report about invoice totals, and an
-    // IT maintenance notice that mentions credentials.
+    // IT maintenance notice that mentions credentials; and one of batch 16: a shipping notice
+    // that repeats the order's total.
     const wrongCategory = all.rows.filter((x) => x.got !== x.expected && x.got !== 'other');
     expect(wrongCategory.map((r) => `${r.name}: ${r.expected} -> ${r.got}`)).toEqual([
       'b14 content-only tech newsletter: other -> promotion',
@@ -161,6 +166,7 @@ describe('held-out set (never tuned on, never trained on)', () => {
       'b15 cloud exposed access key found in public repo: security -> support',
       'b15 customer reports wrong totals in invoice export: support -> billing',
       'b15 it scheduled maintenance vpn outage: other -> security',
+      'b16 homeware order shipped with order summary: other -> billing',
     ]);
   });
 });

@@ -742,6 +742,10 @@ export function splitQuoteAndSignature(text: string, senderName?: string | null)
   }
   quoted.push(...lines.slice(cut));
 
+  // A forwarded message is content, and so is its sender's signature: the forwarder's own, if any, is above it.
+  const forwardAt = body.findIndex((l) => FORWARD_MARKER_RE.test(l.trim()));
+  const forwarded = forwardAt > 0 ? body.splice(forwardAt) : [];
+
   let signature: string | null = null;
   let end = body.length;
   // RFC 3676 delimiter
@@ -780,7 +784,8 @@ export function splitQuoteAndSignature(text: string, senderName?: string | null)
     }
   }
 
-  const cleanBody = body.slice(0, end).join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  const kept = forwarded.length > 0 ? [...body.slice(0, end), '', ...forwarded] : body.slice(0, end);
+  const cleanBody = kept.join('\n').replace(/\n{3,}/g, '\n\n').trim();
   const quotedText = quoted.join('\n').trim();
   return { cleanBody, quotedText: quotedText === '' ? null : quotedText, signature };
 }

@@ -40,6 +40,7 @@ const VALEDICTIONS = [
   'atenciosamente', 'abraços', 'abraço', 'um abraço', 'cumprimentos', 'melhores cumprimentos', 'com os melhores cumprimentos',
   'obrigado', 'obrigada', 'muito obrigado', 'muito obrigada', 'att', 'at.te', 'grato', 'grata', 'saudações',
   // Italian
+  'très bonne journée', 'excellente journée', 'bonne soirée', 'belle soirée', 'bonne fin de journée',
   'cordiali saluti', 'distinti saluti', 'saluti', 'un saluto', 'un caro saluto', 'grazie', 'grazie mille', 'buona giornata',
   'a presto', 'ciao',
   // Dutch
@@ -56,7 +57,7 @@ const VALEDICTION_SET = new Set(VALEDICTIONS);
 
 // Japanese and Chinese closing formulas end a letter the same way.
 const CJK_VALEDICTION =
-  /^(?:以上(?:、|,)?\s*)?(?:引き続き|今後とも|何卒)?\s*(?:どうぞ)?よろしくお願い(?:いた|致)?(?:します|申し上げます)[。.!！]?$|^(?:此致(?:\s*敬礼)?|谢谢|謝謝|多谢|多謝|感谢|感謝|祝好|祝安|顺祝(?:商祺|时祺|安好)|順祝(?:商祺|時祺|安好)|祝(?:工作)?顺利|祝(?:工作)?順利|敬上)[，,。.!！]?$/;
+  /^(?:以上(?:、|,)?\s*)?(?:引き続き|今後とも|何卒)?\s*(?:どうぞ)?よろしくお願い(?:いた|致)?(?:します|申し上げます)[。.!！]?$|^(?:此致(?:\s*敬礼)?|谢谢|謝謝|多谢|多謝|感谢|感謝|祝好|祝安|顺祝(?:商祺|时祺|安好)|順祝(?:商祺|時祺|安好)|祝(?:工作)?顺利|祝(?:工作)?順利|祝您?(?:生活|一切)?(?:愉快|顺利|順利|安好)|敬上)[，,。.!！]?$/;
 
 export function isSignOffLine(line: string): boolean {
   const t = line.trim();
@@ -68,6 +69,8 @@ export function isSignOffLine(line: string): boolean {
     .replace(/\s+/g, ' ')
     .replace(/[\s,.!;:–—-]+$/, '');
   if (VALEDICTION_SET.has(bare)) return true;
+  // "Thanks for keeping an eye out,", "Thank you again for your patience,": thanks for something, closing the letter
+  if (/^(?:many )?(?:thanks|thank you)(?: again)? for [^.!?]{3,40}$/.test(bare) && /,$/.test(t)) return true;
   // "Herzliche Grüße aus Münster", "Saludos desde Madrid", "Greetings from Lisbon": a sign-off sent from a place
   const from = /^(.+?) (?:aus|from|desde|da|de|dalla|van|vanuit|från|z|ze) \p{Lu}[\p{L}'-]*(?: \p{Lu}?[\p{L}'-]+){0,2}$/u.exec(
     t.replace(/[\s,.!;:–—-]+$/, ''),
@@ -79,6 +82,9 @@ const URL_OR_EMAIL = /@[\w-]+\.|https?:\/\/|\bwww\.|\b[\w-]+\.(?:com|org|net|io|
 const PHONE = /(?:^|[\s:(])\+?\(?\d[\d\s().\/-]{6,}\d/;
 const DISCLAIMER =
   /\bconfidential\b|\bprivileged\b|\bintended recipient\b|\bvertraulich|\bamtsgericht\b|\bregistergericht\b|\bhrb\s?\d|\bgeschäftsführ|\bregistered (?:office|in)\b|\bcompany (?:no|number|registration)\b|\bconfidencial|\briservat|\bconfidentiel|\bdisclaimer\b|\bvertrouwelijk|\bkvk\b|\bsiret\b|\bthink before you print\b|\bplease consider the environment\b/i;
+
+/** Signing for a body: "for styret i Løvåsen Borettslag", "on behalf of the board", "i.A.", "p.p.", "pour le bureau". */
+const ON_BEHALF_OF = /^(?:for (?:the |styret|bestyrelsen|styrelsen)|on behalf of\b|i\.\s?a\.|im auftrag\b|p\.\s?p\.|pour (?:le|la|l')\b|per (?:il|la|conto)\b|namens\b|en nombre de\b|em nome d)/i;
 
 /** A postcode or a contact label: what an address-and-phone line of a signature carries. */
 const ADDRESS_OR_LABEL = /\b\d{4,5}\b|\b\d{2}-\d{3}\b|\b(?:tel|tél|tlf|fon|phone|mob|mobile|cell|fax|handy|cel|telefone?|telefono|teléfono)\b/i;
@@ -96,6 +102,7 @@ function isSignatureLine(line: string): boolean {
   if (URL_OR_EMAIL.test(t) || PHONE.test(t)) {
     // "T +49 30 1234567 | www.example.de", not "Don't want these emails? Unsubscribe: https://..."
     const prose = t
+      .replace(/\([^)]*\)/g, ' ')
       .replace(/\S*(?:@|:\/\/|www\.)\S*/g, ' ')
       .replace(/\S+\.(?:com|org|net|io|co|app|dev|design|de|fr|es|it|nl|se|uk|ie|au|jp|br)\b\S*/gi, ' ')
       .replace(/\+?\(?\d[\d\s().\/-]{6,}\d/g, ' ');
@@ -107,7 +114,8 @@ function isSignatureLine(line: string): boolean {
   if (/[?？]$/.test(t)) return false;
   // a sentence: starts lowercase (in a cased script) or ends with a full stop after several words (a company's
   // legal form, "Tulp Data B.V.", "Acme Ltd.", is not a full stop)
-  if (/^\p{Ll}/u.test(t)) return false;
+  // (a title of one or two words may be lowercase: Nordic languages write "styreleder", "daglig leder")
+  if (/^\p{Ll}/u.test(t) && !/^\p{Ll}+(?: \p{Ll}+)?$/u.test(t)) return false;
   if (/[.!。！]$/.test(t) && !COMPANY_FORM_AT_END.test(t) && words(t) > 4) return false;
   return true;
 }
@@ -116,7 +124,7 @@ function isSignatureLine(line: string): boolean {
 function isNameLine(line: string): boolean {
   const t = line.trim();
   if (t === '' || t.length > 60 || words(t) > 6) return false;
-  if (/^\p{Ll}/u.test(t)) return false;
+  if (/^\p{Ll}/u.test(t) && !ON_BEHALF_OF.test(t)) return false;
   if (/[?？:：!！]$/.test(t)) return false;
   if (/[.。]$/.test(t) && words(t) > 3) return false;
   return !URL_OR_EMAIL.test(t) && !PHONE.test(t);
