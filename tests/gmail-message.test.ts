@@ -476,6 +476,7 @@ describe('signatures without the delimiter', () => {
     const signed = split(`FYI, see below.\n\nBest regards,\nNina Park\nOperations Lead, Orbit Labs\n\n${forwarded}`);
     expect(signed.signature).toBe('Best regards,\nNina Park\nOperations Lead, Orbit Labs');
     expect(signed.cleanBody).toBe(`FYI, see below.\n\n${forwarded}`);
+    expect(split(forwarded)).toEqual({ cleanBody: forwarded, quotedText: null, signature: null });
     const mobile = split(`Is this you?\n\nThanks,\nPriya\n\n${forwarded.replace(/Kind regards[\s\S]*$/, 'Sent from my iPad')}`);
     expect(mobile.signature).toBeNull();
   });

@@ -744,7 +744,7 @@ export function splitQuoteAndSignature(text: string, senderName?: string | null)
 
   // A forwarded message is content, and so is its sender's signature: the forwarder's own, if any, is above it.
   const forwardAt = body.findIndex((l) => FORWARD_MARKER_RE.test(l.trim()));
-  const forwarded = forwardAt > 0 ? body.splice(forwardAt) : [];
+  const forwarded = forwardAt >= 0 ? body.splice(forwardAt) : [];
 
   let signature: string | null = null;
   let end = body.length;

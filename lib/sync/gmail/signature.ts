@@ -32,6 +32,7 @@ const VALEDICTIONS = [
   // French
   'cordialement', 'bien cordialement', 'très cordialement', 'bien à vous', 'bien à toi', 'salutations', 'sincères salutations',
   'meilleures salutations', 'salutations distinguées', 'bonne journée', 'belle journée', 'merci', 'merci beaucoup',
+  'très bonne journée', 'excellente journée', 'bonne soirée', 'belle soirée', 'bonne fin de journée',
   "merci d'avance", 'merci par avance', 'à bientôt', 'amicalement', 'bises', 'je vous remercie',
   // Spanish
   'saludos', 'un saludo', 'saludos cordiales', 'un cordial saludo', 'atentamente', 'cordialmente', 'un abrazo', 'abrazos',
@@ -40,7 +41,6 @@ const VALEDICTIONS = [
   'atenciosamente', 'abraços', 'abraço', 'um abraço', 'cumprimentos', 'melhores cumprimentos', 'com os melhores cumprimentos',
   'obrigado', 'obrigada', 'muito obrigado', 'muito obrigada', 'att', 'at.te', 'grato', 'grata', 'saudações',
   // Italian
-  'très bonne journée', 'excellente journée', 'bonne soirée', 'belle soirée', 'bonne fin de journée',
   'cordiali saluti', 'distinti saluti', 'saluti', 'un saluto', 'un caro saluto', 'grazie', 'grazie mille', 'buona giornata',
   'a presto', 'ciao',
   // Dutch
@@ -112,9 +112,9 @@ function isSignatureLine(line: string): boolean {
   }
   if (t.length > 70 || words(t) > 8) return false;
   if (/[?？]$/.test(t)) return false;
-  // a sentence: starts lowercase (in a cased script) or ends with a full stop after several words (a company's
+  // a sentence: starts lowercase (in a cased script; but a title of one or two words may be lowercase, as Nordic
+  // languages write "styreleder", "daglig leder") or ends with a full stop after several words (a company's
   // legal form, "Tulp Data B.V.", "Acme Ltd.", is not a full stop)
-  // (a title of one or two words may be lowercase: Nordic languages write "styreleder", "daglig leder")
   if (/^\p{Ll}/u.test(t) && !/^\p{Ll}+(?: \p{Ll}+)?$/u.test(t)) return false;
   if (/[.!。！]$/.test(t) && !COMPANY_FORM_AT_END.test(t) && words(t) > 4) return false;
   return true;
