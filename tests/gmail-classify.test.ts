@@ -17,6 +17,7 @@ import {
   heldOutThirteenthBatchEnd,
   heldOutFourteenthBatchEnd,
   heldOutFifteenthBatchEnd,
+  heldOutSixteenthBatchEnd,
   heldOutFourthBatchEnd,
   heldOutSecondBatchEnd,
   heldOutSeventhBatchEnd,
@@ -108,11 +109,11 @@ describe('held-out set (never tuned on, never trained on)', () => {
   /**
    * Each batch was measured once, blind, before anything was changed for it; then the causes of its misses
    * were fixed. Those first figures are the estimate for mail the rules never saw: batch 4 0.74, batch 5
-   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83, batch 16 0.84 (README,
+   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83, batch 16 0.84, batch 17 0.74 (README,
    * "Mail understanding"). What is asserted here is what the rules reach now on every batch, so that a
-   * change losing a case is seen as a regression; batches 11-14 were not fixed, batches 15 and 16 were.
+   * change losing a case is seen as a regression; batches 11-14 and 17 were not fixed, batches 15 and 16 were.
    */
-  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), misses in a wrong category only the six known', () => {
+  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17, never fixed (0.74), misses in a wrong category only the eight known', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -131,7 +132,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
       batch(heldOutTwelfthBatchEnd, heldOutThirteenthBatchEnd),
       batch(heldOutThirteenthBatchEnd, heldOutFourteenthBatchEnd),
       batch(heldOutFourteenthBatchEnd, heldOutFifteenthBatchEnd),
-      batch(heldOutFifteenthBatchEnd, heldOutMessages.length),
+      batch(heldOutFifteenthBatchEnd, heldOutSixteenthBatchEnd),
+      batch(heldOutSixteenthBatchEnd, heldOutMessages.length),
     ];
     console.log(
       [
@@ -154,11 +156,14 @@ describe('held-out set (never tuned on, never trained on)', () => {
     expect((batches[14] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.95);
     // batch 16: written blind after batch 15 was fixed, measured once (0.84), then fixed
     expect((batches[15] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.92);
+    // batch 17: written blind after batches 15 and 16 were fixed, measured once (0.74), never fixed
+    expect((batches[16] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.74);
     // What it misses it leaves in "other", except two of batch 14 (never fixed): a content-only newsletter
     // taken for promotion and an IT maintenance notice taken for support; and three of batch 15: a cloud
     // provider's exposed-key notice carrying a case number, a customer's bug report about invoice totals, and an
     // IT maintenance notice that mentions credentials; and one of batch 16: a shipping notice
-    // that repeats the order's total.
+    // that repeats the order's total; and two of batch 17 (never fixed): a colleague asking about an MFA prompt
+    // they did not request, taken for a problem report, and an accountant's out-of-office reply about receipts.
     const wrongCategory = all.rows.filter((x) => x.got !== x.expected && x.got !== 'other');
     expect(wrongCategory.map((r) => `${r.name}: ${r.expected} -> ${r.got}`)).toEqual([
       'b14 content-only tech newsletter: other -> promotion',
@@ -167,6 +172,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
       'b15 customer reports wrong totals in invoice export: support -> billing',
       'b15 it scheduled maintenance vpn outage: other -> security',
       'b16 homeware order shipped with order summary: other -> billing',
+      'b17 coworker asks about unrequested mfa push: security -> support',
+      'b17 accountant out of office points to colleague: other -> billing',
     ]);
   });
 });

@@ -22,7 +22,13 @@ import {
   related,
 } from './fixtures/gmail-labelled';
 import { formatSignatures, signatureShare } from './fixtures/gmail-evaluate';
-import { heldOutFifteenthBatchEnd, heldOutFourteenthBatchEnd, heldOutMessages, heldOutThirteenthBatchEnd } from './fixtures/gmail-heldout';
+import {
+  heldOutFifteenthBatchEnd,
+  heldOutFourteenthBatchEnd,
+  heldOutMessages,
+  heldOutSixteenthBatchEnd,
+  heldOutThirteenthBatchEnd,
+} from './fixtures/gmail-heldout';
 
 type Part = gmail_v1.Schema$MessagePart;
 
@@ -586,12 +592,19 @@ describe('signatures without the delimiter', () => {
   });
 
   it('splits 23 of the 24 signatures of batch 16 and leaves the 8 mails without one whole (written blind: 19 of 24, and 6 of 8)', () => {
-    const share = signatureShare(heldOutMessages.slice(heldOutFifteenthBatchEnd));
+    const share = signatureShare(heldOutMessages.slice(heldOutFifteenthBatchEnd, heldOutSixteenthBatchEnd));
     console.log(formatSignatures(share));
     expect(share.split).toBeGreaterThanOrEqual(23);
     expect(share.untouched).toBe(share.withoutSignature);
     // left: a help desk's agent signature above the conversation it quotes, without a rule between them
     expect(share.rows.filter((r) => !r.ok).map((r) => r.name)).toEqual(['b16 printer maker zendesk reply driver install']);
+  });
+
+  it('splits 19 of the 25 signatures of batch 17, written blind and never fixed, and cuts none of the 7 mails without one', () => {
+    const share = signatureShare(heldOutMessages.slice(heldOutSixteenthBatchEnd));
+    console.log(formatSignatures(share));
+    expect(share.split).toBeGreaterThanOrEqual(19);
+    expect(share.untouched).toBe(share.withoutSignature);
   });
 
   it('normalizeMessage passes the sender name along', () => {
