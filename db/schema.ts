@@ -75,8 +75,8 @@ export const jobs = pgTable(
       .on(t.dedupeKey)
       .where(sql`${t.dedupeKey} IS NOT NULL AND ${t.status} IN ('queued', 'running')`),
     // A user's jobs newest first (the admin list, the export), and erasure by user. Not over running
-    // jobs: a claim then writes no entry here (an insert at a user's place in the index, the most costly
-    // of a claim's index writes); the few running jobs are found through jobs_lease_idx (userJobsSql).
+    // jobs, so that a claim writes no entry here (one in the middle of the index, at the user's place);
+    // the few running jobs are read through jobs_lease_idx (lib/jobs/sql/by-user.ts).
     index('jobs_user_not_running_idx')
       .on(t.userId, t.id)
       .where(sql`${t.status} <> 'running'`),

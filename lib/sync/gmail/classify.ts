@@ -37,11 +37,11 @@
  *  4. security: account-security wording (new sign-in, password reset/changed/expiring, verification or
  *     access code, 2FA/MFA, suspicious/unusual activity, "if this wasn't you", an account locked or its
  *     e-mail or recovery address changed; in the European languages and in Japanese and Chinese: "connexion
- *     depuis un nouvel appareil", "ログインがありました", "メールアドレスが変更されました") or threat wording (phishing, malware, a vulnerability, "compromised") in the
- *     subject; or in the body twice, or once from an automated sender or one with a security role (security@,
- *     "IT Security" in the name or the signature: a company's own IT staff warning its people). Bulk headers
- *     do not matter: a security alert sent through a bulk
- *     platform with List-Unsubscribe is still a security alert. Checked before billing because an account
+ *     depuis un nouvel appareil", "ログインがありました", "メールアドレスが変更されました") or threat wording
+ *     (phishing, malware, a vulnerability, "compromised", impersonation) in the subject; or in the body
+ *     twice, or once from an automated sender or one with a security role (security@, "IT Security" in the
+ *     name or the signature: a company's own IT staff warning its people). Bulk headers do not matter: a
+ *     security alert sent through a bulk platform with List-Unsubscribe is still a security alert. Checked before billing because an account
  *     event (e.g. PayPal's "password changed") matters more than who sent it.
  *  5. billing: invoice/receipt/payment/renewal/refund/order wording in the subject, backed by an amount with
  *     a currency, a billing sender, or more billing wording in the body; or a billing sender (billing@,
@@ -59,7 +59,8 @@
  *     outreach) setting, moving or cancelling a meeting: the subject or a sentence names a meeting (call, 1:1,
  *     lunch, Termin, réunion, cita, 打ち合わせ, 会议...) and asks to change it ("can we move our call to
  *     Thursday?", "On peut décaler notre rendez-vous ?") or proposes a day or an hour for it ("are you free
- *     for a quick chat Tuesday at 3?", "drinks Friday at 6?"), in a short note or under a subject about it.
+ *     for a quick chat Tuesday at 3?", "drinks Friday at 6?"), in a short note or under a subject about it;
+ *     a request to move or cancel a named meeting also in a letter of up to 12 sentences.
  *  7. support/keywords: support wording ("we've received your request", "case number", "thank you for
  *     contacting support", "customer care") twice, or once in the subject, or once from a support sender
  *     (support@, "Acme Support" as the name, "Customer Support Specialist" in the signature), or once with
