@@ -751,11 +751,13 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
   // a person writing (no bulk or automated signal, no unsubscribe link, not the Promotions tab): rules 6 and 7
   // read such mail for a meeting being arranged or a problem being reported
   const conversational = s.bulk.length === 0 && s.automated.length === 0 && !s.unsubscribeText && !s.newsletter && s.gmailCategory !== 'promotions';
+  // (only a person's mail can be a problem report: bulk and automated mail, most of a mailbox, skips these
+  // vocabularies, and so does mail without problem wording)
   const problemText = `${s.subject}\n${s.body}`;
-  const problem = hits(PROBLEM, problemText);
-  const report = hits(REPORT, problemText);
+  const problem = conversational ? hits(PROBLEM, problemText) : [];
+  const report = problem.length > 0 ? hits(REPORT, problemText) : [];
   const problemReport =
-    conversational && problem.length > 0 && report.length > 0 && PRODUCT.test(problemText) && !MONITORING.test(problemText) && !SYSTEM_LOCAL.test(s.fromLocal);
+    report.length > 0 && PRODUCT.test(problemText) && !MONITORING.test(problemText) && !SYSTEM_LOCAL.test(s.fromLocal);
 
   // 6. calendar/text
   if (!s.newsletter) {
