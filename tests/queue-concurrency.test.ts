@@ -13,12 +13,25 @@ describe('queue under concurrency', () => {
   it('4 runner loops on 2,000 jobs run every handler exactly once', async () => {
     await database.pool.query('TRUNCATE jobs, job_users');
     const runs = new Map<number, number>();
+    // The first handlers wait until 64 run at once: more than three runners of 16 can hold, so all four
+    // are claiming together (on a loaded machine a runner that connects late could otherwise find the
+    // 2,000 quick jobs already done, and the test would prove nothing about concurrent claims).
+    let running = 0;
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
     const handlers = {
       count: defineHandler({
         payload: z.object({ i: z.number() }),
         run: async (_, { job }) => {
           runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
-          if (job.id % 7 === 0) await new Promise((r) => setTimeout(r, 1));
+          running += 1;
+          try {
+            if (running >= 64) openGate();
+            await Promise.race([gate, new Promise((r) => setTimeout(r, 10_000))]);
+            if (job.id % 7 === 0) await new Promise((r) => setTimeout(r, 1));
+          } finally {
+            running -= 1;
+          }
         },
       }),
     };
