@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import pino from 'pino';
 import { z } from 'zod';
 import { DeferJobError, PermanentJobError, RetryableJobError } from '../lib/jobs/errors';
 import { cancel, enqueue, enqueueMany, getJob } from '../lib/jobs';
@@ -133,6 +134,57 @@ describe('runner', () => {
     expect((await getJob(database.db, job.id))!.status).toBe('cancelled');
   });
 
+  it('settles again when its settlement is chosen as a deadlock victim, so the job does not run twice', async () => {
+    // A real deadlock: the settlement has updated the job row and waits for the user's job_users row,
+    // which this transaction holds; this transaction then waits for the job row. Its own deadlock
+    // timeout is the longer one, so Postgres aborts the settlement.
+    const [enqueued] = await enqueueMany(database.db, [{ kind: 'once', userId: 'u-deadlock' }]);
+    const jobId = enqueued!.job.id;
+    const blocker = await database.pool.connect();
+    let runs = 0;
+    let releaseHandler = () => {};
+    const handlerMayReturn = new Promise<void>((resolve) => (releaseHandler = resolve));
+    let handlerStarted = () => {};
+    const started = new Promise<void>((resolve) => (handlerStarted = resolve));
+    const warnings: { msg: string; code?: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(((entry) => ({ msg: entry.msg, code: entry.err?.code }))(JSON.parse(line))) });
+    const handlers: HandlerRegistry = {
+      once: defineHandler({
+        payload: z.unknown(),
+        run: async () => {
+          runs += 1;
+          handlerStarted();
+          await handlerMayReturn;
+        },
+      }),
+    };
+    try {
+      const pass = testRunner(database.db, handlers, { logger }).run({ deadline: soon(20_000) });
+      await started;
+      await blocker.query('BEGIN');
+      await blocker.query(`SET LOCAL deadlock_timeout = '20s'`);
+      await blocker.query(`SELECT 1 FROM job_users WHERE user_id = 'u-deadlock' FOR UPDATE`);
+      releaseHandler();
+      await until(async () => {
+        const { rows } = await database.pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%WITH input AS%' AND datname = current_database()`,
+        );
+        return rows.length > 0;
+      });
+      // Blocks until Postgres ends the settlement (after its 1 s deadlock_timeout).
+      await blocker.query(`UPDATE jobs SET updated_at = updated_at WHERE id = $1`, [jobId]);
+      await blocker.query('ROLLBACK');
+      const summary = await pass;
+      expect(summary).toMatchObject({ claimed: 1, succeeded: 1 });
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      blocker.release();
+    }
+    expect(runs).toBe(1);
+    expect(await getJob(database.db, jobId)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(warnings).toContainEqual({ msg: 'settlement failed; trying again', code: '40P01' });
+  });
+
   it('records progress from the handler', async () => {
     const handlers: HandlerRegistry = {
       pages: defineHandler({
@@ -169,4 +221,12 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000) {
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error('condition not met in time');
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const giveUpAt = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > giveUpAt) throw new Error('timed out waiting for the condition');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

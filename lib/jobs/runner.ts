@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
+import { isLostRace } from '../../db/conflicts';
 import { DeferJobError, PermanentJobError } from './errors';
 import type { QueuedJob } from './job';
 import { claim, claimable } from './sql/claim';
@@ -276,11 +277,15 @@ export class Runner {
     const flush = async (batch: Settlement[]) => {
       for (const settlement of batch) userOf.delete(settlement.id);
       try {
-        const { settled, handedOff } = await settleAndHandOff(db, this.runnerId, batch, {
-          limit: passOver ? 0 : this.handOffLimit(inFlight.size + ready.length, deadline),
-          leaseSeconds,
-          perUserCap,
-        });
+        const { settled, handedOff } = await settleRetrying(
+          () =>
+            settleAndHandOff(db, this.runnerId, batch, {
+              limit: passOver ? 0 : this.handOffLimit(inFlight.size + ready.length, deadline),
+              leaseSeconds,
+              perUserCap,
+            }),
+          (error, attempt) => this.options.logger.warn({ err: error, jobs: batch.length, attempt }, 'settlement failed; trying again'),
+        );
         if (handedOff.length < settled.length) slotsReleased = true;
         const outcomes = new Map(batch.map((s) => [s.id, s.outcome]));
         for (const job of settled) countSettled(summary, outcomes.get(job.id), job.status);
@@ -289,7 +294,7 @@ export class Runner {
         ready.push(...handedOff);
         fill();
       } catch (error) {
-        // Leases lapse and the jobs run again: at-least-once, never lost.
+        // Leases lapse and the jobs run again: at-least-once, never lost (but run twice).
         this.options.logger.error({ err: error, jobs: batch.length }, 'could not settle jobs');
       }
     };
@@ -629,6 +634,29 @@ function takeHalfTheUsers(pending: Settlement[], userOf: Map<number, string>): S
   const rest = pending.filter((s) => !taken.has(userOf.get(s.id)));
   pending.splice(0, pending.length, ...rest);
   return batch;
+}
+
+/** Attempts at a settlement before its jobs are left to their leases (and run again). */
+const SETTLE_ATTEMPTS = 4;
+
+/**
+ * Runs a settlement again when it fails: a settlement whose jobs are left running is worse than a
+ * late one, as their handlers already ran and would run again once the leases lapse. Safe to
+ * repeat: the statement is atomic, and fenced by runner and attempt, so one that did commit before
+ * its reply was lost changes nothing the second time. A deadlock victim (the claim and the release
+ * of slots can meet on the same user rows) tries again at once; other errors after a backoff.
+ */
+async function settleRetrying<T>(settlement: () => Promise<T>, onRetry: (error: unknown, attempt: number) => void): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await settlement();
+    } catch (error) {
+      if (attempt >= SETTLE_ATTEMPTS) throw error;
+      onRetry(error, attempt);
+      const delayMs = isLostRace(error) ? 2 + Math.random() * 10 : 100 * 4 ** (attempt - 1);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
 }
 
 /** Hands back a job claimed ahead that this runner will not start: queued again, its attempt not spent. */
