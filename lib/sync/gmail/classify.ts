@@ -129,11 +129,111 @@ const fam = (name: string, re: RegExp): Family => ({ name, re });
  * A regular expression whose \b also sees accented and non-Latin letters. JavaScript's \b knows only
  * [A-Za-z0-9_], so /\bcafé\b/ never matches "café" and /\bàs \d/ never matches "às 3"; the vocabularies of
  * the person-to-person rules (6 calendar/scheduling, 7 support/problem report) are built with it.
+ * Where the pattern itself makes one side of a \b a letter (the next token surely consumes a letter, or
+ * the previous one surely did), only the other side is tested: half the lookarounds at every position
+ * the engine tries, and the same matches.
  */
 const LETTER = '[\\p{L}\\p{N}_]';
 const BOUNDARY = `(?:(?<=${LETTER})(?!${LETTER})|(?<!${LETTER})(?=${LETTER}))`;
+const WORD_START = `(?<!${LETTER})`;
+const WORD_END = `(?!${LETTER})`;
 function words(re: RegExp): RegExp {
-  return new RegExp(re.source.replace(/\\b/g, BOUNDARY), `${re.flags}u`);
+  const tokens = tokenize(re.source);
+  const source = tokens
+    .map((token, i) => {
+      if (token.text !== '\\b') return token.text;
+      if (startsWithLetter(tokens, i + 1)) return WORD_START;
+      if (endsWithLetter(tokens, i - 1)) return WORD_END;
+      return BOUNDARY;
+    })
+    .join('');
+  return new RegExp(source, `${re.flags}u`);
+}
+
+type Token = { text: string; kind: 'atom' | 'open' | 'close' | 'alt' | 'quantifier' | 'other'; partner?: number };
+
+/** The source's tokens; an `open` and its `close` name each other (`partner`). */
+function tokenize(source: string): Token[] {
+  const tokens: Token[] = [];
+  const open: number[] = [];
+  for (let i = 0; i < source.length; ) {
+    const c = source[i]!;
+    let text = c;
+    let kind: Token['kind'] = 'atom';
+    if (c === '\\') {
+      const property = /^\\[pP]\{[^}]*\}/.exec(source.slice(i));
+      text = property ? property[0] : source.slice(i, i + 2);
+      if (text === '\\b' || text === '\\B') kind = 'other';
+    } else if (c === '[') {
+      let j = i + 1;
+      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+      text = source.slice(i, j + 1);
+    } else if (c === '(') {
+      text = /^\(\?(?:[:=!]|<[=!]|<[^>]*>)?/.exec(source.slice(i))?.[0] ?? '(';
+      kind = 'open';
+    } else if (c === ')') kind = 'close';
+    else if (c === '|') kind = 'alt';
+    else if ('?*+{'.includes(c)) {
+      text = c === '{' ? source.slice(i, source.indexOf('}', i) + 1) : c;
+      if (source[i + text.length] === '?') text += '?';
+      kind = 'quantifier';
+    } else if ('^$.'.includes(c)) kind = 'other';
+    if (kind === 'open') open.push(tokens.length);
+    if (kind === 'close') {
+      const partner = open.pop()!;
+      tokens[partner]!.partner = tokens.length;
+      tokens.push({ text, kind, partner });
+    } else tokens.push({ text, kind });
+    i += text.length;
+  }
+  return tokens;
+}
+
+const WORD_ATOM = /^(?:[\p{L}\p{N}_]|\\[dw])$/u;
+
+/** Whether a quantifier lets its atom match nothing. */
+const optional = (token: Token | undefined) => token?.kind === 'quantifier' && /^(?:[?*]|\{0[,}])/.test(token.text);
+
+/** Whether the token at `i` surely consumes a letter first (a letter, \d, \w, or a group of such alternatives). */
+function startsWithLetter(tokens: Token[], i: number): boolean {
+  const token = tokens[i];
+  if (!token) return false;
+  if (token.kind === 'atom') return WORD_ATOM.test(token.text) && !optional(tokens[i + 1]);
+  if (token.kind !== 'open' || !['(', '(?:'].includes(token.text) || optional(tokens[token.partner! + 1])) return false;
+  return alternatives(tokens, i, token.partner!).every((first) => startsWithLetter(tokens, first[0]!));
+}
+
+/** Whether the token at `i` (the last before a \b) surely consumed a letter last. */
+function endsWithLetter(tokens: Token[], i: number): boolean {
+  let token = tokens[i];
+  if (token?.kind === 'quantifier') {
+    if (optional(token)) return false;
+    i -= 1;
+    token = tokens[i];
+  }
+  if (!token) return false;
+  if (token.kind === 'atom') return WORD_ATOM.test(token.text);
+  if (token.kind !== 'close') return false;
+  const opening = tokens[token.partner!]!;
+  if (!['(', '(?:'].includes(opening.text)) return false;
+  return alternatives(tokens, token.partner!, i).every((alternative) => endsWithLetter(tokens, alternative.at(-1)!));
+}
+
+/** The token indices of each top-level alternative of the group between `open` and `close`. */
+function alternatives(tokens: Token[], open: number, close: number): number[][] {
+  const result: number[][] = [[]];
+  for (let i = open + 1; i < close; i += 1) {
+    const token = tokens[i]!;
+    if (token.kind === 'alt') result.push([]);
+    else {
+      result.at(-1)!.push(i);
+      if (token.kind === 'open') {
+        for (let j = i + 1; j <= token.partner!; j += 1) result.at(-1)!.push(j);
+        i = token.partner!;
+      }
+    }
+  }
+  return result.some((alternative) => alternative.length === 0) ? [[-1]] : result;
 }
 
 // ---------------------------------------------------------------------------------------------------------
