@@ -111,9 +111,9 @@ describe('held-out set (never tuned on, never trained on)', () => {
    * were fixed. Those first figures are the estimate for mail the rules never saw: batch 4 0.74, batch 5
    * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83, batch 16 0.84, batch 17 0.74 (README,
    * "Mail understanding"). What is asserted here is what the rules reach now on every batch, so that a
-   * change losing a case is seen as a regression; batches 11-14 and 17 were not fixed, batches 15 and 16 were.
+   * change losing a case is seen as a regression; batches 11-14 were not fixed, batches 15, 16 and 17 were.
    */
-  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17, never fixed (0.74), misses in a wrong category only the eight known', () => {
+  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17 after its fixes (0.91), misses in a wrong category only the seven known', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -156,14 +156,15 @@ describe('held-out set (never tuned on, never trained on)', () => {
     expect((batches[14] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.95);
     // batch 16: written blind after batch 15 was fixed, measured once (0.84), then fixed
     expect((batches[15] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.92);
-    // batch 17: written blind after batches 15 and 16 were fixed, measured once (0.74), never fixed
-    expect((batches[16] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.74);
+    // batch 17: written blind after batches 15 and 16 were fixed, measured once (0.74), then fixed (vocabularies
+    // in the languages the lists lacked, "automatic message" notices, out-of-office replies: 0.91)
+    expect((batches[16] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.91);
     // What it misses it leaves in "other", except two of batch 14 (never fixed): a content-only newsletter
     // taken for promotion and an IT maintenance notice taken for support; and three of batch 15: a cloud
     // provider's exposed-key notice carrying a case number, a customer's bug report about invoice totals, and an
     // IT maintenance notice that mentions credentials; and one of batch 16: a shipping notice
-    // that repeats the order's total; and two of batch 17 (never fixed): a colleague asking about an MFA prompt
-    // they did not request, taken for a problem report, and an accountant's out-of-office reply about receipts.
+    // that repeats the order's total; and one of batch 17: a colleague asking about an MFA prompt
+    // they did not request, taken for a problem report.
     const wrongCategory = all.rows.filter((x) => x.got !== x.expected && x.got !== 'other');
     expect(wrongCategory.map((r) => `${r.name}: ${r.expected} -> ${r.got}`)).toEqual([
       'b14 content-only tech newsletter: other -> promotion',
@@ -173,7 +174,6 @@ describe('held-out set (never tuned on, never trained on)', () => {
       'b15 it scheduled maintenance vpn outage: other -> security',
       'b16 homeware order shipped with order summary: other -> billing',
       'b17 coworker asks about unrequested mfa push: security -> support',
-      'b17 accountant out of office points to colleague: other -> billing',
     ]);
   });
 });
@@ -499,5 +499,28 @@ describe('classifyThread', () => {
     const b = msg({ from: 'Figma <billing@figma.com>', subject: 'Fwd: your receipt', body: plain('Receipt total $12.00') });
     expect(classifyThread([a, b]).category).toBe('billing');
     expect(classifyThread([])).toEqual({ category: 'other', reasons: ['empty thread'] });
+  });
+});
+
+describe('mail in more languages, machine notices and auto-replies', () => {
+  const category = (spec: Parameters<typeof gmailMessage>[0]) => classifyMessage(msg(spec)).category;
+
+  it('reads security, billing, calendar and support wording in Korean, Russian, Turkish, Hebrew, Vietnamese and Finnish', () => {
+    expect(category({ from: 'Portal <noreply@portal.example.kr>', subject: '[포털] 새로운 기기에서 로그인되었습니다', body: plain('회원님의 계정에 새로운 기기에서 로그인이 확인되었습니다. 본인이 아니라면 비밀번호를 변경해 주세요.') })).toBe('security');
+    expect(category({ from: 'Магазин <shop@example.ru>', subject: 'Счёт на оплату № 4821', body: plain('Здравствуйте! Направляем счёт на оплату заказа. Сумма к оплате: 12 400 ₽. Срок оплаты — 3 дня.') })).toBe('billing');
+    expect(category({ from: 'Klinik <randevu@klinik.example.com.tr>', subject: 'Randevunuz onaylandı', body: plain('Sayın Sam Rivera, randevunuz onaylandı.\nSaat: 14:30\nYer: Kadıköy şubesi') })).toBe('calendar');
+    expect(category({ from: 'חנות <service@shop.example.co.il>', subject: 'פנייתך התקבלה', body: plain('שלום סאם, פנייתך התקבלה ומספר הפנייה הוא 55120. צוות התמיכה שלנו יחזור אליך תוך יום עסקים.') })).toBe('support');
+    expect(category({ from: 'Ngân hàng <thongbao@bank.example.vn>', subject: 'Mã xác thực giao dịch', body: plain('Mã xác thực của quý khách là 482913. Không chia sẻ mã này với bất kỳ ai.\nĐây là tin nhắn tự động, vui lòng không trả lời.') })).toBe('security');
+    expect(category({ from: 'Palvelu <ei-vastausta@palvelu.example.fi>', subject: 'Vahvistuskoodi', body: plain('Vahvistuskoodisi on:\n\n482913\n\nTämä on automaattinen viesti, älä vastaa siihen.') })).toBe('security');
+  });
+
+  it('takes an out-of-office reply about invoices for other, but keeps a help desk\'s automatic acknowledgement as support', () => {
+    expect(category({ from: 'Anna Berg <anna@accounting.example>', subject: 'Out of office: Receipts for Q2', headers: [['Auto-Submitted', 'auto-replied']], body: plain('I am away until Monday. For invoices, payments and VAT questions please write to office@accounting.example.') })).toBe('other');
+    expect(category({ from: 'Nimbus Help <help@nimbus.example>', subject: 'Automatic reply: we got your email', headers: [['Auto-Submitted', 'auto-replied']], body: plain('This is an automatic reply to let you know we received your email. Our support team answers within one business day.') })).toBe('support');
+  });
+
+  it('does not take a bank footer ("we never ask for your password") for a security notice, nor a shared folder named "Receipts" for a bill', () => {
+    expect(category({ from: 'Banca <comunicazioni@banca.example.it>', subject: 'Il tuo estratto conto è disponibile', body: plain("Gentile cliente, l'estratto conto di aprile è disponibile nell'app.\n\nLa banca non ti chiederà mai la password.\nQuesto è un messaggio automatico, non rispondere a questa e-mail.") })).not.toBe('security');
+    expect(category({ from: 'Lina (via Drive) <drive-shares-noreply@drive.example>', subject: 'Lina shared the folder "Receipts & invoices 2023" with you', body: plain('Lina shared a folder with you.\n\nReceipts & invoices 2023\n38 items\n\nOpen') })).toBe('other');
   });
 });

@@ -91,6 +91,19 @@
  * not "other" (the first message says why the thread exists); otherwise the most frequent category among the
  * replies, when it covers at least half of them; otherwise "other".
  */
+import {
+  AUTOMATED_TEXT,
+  MORE_BILLING,
+  MORE_CALENDAR_CUES,
+  MORE_MARKETING,
+  MORE_MEETING_CHANGE,
+  MORE_MEETING_WORD,
+  MORE_SECURITY,
+  MORE_SLOT,
+  MORE_SPECIFIC_TIME,
+  MORE_SUPPORT,
+  OUT_OF_OFFICE_SUBJECT,
+} from './more-languages';
 import { predict, type ModelWeights } from './classifier-model';
 import shippedWeights from './classifier-weights.json' with { type: 'json' };
 import type { NormalizedMessage } from './message';
@@ -148,6 +161,11 @@ function words(re: RegExp): RegExp {
     })
     .join('');
   return new RegExp(source, `${re.flags}u`);
+}
+
+/** One expression matching where either does (both in Unicode mode). */
+function joined(a: RegExp, b: RegExp): RegExp {
+  return new RegExp(`(?:${a.source})|(?:${b.source})`, [...new Set([...a.flags, ...b.flags])].join(''));
 }
 
 type Token = { text: string; kind: 'atom' | 'open' | 'close' | 'alt' | 'quantifier' | 'other'; partner?: number };
@@ -260,6 +278,7 @@ const SECURITY: Family[] = [
   fam('threat', /\bphishing\b|\bimpersonat(?:ing|es|ed|ion)\b|\bgift ?card (?:scam|fraud)\b|\bceo fraud\b|\bmalware\b|\bransomware\b|\btrojan\b|\bspyware\b|\bkeylogger\b|\bvirus (?:alert|detected|found)\b|\binfected\b|\bcompromised\b|\bvulnerabilit(?:y|ies)\b|\bcve-\d{4}-\d+\b|\bsecurity (?:patch|advisory|incident|breach|update|fix|hole|flaw)\b|\b(?:vulnerabilidad|vulnerabilità|vulnerabilidade|kwetsbaarheid|sicherheitslücke|faille)\b|\bparche\b|\b(?:being|actively|ya se está|wird bereits|est déjà|viene già|já está a ser|wordt al) (?:exploited|explotando|ausgenutzt|exploitée|sfruttata|explorada|misbruikt)\b|\b(?:mise à jour|correctif|faille) de sécurité\b|\bfaille (?:critique|de sécurité)\b|\bsicherheits(?:update|lücke|patch|vorfall)\b|\b(?:actualizaci[oó]n|parche|fallo|brecha) de seguridad\b|\b(?:aggiornamento|patch|falla) di sicurezza\b|\b(?:atualiza[cç][aã]o|falha|brecha) de segurança\b|\bbeveiligings(?:update|lek|patch|incident)\b|\b(?:fake|fraudulent|spoofed|impersonating|scam) (?:e-?mails?|messages?|invoices?|texts?|calls?|links?|websites?|pages?)\b|\bimpersonat\w*\b|\b(?:truffa|truffe|estafas?|arnaques?|oplichting|golpes?|scams?|phishing-?mails?)\b|\b(?:siti|sites?|sitios|páginas|webseiten|websites?|pagine) (?:web )?(?:falsi|faux|falsos|falsas|gefälschte|fake|nep)\b|\b(?:imitano|imitent|imitan|imitieren|imitam|pretend(?:ing)? to be|se font passer pour|se hacen pasar por|si spacciano per|fingem ser|doen zich voor als|geben sich als)\b|\bgefälscht\w*\b|\b(?:do not|don't|never) click (?:on )?(?:the |any |these |such )?(?:links?|attachments?)\b|\bklicken sie (?:nicht|keinesfalls|auf keinen fall) auf\b|\bne cliquez (?:pas|jamais) sur\b|\bno hagas clic en\b|\bno haga clic en\b|\bnon cliccare (?:su|sui)\b|\bnão clique (?:em|nos?)\b|\bklik niet op\b|\b(?:correos|mensajes|e-?mails) falsos\b|\bsuplant\w+\b|\bfaux (?:e-?mails|courriels|messages)\b|\busurp\w+ (?:d'identité|l'identité)\b|\bgefälschte (?:e-?mails|nachrichten|rechnungen)\b|\b(?:e-?mail|messaggi) (?:falsi|fraudolenti)\b|\bvalse (?:e-?mails|berichten|facturen)\b|\b(?:son|es|sont|c'est|is|are|sind) (?:un |une |a |an |)(?:fraude|fraud|scam|estafa|arnaque|escroquerie|betrug|truffa|golpe|oplichting)\b|\b(?:no|não|non|nicht|niet|ne|n') (?:abr[aá]is|abras|abra|aprite|aprire|öffnen|openen|ouvrez)\b[^\n]{0,30}\b(?:adjuntos?|anexos?|allegati|anhänge|anhang|bijlagen?|pièces jointes|links?|enlaces|liens)\b|\bdata breach\b|\bendpoint (?:protection|security)\b|\b(?:was|were|been|got) (?:taken over|hacked)\b|\baccount takeover\b|\b(?:do not|don't) (?:open|click) (?:it|the (?:attachment|link)|any (?:attachments?|links?))\b|\bsuspicious (?:e-?mails?|attachments?|links?|messages?)\b|\breset your credentials\b|\bhame[cç]onnage\b|\bschwachstelle|\bvulnérabilité|\bvulnerabilidad/),
   fam('account locked or changed', /\baccount (?:has been |was |is )?(?:temporarily )?(?:locked|blocked|suspended)\b|\b(?:toegang|account|rekening|accesso|conta|acesso|cuenta|acceso|compte|accès|zugang|konto)\b[^\n]{0,40}?\b(?:geblokkeerd|gesperrt|bloccat[oa]|bloquead[oa]|bloqué|bloquée|suspendu|suspendue|sospes[oa]|suspens[oa]|suspendid[oa])\b|\bsperren sie\b[^\n]{0,40}\b(?:zugang|konto|karte)\b|\bmise en opposition\b|\b(?:card|carte|karte|tarjeta|cartão|carta|kaart)\b[^\n]{0,40}?\b(?:has been |was |a été |wurde |ha sido |foi |è stata |is )?(?:blocked|frozen|bloquée|gesperrt|bloqueada|bloqueado|bloccata|geblokkeerd)\b|\b(?:zugang|konto|account)\b.{0,40}\bgesperrt\b|\bcompte (?:a été )?(?:bloqué|verrouillé)\b|\bcuenta (?:ha sido )?bloqueada\b|\b(?:recovery|backup|secondary) (?:e-?mail|phone)(?: number| address)?\b.{0,40}\b(?:changed|added|removed|updated)\b|\b(?:e-?mail address|phone number) (?:on your account )?(?:was|has been) (?:changed|updated|removed)\b|\byour (?:account )?e-?mail(?: address)? (?:was |has been )?(?:changed|updated)\b|\be-?mail(?: address)? (?:was|has been) (?:changed|updated)\b|\be-?mail address (?:changed|updated|change)\b|\bchange of (?:your )?e-?mail address\b|\badresse (?:e-?mail|électronique|mail|courriel)\b[^\n]{0,30}?\b(?:a été )?(?:modifiée|changée|mise à jour)\b|\b(?:modification|changement)s? (?:de |d')(?:votre |ton |l')?adresse (?:e-?mail|électronique|mail|courriel)\b|\be-?mail-adresse\b[^\n]{0,30}?\b(?:geändert|aktualisiert)\b|\bänderung (?:ihrer|deiner|der) e-?mail-adresse\b|\b(?:direcci[oó]n de correo|correo electr[oó]nico)\b[^\n]{0,30}?\b(?:cambiad[oa]|modificad[oa]|actualizad[oa])\b|\bcambio de (?:tu |su )?(?:direcci[oó]n de )?correo electr[oó]nico\b|\b(?:endere[cç]o de )?e-?mail\b[^\n]{0,30}?\bfoi (?:alterado|atualizado|modificado)\b|\baltera[cç][aã]o (?:do|de) (?:seu )?(?:endere[cç]o de )?e-?mail\b|\bindirizzo (?:e-?mail|di posta(?: elettronica)?)\b[^\n]{0,30}?\b(?:modificato|cambiato|aggiornato)\b|\bmodifica (?:dell'|del tuo )?indirizzo e-?mail\b|\be-?mailadres\b[^\n]{0,30}?\b(?:gewijzigd|aangepast|veranderd|bijgewerkt)\b|\bwijziging (?:van )?(?:je|uw) e-?mailadres\b|\bnum[eé]ro de t[eé]l[eé](?:phone|fono)\b[^\n]{0,30}?\b(?:modifi[eé]|chang[eé]|cambiad[oa]|modificad[oa])\b|\btelefonnummer\b[^\n]{0,30}?\bgeändert\b|(?:メールアドレス|登録アドレス|電話番号)(?:が|の|を)?(?:変更|更新)(?:され|しました|が完了|完了|のお知らせ|のご案内|手続き)|(?:メールアドレス|電話番号)変更|アカウント(?:が|は)?(?:ロック|停止|凍結)され|(?:邮箱|郵箱|电子邮件地址|電子郵件地址|邮件地址|手机号码?|手機號碼?)(?:已|已经|已經)?(?:被)?(?:更改|修改|变更|變更|更换|更換|换绑|解绑)|(?:账号|账户|帳號|帳戶)(?:已|已经|已經)?(?:被)?(?:锁定|鎖定|冻结|凍結|停用)/),
   fam('was this you', /\bif you (?:do not|don't) recogni[sz]e (?:this|it|the)\b|\bse não reconhece\b|\bsi no reconoces\b|\bsi vous ne reconnaissez pas\b|\bse non riconosci\b|\bals je (?:dit|deze \w+) niet herkent\b|\bwenn sie (?:dies|das|diese \w+) nicht erkennen\b|\b(?:was|is) this you\b|\bjeśli to nie ty\b|\bvar det inte du\b|\bvar det ikke dig\b|\bif this (?:wasn'?t|was not) you\b|\bif you did(?:n'?t| not) (?:make this change|change your password|attempt|sign in|request (?:this|a) (?:code|password))|\bsecure your account\b|\bsomeone (?:else )?may (?:be accessing|have accessed)\b|\bsi vous n'êtes pas à l'origine\b|\bwenn sie (?:das|dies) nicht waren\b|\bwaren sie (?:das|dies) nicht\b|\bsi no (?:fuiste|has sido) tú\b|\bwas jij (?:dit|het)\b|\bnão foi você\b|\bnon sei stato tu\b|\bsi ce n'était pas vous\b|\bsi vous n'avez pas (?:effectué|demandé) (?:ce|cette)\b|\bwenn sie diese änderung nicht\b|\bsi no (?:realizaste|solicitaste) (?:este|esta)\b|\bse (?:você|voce) não (?:fez|reconhece|realizou|solicitou)\b|\bse non hai (?:effettuato|richiesto)\b|\bals je dit niet (?:zelf )?(?:was|hebt gedaan)\b|お心当たりがない|心当たりのない|身に覚えのない|身に覚えがない|ご本人による(?:操作|ログイン)でない|(?:如果|若|如)(?:这|這)?(?:不是|非)(?:您|你)本?人?的?(?:操作|登录|登錄)?|非本人操作/),
+  ...MORE_SECURITY
 ];
 
 const BILLING: Family[] = [
@@ -281,6 +300,7 @@ const BILLING: Family[] = [
   fam('money transfer', /\bmoney transfer\b|\b(?:bank|wire) transfer\b|\btransfer (?:of|to|from) [$€£]|\byou sent [$€£]?\d|\byour money(?:'s| is) on (?:its|the) way\b|\bpayouts?\b|\bvirement\b|\büberweisung\b|\btransferencia\b|\btransferência\b|\bbonifico\b|\boverboeking\b/),
   fam('refund', /\brefund(?:ed|s)?\b|\b(?:je|u) krijgt [^\n]{0,20}\bterug\b|\byou(?:'ll| will)? get [^\n]{0,20}\bback\b|\berhalten sie [^\n]{0,20}\bzurück\b|\bvous serez rembours|\bremboursement\b|\berstattung\b|\breembolso\b|\brimborso\b|\bdevoluci[oó]n\b|\bestorno\b|\bterugbetaling\b|\båterbetalning\b|\bzwrot\b/),
   fam('order confirmation', /\border (?:confirmation|confirmed|receipt|is confirmed)\b|\bthank(?:s| you) for your (?:order|purchase)\b|\byour order #|\bcommande confirmée\b|\bbestellbestätigung\b|\bconfirmaci[oó]n (?:de|del) pedido\b|注文/),
+  ...MORE_BILLING
 ];
 
 /** Billing families that name a transaction (not just a price or a plan). */
@@ -323,6 +343,7 @@ const CALENDAR_CUES: Family[] = [
   fam('event tickets', /\b(?:your|os seus|as suas|vos|tus|i tuoi|ihre|je|uw) (?:e-?)?(?:tickets|bilhetes|billets|entradas|biglietti|karten|kaartjes|ingressos)\b|\byour (?:e-?)?tickets? (?:for|to)\b|\byou(?:'re| are) going to\b|\b(?:vos|tes) billets? pour\b|\b(?:ihre|deine) tickets? für\b|\btus entradas para\b|\bsus entradas para\b|\bi (?:tuoi|suoi) biglietti per\b|\bseus ingressos para\b|\bje (?:tickets|kaartjes) voor\b/),
   fam('reschedule', /\b(?:can|could|shall|should) we (?:move|push|reschedule|shift|do|have|make) (?:our|the|it|this|that|tomorrow's|today's)\b[^\n]{0,40}?\b(?:to|on|at|until) (?:mon|tue|wed|thu|fri|sat|sun|today|tomorrow|next|\d)|\breschedul(?:e|ing) (?:our|the|my|your|it|this)\b|\b(?:können|könnten) wir (?:den|unseren|das) \w+ (?:auf|verschieben)|\bverschieben wir\b|\bon peut (?:décaler|déplacer)\b|\bpodemos (?:mover|cambiar|pasar|remarcar|adiar) (?:la|a|nuestra|nossa)\b|\bpossiamo spostare\b|\bkunnen we (?:de|onze) \w+ verzetten\b/),
   fam('booking confirmed', /\b(?:buchungs|reservierungs)bestätigung\b|\bbooking confirmation\b|\bconfirmation de (?:votre )?réservation\b|\bconfirmaci[oó]n de (?:tu |su )?reserva\b|\bconferma (?:di|della) prenotazione\b|\bconfirma[cç][aã]o (?:de|da) reserva\b|\bboekingsbevestiging\b|\b(?:marca[cç][aã]o|sess[aã]o|consulta) (?:foi |está )?confirmad[ao]\b|\b(?:est[aá]|foi|fue|ha sido) (?:marcad[ao]|agendad[ao]|programad[ao]|reservad[ao]) para\b|\b(?:is|has been) (?:booked|scheduled|set) for\b|\b(?:des|re)marcar\b|\b(?:appointment|reservation|booking|table|interview|visit|session|consultation)\b[^\n]{0,40}?\b(?:is|has been|was) (?:confirmed|booked|scheduled|rescheduled)\b|\b(?:confirmed|booked|scheduled|rescheduled) for (?:mon|tue|wed|thu|fri|sat|sun|today|tomorrow|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|\d)|\byour table is (?:booked|reserved|confirmed)\b|\bparty of \d+\b|\bterminbestätigung\b|\b(?:bestätigen|bestätigt) (?:wir )?(?:ihren|deinen|den|ihr|dein)? ?(?:termin|reservierung)\b|\b(?:termin|reservierung) (?:ist |wurde )?bestätigt\b|\b(?:rendez-vous|réservation|rdv) (?:est |a été )?confirmée?\b|\bconfirmation de (?:votre )?(?:rendez-vous|réservation)\b|\b(?:cita|reserva) (?:está |ha sido )?confirmada\b|\bconfirmaci[oó]n de (?:tu |su )?(?:cita|reserva)\b|\b(?:appuntamento|prenotazione) (?:è stat[oa] )?confermat[oa]\b|\bconferma (?:dell'|della )?(?:appuntamento|prenotazione)\b|\b(?:agendamento|consulta|reserva) (?:foi )?confirmad[oa]\b|\b(?:afspraak|reservering) (?:is )?bevestigd\b|\bbevestiging van (?:je|uw) (?:afspraak|reservering)\b|\b(?:de|der|du|la|tu|ihr|your|uw|je|sua|tua) (?:reuni[oó]n|réunion|besprechung|meeting|riunione|reunião|vergadering|call) (?:[^\n]{0,20} )?(?:a las|à|um|at|alle|às|om) \d{1,2}[:h.]?\d{0,2}/),
+  ...MORE_CALENDAR_CUES
 ];
 
 const CALENDAR_PREFIX =
@@ -343,19 +364,25 @@ const EVENT_WORD = /\b(?:generalforsamling|assemblea|asamblea|assemblée|\w*vers
  * hour, with a question or a proposal). A vague time does not count: "a quick chat next week?" ends a
  * recruiter's pitch, whose purpose is the job, not the chat.
  */
-const MEETING_WORD =
-  words(/\b(?:meetings?|meet(?:-?up)?|(?<!\b(?:i|you|we|they|he|she|to|will|'ll|please|pls|can|could|would|should|may|might|must|not|and|just|also|then) )\bcall(?! (?:me|you|us|him|her|them|back|it)\b)\b|chat|catch[- ]?up|coffee|lunch|dinner|drinks?|breakfast|brunch|beers?|1:1|1-1|one-on-one|1-on-1|(?:quick|short|weekly|daily|our) sync|stand-?up|kick-?off|interview|appointment|get-together|reschedul\w*|termin|telefontermin|gesprächstermin|besprechung|(?:ein|das|unser|zum|kurzes?) treffen|treffen wir uns|uns (?:\w+ )?treffen|telefonat|telefonieren|gespräch|jour fixe|mittagessen|abendessen|kaffee|frühstück|réunion|rendez-vous|rdv|appel|visio|(?:notre|un) point|faire (?:un|le) point|café|déjeuner|dîner|apéro|entretien|se voir|se retrouver|reuni[oó]n|llamada|videollamada|cita|comida|almuerzo|cena|quedada|entrevista|vernos|reunião|chamada|liga[cç][aã]o|videochamada|encontro|almo[cç]o|jantar|reagendar|remarcar|reprogramar|riunione|chiamata|videochiamata|incontro|appuntamento|pranzo|caffè|aperitivo|colloquio|sentirci|vederci|vergadering|afspraak|belafspraak|overleg|gesprek|borrel|etentje|koffie|afspreken|lunchen|almorzar|cenar|almoçar|pranzare|cenamos|comemos|almorzamos|desayunamos|jantamos|almoçamos|ceniamo|pranziamo|dînons|déjeunons|essen wir|lunchen we|eten we)\b|打ち?合わ?せ|会議|ミーティング|面談|面接|商談|日程|アポ|ランチ|飲み会|会议|會議|开个?(?:线上|視頻|视频|电话|電話|短)?会|開個?(?:線上|視頻|電話|短)?會|会面|會面|见面|見面|面谈|面談|面试|面試|通话|通話|电话会议|電話會議|视频会议|視頻會議|吃饭|吃飯|午饭|晚饭|喝咖啡|碰个?面|改期/);
+const MEETING_WORD = joined(
+  words(/\b(?:meetings?|meet(?:-?up)?|(?<!\b(?:i|you|we|they|he|she|to|will|'ll|please|pls|can|could|would|should|may|might|must|not|and|just|also|then) )\bcall(?! (?:me|you|us|him|her|them|back|it)\b)\b|chat|catch[- ]?up|coffee|lunch|dinner|drinks?|breakfast|brunch|beers?|1:1|1-1|one-on-one|1-on-1|(?:quick|short|weekly|daily|our) sync|stand-?up|kick-?off|interview|appointment|get-together|reschedul\w*|termin|telefontermin|gesprächstermin|besprechung|(?:ein|das|unser|zum|kurzes?) treffen|treffen wir uns|uns (?:\w+ )?treffen|telefonat|telefonieren|gespräch|jour fixe|mittagessen|abendessen|kaffee|frühstück|réunion|rendez-vous|rdv|appel|visio|(?:notre|un) point|faire (?:un|le) point|café|déjeuner|dîner|apéro|entretien|se voir|se retrouver|reuni[oó]n|llamada|videollamada|cita|comida|almuerzo|cena|quedada|entrevista|vernos|reunião|chamada|liga[cç][aã]o|videochamada|encontro|almo[cç]o|jantar|reagendar|remarcar|reprogramar|riunione|chiamata|videochiamata|incontro|appuntamento|pranzo|caffè|aperitivo|colloquio|sentirci|vederci|vergadering|afspraak|belafspraak|overleg|gesprek|borrel|etentje|koffie|afspreken|lunchen|almorzar|cenar|almoçar|pranzare|cenamos|comemos|almorzamos|desayunamos|jantamos|almoçamos|ceniamo|pranziamo|dînons|déjeunons|essen wir|lunchen we|eten we)\b|打ち?合わ?せ|会議|ミーティング|面談|面接|商談|日程|アポ|ランチ|飲み会|会议|會議|开个?(?:线上|視頻|视频|电话|電話|短)?会|開個?(?:線上|視頻|電話|短)?會|会面|會面|见面|見面|面谈|面談|面试|面試|通话|通話|电话会议|電話會議|视频会议|視頻會議|吃饭|吃飯|午饭|晚饭|喝咖啡|碰个?面|改期/),
+  MORE_MEETING_WORD,
+);
 
 /** Changing a meeting: the verb, in the forms that ask or announce it (not the participle of a notice). */
-const MEETING_CHANGE =
-  words(/\b(?:move|moving|push|pushing|bump|shift|reschedul\w*|postpone|cancel|call off|swap|rearrange|can'?t make|verschieben|verlegen|absagen|ausfallen lassen|vorziehen|décaler|déplacer|reporter|repousser|annuler|avancer|mover|cambiar|pasar|aplazar|posponer|cancelar|retrasar|adelantar|reprogramar|mudar|adiar|remarcar|desmarcar|reagendar|antecipar|spostare|rimandare|posticipare|anticipare|annullare|disdire|verzetten|verplaatsen|afzeggen|annuleren|uitstellen|verschuiven|vervroegen)\b|(?:日程|日時|時間|予定|時刻)(?:の|を)?(?:変更|調整|ずらし)|延期|リスケ|別日|(?:打ち?合わ?せ|会議|ミーティング|面談|アポ)(?:を|の|は)?(?:キャンセル|中止|変更)|改到|改期|改在|推迟|推遲|挪到|换到|換到|提前到|(?:会议|會議|会面|會面|见面|見面)(?:就|先)?取消|取消(?:会议|會議|会面|會面|见面|見面)/);
+const MEETING_CHANGE = joined(
+  words(/\b(?:move|moving|push|pushing|bump|shift|reschedul\w*|postpone|cancel|call off|swap|rearrange|can'?t make|verschieben|verlegen|absagen|ausfallen lassen|vorziehen|décaler|déplacer|reporter|repousser|annuler|avancer|mover|cambiar|pasar|aplazar|posponer|cancelar|retrasar|adelantar|reprogramar|mudar|adiar|remarcar|desmarcar|reagendar|antecipar|spostare|rimandare|posticipare|anticipare|annullare|disdire|verzetten|verplaatsen|afzeggen|annuleren|uitstellen|verschuiven|vervroegen)\b|(?:日程|日時|時間|予定|時刻)(?:の|を)?(?:変更|調整|ずらし)|延期|リスケ|別日|(?:打ち?合わ?せ|会議|ミーティング|面談|アポ)(?:を|の|は)?(?:キャンセル|中止|変更)|改到|改期|改在|推迟|推遲|挪到|换到|換到|提前到|(?:会议|會議|会面|會面|见面|見面)(?:就|先)?取消|取消(?:会议|會議|会面|會面|见面|見面)/),
+  MORE_MEETING_CHANGE,
+);
 
 /**
  * A slot: a weekday, an hour or a date; what makes a bare question a proposal ("drinks Friday at 6?"), where
  * "dinner tonight?" may be a family asking what to cook.
  */
-const SLOT =
-  words(/\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tues?|wed|thurs?|fri|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo|luned[iì]|marted[iì]|mercoled[iì]|gioved[iì]|venerd[iì]|sabato|domenica|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)\b|\b(?:segunda|ter[cç]a|quarta|quinta|sexta)-feira\b|\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b|\b\d{1,2}[:.h]\d{2}\b|\b(?:at|um|à|a las?|às|alle|om) \d{1,2}\b|\b\d{1,2} ?(?:uhr|uur|h)\b|[月火水木金土日]曜|\d{1,2}時|[周週][一二三四五六日]|星期[一二三四五六日天]|\d{1,2}[点點]/);
+const SLOT = joined(
+  words(/\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tues?|wed|thurs?|fri|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo|luned[iì]|marted[iì]|mercoled[iì]|gioved[iì]|venerd[iì]|sabato|domenica|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)\b|\b(?:segunda|ter[cç]a|quarta|quinta|sexta)-feira\b|\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b|\b\d{1,2}[:.h]\d{2}\b|\b(?:at|um|à|a las?|às|alle|om) \d{1,2}\b|\b\d{1,2} ?(?:uhr|uur|h)\b|[月火水木金土日]曜|\d{1,2}時|[周週][一二三四五六日]|星期[一二三四五六日天]|\d{1,2}[点點]/),
+  MORE_SLOT,
+);
 
 /**
  * Cold outreach: a recruiter's or a seller's first mail ends by asking for a call, but its purpose is the role
@@ -372,8 +399,10 @@ const FAMILY =
   words(/^(?:(?:my |your |love,? |xx+,? |deine? |ta |ton |tu |tua |tuo |je )?(?:mum|mom|mommy|mummy|mam|mama|mamá|mamãe|mãe|maman|mamma|mutti|dad|daddy|papa|papá|pai|papà|papi|vati|grandma|grandpa|granny|gran|nan|nana|oma|opa|abuela|abuelo|avó|avô|nonna|nonno|mamie|papy|mamy)|(?:aunt|auntie|uncle|tante|onkel|tía|tío|tia|tio|zia|zio|oom)(?: \S+)?|お母さん|お父さん|母|父|妈妈|媽媽|爸爸|妈|爸)(?: ?[(<].*)?$/m);
 
 /** A day or an hour: what makes a proposal concrete. */
-const SPECIFIC_TIME =
-  words(/\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tues?|wed|thurs?|fri)\b|\b(?:today|tonight|tomorrow|tmrw)(?:'s)?\b|\bthis (?:morning|afternoon|evening)\b|\bat (?:noon|\d{1,2}(?:[:.]\d{2})?)\b|\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b|\b\d{1,2}:\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]* \d{1,2}(?:st|nd|rd|th)?\b|\b(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|übermorgen|heute)\b|(?<!guten )\bmorgen\b|\bum \d{1,2}(?:[:.]\d{2})?\b|\b\d{1,2}(?:[:.]\d{2})? ?uhr\b|\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|aujourd'hui|ce soir|ce midi|cet après-midi|ce matin)\b|\b\d{1,2} ?h(?:\d{2})?\b|\b(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo|mañana|hoy|esta tarde|esta noche)\b|\ba las? \d{1,2}\b|\b(?:segunda|ter[cç]a|quarta|quinta|sexta)-feira\b|\b(?:na|nesta|próxima) (?:segunda|ter[cç]a|quarta|quinta|sexta)\b|\b(?:amanhã|amanha|hoje)\b|\bàs \d{1,2}\b|\b(?:luned[iì]|marted[iì]|mercoled[iì]|gioved[iì]|venerd[iì]|sabato|domenica|domani|oggi|stasera|stamattina)\b|\balle \d{1,2}\b|\b(?:maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|overmorgen|vandaag|vanavond|vanmiddag|vanochtend)\b|\bom \d{1,2}(?:[:.]\d{2})?\b|\b\d{1,2} uur\b|明日|明後日|あした|今日|本日|今夜|今晩|[月火水木金土日]曜|\d{1,2}時|午前|午後|\d{1,2}月\d{1,2}日|明天|后天|後天|今天|今晚|下周|下週|本周|这周|這週|[周週][一二三四五六日末]|星期[一二三四五六日天]|礼拜[一二三四五六天]|禮拜[一二三四五六天]|上午|下午|\d{1,2}[点點]/);
+const SPECIFIC_TIME = joined(
+  words(/\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tues?|wed|thurs?|fri)\b|\b(?:today|tonight|tomorrow|tmrw)(?:'s)?\b|\bthis (?:morning|afternoon|evening)\b|\bat (?:noon|\d{1,2}(?:[:.]\d{2})?)\b|\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b|\b\d{1,2}:\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]* \d{1,2}(?:st|nd|rd|th)?\b|\b(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|übermorgen|heute)\b|(?<!guten )\bmorgen\b|\bum \d{1,2}(?:[:.]\d{2})?\b|\b\d{1,2}(?:[:.]\d{2})? ?uhr\b|\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|demain|aujourd'hui|ce soir|ce midi|cet après-midi|ce matin)\b|\b\d{1,2} ?h(?:\d{2})?\b|\b(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo|mañana|hoy|esta tarde|esta noche)\b|\ba las? \d{1,2}\b|\b(?:segunda|ter[cç]a|quarta|quinta|sexta)-feira\b|\b(?:na|nesta|próxima) (?:segunda|ter[cç]a|quarta|quinta|sexta)\b|\b(?:amanhã|amanha|hoje)\b|\bàs \d{1,2}\b|\b(?:luned[iì]|marted[iì]|mercoled[iì]|gioved[iì]|venerd[iì]|sabato|domenica|domani|oggi|stasera|stamattina)\b|\balle \d{1,2}\b|\b(?:maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|overmorgen|vandaag|vanavond|vanmiddag|vanochtend)\b|\bom \d{1,2}(?:[:.]\d{2})?\b|\b\d{1,2} uur\b|明日|明後日|あした|今日|本日|今夜|今晩|[月火水木金土日]曜|\d{1,2}時|午前|午後|\d{1,2}月\d{1,2}日|明天|后天|後天|今天|今晚|下周|下週|本周|这周|這週|[周週][一二三四五六日末]|星期[一二三四五六日天]|礼拜[一二三四五六天]|禮拜[一二三四五六天]|上午|下午|\d{1,2}[点點]/),
+  MORE_SPECIFIC_TIME,
+);
 
 /** Asking for a change: a question, or "can we", "need to", "sorry", "on peut", "podemos", "させてください", "可以吗". */
 const REQUEST =
@@ -393,6 +422,7 @@ const SUPPORT: Family[] = [
   fam('contacting support', /\bthank(?:s| you) for (?:contacting|reaching out to) (?:\w+ ){0,3}(?:support|customer (?:care|service)|help|team|us)\b|\bthank(?:s| you) for (?:reaching out|getting in touch|writing in)\b|\bgracias por contactar\b|\bmerci d'avoir contacté\b|\bmerci de nous avoir contactés?\b|\bdanke,? dass sie (?:uns )?kontaktiert\b|\bobrigad[oa] por (?:entrar em contato|contatar)\b/),
   fam('support team', /售后|售後|客服专员|客服專員|客服热线|客服熱線|アフターサービス|カスタマーサポート|\bwarranty (?:claim|replacement|repair|request|case)\b|\bgarantie(?:anspruch|fall|antrag|aanvraag|claim)\b|\bdemande de (?:prise en charge sous )?garantie\b|\breclamaci[oó]n de garant[ií]a\b|\brichiesta di (?:assistenza in )?garanzia\b|\b(?:customer|technical|tech) (?:support|care|service|success|happiness|experience)\b|\bsupport (?:team|agent|engineer|representative|request|specialist|hours)\b|\bhelp ?desk\b|\bservice ?desk\b|\bkundenservice\b|\bkundendienst\b|\bservice client\b|\batenci[oó]n al cliente\b|\bequipo de soporte\b|\bklantenservice\b|\bservizio clienti\b|\batendimento ao cliente\b|\bapoio ao cliente\b|\bassistência ao cliente\b|\bsoporte técnico\b/),
   fam('resolution', /\b(?:your |deine |ihre |votre |su |tu |la tua |sua |je |uw )?(?:repair|reparatur|réparation|reparaci[oó]n|riparazione|repara[cç][aã]o|reparatie)\b[^\n]{0,20}?\b(?:status|r?\d{6,}|completed|abgeschlossen|terminée|completada|completata|conclu[íi]da|voltooid)\b|\bhas been (?:solved|resolved)\b|\b(?:to |can )?re-?open (?:this|the|your) (?:request|ticket|case|incident)\b|\bmarked (?:as )?resolved\b/),
+  ...MORE_SUPPORT
 ];
 
 /**
@@ -512,6 +542,7 @@ const MARKETING: Family[] = [
   fam('offer/deals', /\boffre spéciale\b|\boferta especial\b|\bofferta speciale\b|\bsonderangebot\b|\bspeciale aanbieding\b|\bsans engagement\b|\bje m'abonne\b|\bsubscribe now\b|\bjetzt abonnieren\b|\bsuscr[ií]bete\b|\babbonati\b|\bexclusive (?:offer|deal|access)\b|\bspecial offer\b|\bdeals?\b|\bbest ?sellers?\b|\bnew arrivals\b|\bsonderangebot|\bangebote\b|\bofertas?\b|\boffres?\b|\bofferte\b|\bmonths? (?:free|on us)\b|\bfree (?:trial|gift|months?)\b/),
   fam('re-engagement', /\bwe miss you\b|\bcome back\b|\bit'?s been a while\b/),
   fam('product news', /\bwhat'?s new\b|\bintroducing\b|\bnew features?\b|\bproduct updates?\b|\blearn more\b|\bwebinar\b|\bneuheiten\b|\bnouveautés\b|\bnovedades\b/),
+  ...MORE_MARKETING
 ];
 
 const NEWSLETTER_SELF_ID =
@@ -530,7 +561,7 @@ const UNSUBSCRIBE_TEXT =
 const NOREPLY_LOCAL = /^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|noreply|notifications?|notify|alerts?|mailer|auto[-_.]?confirm|automated)(?:[-_.+].*)?$|(?:^|[-_.])no[-_.]?reply(?:[-_.+]|$)/;
 const SECURITY_LOCAL = /(?:^|[-_.+])(?:security|secure|account[-_.]?security|accountprotection|verify|verification|securite|sicherheit|seguridad|infosec|itsec|it[-_.]?security|cybersecurity|soc|csirt|cert)(?:[-_.+]|$)|^it(?:[-_.]?(?:team|dept|department|ops|admin))?$/;
 const BILLING_LOCAL = /(?:^|[-_.+])(?:billing|invoices?|invoicing|receipts?|payments?|accounts?[-_.]?(?:payable|receivable)|ebilling|e-billing|statements?|rechnung(?:en)?|facture|factures|facturation|factura|facturacion|fatture|orders?|auto-confirm)(?:[-_.+]|$)|^(?:ar|ap)(?:[-_.+].*)?$/;
-const SUPPORT_LOCAL = /^(?:support|help|helpdesk|care|customer[-_.]?care|customer[-_.]?service|customerservice|service[-_.]?desk|servicedesk|it[-_.]?help|soporte|kundenservice|kundendienst|klantenservice|assistance|hilfe|ayuda|supporto|atendimento|atencion|tickets?|sav|service[-_.]?client)(?:[-_.+].*)?$/;
+const SUPPORT_LOCAL = /^(?:support|help|helpdesk|kefu|care|customer[-_.]?care|customer[-_.]?service|customerservice|service[-_.]?desk|servicedesk|it[-_.]?help|soporte|kundenservice|kundendienst|klantenservice|assistance|hilfe|ayuda|supporto|atendimento|atencion|tickets?|sav|service[-_.]?client)(?:[-_.+].*)?$/;
 const MARKETING_LOCAL = /^(?:newsletters?|news|marketing|offers?|deals|promo|promos|promotions?|ofertas|angebote|sales|store-news|shop)(?:[-_.+].*)?$/;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -568,6 +599,9 @@ function domainOf(address: string): string {
   const at = address.lastIndexOf('@');
   return at >= 0 ? address.slice(at + 1).toLowerCase().replace(/>$/, '') : '';
 }
+
+/** Help desks that send from a customer's own domain under their name: reply+id@intercom-mail.example.app. */
+const HELPDESK_LABELS = ['intercom-mail', 'zendesk', 'freshdesk', 'helpscout', 'gorgias', 'zohodesk', 'kayako', 'happyfox', 'reamaze', 'helpshift'];
 
 function matchesDomain(domain: string, list: string[]): string | null {
   for (const d of list) if (domain === d || domain.endsWith(`.${d}`)) return d;
@@ -651,6 +685,7 @@ function extractSignals(m: NormalizedMessage): Signals {
   if (h.autoSubmitted && !/^\s*no\b/i.test(h.autoSubmitted)) automated.push(`Auto-Submitted: ${h.autoSubmitted}`);
   if (h.autoResponseSuppress) automated.push('X-Auto-Response-Suppress');
   if (NOREPLY_LOCAL.test(fromLocal)) automated.push(`no-reply sender ${fromLocal}@`);
+  if (AUTOMATED_TEXT.test(`${rawBody}\n${m.signature ?? ''}`)) automated.push('says it is an automatic message');
 
   const gmailLabel = (m.labelIds ?? []).find((l) => /^CATEGORY_(?:PROMOTIONS|SOCIAL|UPDATES|FORUMS|PERSONAL)$/.test(l));
   const gmailCategory = gmailLabel ? gmailLabel.slice('CATEGORY_'.length).toLowerCase() : null;
@@ -686,8 +721,12 @@ function extractSignals(m: NormalizedMessage): Signals {
   };
 }
 
+/** A name in double quotes or guillemets, as notifications quote what was shared, signed or booked. */
+const QUOTED_NAME = /["“„«「『][^"“”„«»「」『』\n]{1,120}["”“»」』]/g;
+
+/** The names of the families that match (once each: more-languages.ts extends families under their names). */
 function hits(families: Family[], text: string): string[] {
-  return families.filter((f) => f.re.test(text)).map((f) => f.name);
+  return [...new Set(families.filter((f) => f.re.test(text)).map((f) => f.name))];
 }
 
 const list = (xs: string[]) => xs.join(', ');
@@ -775,7 +814,7 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
   const supportHitsAll = hits(SUPPORT, `${s.subject}\n${s.body}`);
   if (!bulkMarketing || supportHitsAll.length > 0) {
     for (const { where, domain } of s.hostDomains) {
-      const platform = matchesDomain(domain, HELPDESK_DOMAINS);
+      const platform = matchesDomain(domain, HELPDESK_DOMAINS) ?? HELPDESK_LABELS.find((label) => domain.split('.').includes(label)) ?? null;
       if (platform) return result('support', '2 support/structured', true, [`helpdesk platform ${platform} (${where})`]);
     }
     const marks = hits(HELPDESK_BODY_MARKS, s.body);
@@ -798,6 +837,12 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
         ? `support role in ${s.closingWhere}`
         : null;
 
+  // an out-of-office auto-reply says only that someone is away, whatever their work is about (a help desk's
+  // "automatic reply: we got your email" is its acknowledgement, rule 7)
+  if (OUT_OF_OFFICE_SUBJECT.test(s.subject) && supportWho === null) {
+    return result('other', '3 out of office', false, ['out-of-office reply']);
+  }
+
   // 4. security
   const securityWho = SECURITY_LOCAL.test(s.fromLocal) || /^(?:accounts?|accountprotection|security)\./.test(s.fromDomain)
     ? `security sender ${s.fromLocal}@${s.fromDomain}`
@@ -815,7 +860,9 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
     if (body.length >= 2) {
       return result('security', '4 security', false, [`security wording in body: ${list(body)}`, ...context]);
     }
-    if (body.length === 1 && (securityWho || s.automated.length > 0)) {
+    // one security phrase in machine mail: but "we will never ask for your password" is a footer banks put
+    // under every statement, not a security notice on its own
+    if (body.length === 1 && (securityWho || (s.automated.length > 0 && body[0] !== 'never asks'))) {
       return result('security', '4 security', false, [`security wording in body: ${list(body)}`, `from ${securityWho ?? list(s.automated)}`, ...context]);
     }
   }
@@ -833,7 +880,8 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
   const transaction = hits(BILLING, `${s.subject}\n${s.body}`).filter((n) => TRANSACTION_FAMILIES.has(n));
   const pitch = bulkMarketing && !billingRole && transaction.length === 0 && !BILLING_INSTRUMENT.test(s.body);
   if ((!s.newsletter || billingRole) && instrument && !agentAnswer && !pitch) {
-    const subj = hits(BILLING, s.subject).filter((n) => BILLING_SUBJECT_OK.has(n));
+    // a quoted name in the subject (a shared folder "Receipts 2023", a document, an event) is not its topic
+    const subj = hits(BILLING, s.subject.replace(QUOTED_NAME, ' ')).filter((n) => BILLING_SUBJECT_OK.has(n));
     const body = hits(BILLING, s.body);
     const amount = s.amount ? [`amount ${s.amount}`] : [];
     const role = billingRole ? [payment ? `payment processor ${payment}` : `billing sender ${s.fromLocal}@`] : [];
