@@ -18,6 +18,7 @@ import {
   heldOutFourteenthBatchEnd,
   heldOutFifteenthBatchEnd,
   heldOutSixteenthBatchEnd,
+  heldOutSeventeenthBatchEnd,
   heldOutFourthBatchEnd,
   heldOutSecondBatchEnd,
   heldOutSeventhBatchEnd,
@@ -109,11 +110,11 @@ describe('held-out set (never tuned on, never trained on)', () => {
   /**
    * Each batch was measured once, blind, before anything was changed for it; then the causes of its misses
    * were fixed. Those first figures are the estimate for mail the rules never saw: batch 4 0.74, batch 5
-   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83, batch 16 0.84, batch 17 0.74 (README,
+   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83, batch 16 0.84, batch 17 0.74, batch 18 0.76 (README,
    * "Mail understanding"). What is asserted here is what the rules reach now on every batch, so that a
-   * change losing a case is seen as a regression; batches 11-14 were not fixed, batches 15, 16 and 17 were.
+   * change losing a case is seen as a regression; batches 11-14 and 18 were not fixed, batches 15, 16 and 17 were.
    */
-  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17 after its fixes (0.91), misses in a wrong category only the seven known', () => {
+  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17 after its fixes (0.91), batch 18, never fixed (0.76), misses in a wrong category only the sixteen known', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -133,7 +134,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
       batch(heldOutThirteenthBatchEnd, heldOutFourteenthBatchEnd),
       batch(heldOutFourteenthBatchEnd, heldOutFifteenthBatchEnd),
       batch(heldOutFifteenthBatchEnd, heldOutSixteenthBatchEnd),
-      batch(heldOutSixteenthBatchEnd, heldOutMessages.length),
+      batch(heldOutSixteenthBatchEnd, heldOutSeventeenthBatchEnd),
+      batch(heldOutSeventeenthBatchEnd, heldOutMessages.length),
     ];
     console.log(
       [
@@ -159,12 +161,17 @@ describe('held-out set (never tuned on, never trained on)', () => {
     // batch 17: written blind after batches 15 and 16 were fixed, measured once (0.74), then fixed (vocabularies
     // in the languages the lists lacked, "automatic message" notices, out-of-office replies: 0.91)
     expect((batches[16] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.91);
+    // batch 18: written blind after batch 17 was fixed, in 24 languages, measured once (0.76), never fixed
+    expect((batches[17] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.75);
     // What it misses it leaves in "other", except two of batch 14 (never fixed): a content-only newsletter
     // taken for promotion and an IT maintenance notice taken for support; and three of batch 15: a cloud
     // provider's exposed-key notice carrying a case number, a customer's bug report about invoice totals, and an
     // IT maintenance notice that mentions credentials; and one of batch 16: a shipping notice
     // that repeats the order's total; and one of batch 17: a colleague asking about an MFA prompt
-    // they did not request, taken for a problem report.
+    // they did not request, taken for a problem report; and nine of batch 18 (never fixed): a card-fraud alert
+    // taken for a charge, a bill with a promotion block, a colleague setting up a call above a quoted vendor
+    // ticket, marketing that talks invoices, deposits or carts (billing, security), an out-of-office reply on a
+    // ticket thread, a forum digest with a scam thread, and a market newsletter with prices.
     const wrongCategory = all.rows.filter((x) => x.got !== x.expected && x.got !== 'other');
     expect(wrongCategory.map((r) => `${r.name}: ${r.expected} -> ${r.got}`)).toEqual([
       'b14 content-only tech newsletter: other -> promotion',
@@ -174,6 +181,15 @@ describe('held-out set (never tuned on, never trained on)', () => {
       'b15 it scheduled maintenance vpn outage: other -> security',
       'b16 homeware order shipped with order summary: other -> billing',
       'b17 coworker asks about unrequested mfa push: security -> support',
+      'b18 card fraud alert: did you make this purchase: security -> billing',
+      'b18 Turkish mobile operator bill with data add-on promo: billing -> promotion',
+      'b18 colleague sets a call, quoting a vendor support ticket: calendar -> support',
+      'b18 invoicing SaaS product launch: promotion -> billing',
+      'b18 Brazilian crypto first-deposit bonus: promotion -> security',
+      'b18 outdoor shop abandoned cart with code: promotion -> billing',
+      'b18 out-of-office auto-reply on a ticket thread: other -> support',
+      'b18 homesteading forum summary digest: other -> security',
+      'b18 Danish agricultural market newsletter (content only): other -> promotion',
     ]);
   });
 });
