@@ -389,6 +389,11 @@ export class Runner {
           try {
             jobs = await claim(db, { runnerId: this.runnerId, limit: want, leaseSeconds, perUserCap });
           } catch (error) {
+            // A deadlock victim (see settleRetrying) changed nothing and may claim again at once.
+            if (isLostRace(error)) {
+              this.options.logger.warn({ err: error }, 'claim lost a race; claiming again');
+              continue;
+            }
             this.options.logger.error({ err: error }, 'claim failed');
             await sleep(Math.min(1_000, deadline - Date.now()));
             continue;
@@ -643,8 +648,12 @@ const SETTLE_ATTEMPTS = 4;
  * Runs a settlement again when it fails: a settlement whose jobs are left running is worse than a
  * late one, as their handlers already ran and would run again once the leases lapse. Safe to
  * repeat: the statement is atomic, and fenced by runner and attempt, so one that did commit before
- * its reply was lost changes nothing the second time. A deadlock victim (the claim and the release
- * of slots can meet on the same user rows) tries again at once; other errors after a backoff.
+ * its reply was lost changes nothing the second time. A deadlock victim tries again at once; other
+ * errors after a backoff. Claims and settlements can deadlock, rarely: a settlement locks its jobs, then
+ * the user rows it releases; a claim locks user rows (SKIP LOCKED), then jobs (SKIP LOCKED), but Postgres
+ * waits anyway when the lock follows a job row's chain of updated versions ("while locking updated
+ * version of tuple"), so a claim can hold a user row a settlement waits for while it waits for that
+ * settlement. Postgres ends one of them after deadlock_timeout (1 s by default).
  */
 async function settleRetrying<T>(settlement: () => Promise<T>, onRetry: (error: unknown, attempt: number) => void): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
