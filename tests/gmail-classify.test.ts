@@ -112,9 +112,9 @@ describe('held-out set (never tuned on, never trained on)', () => {
    * were fixed. Those first figures are the estimate for mail the rules never saw: batch 4 0.74, batch 5
    * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83, batch 16 0.84, batch 17 0.74, batch 18 0.76 (README,
    * "Mail understanding"). What is asserted here is what the rules reach now on every batch, so that a
-   * change losing a case is seen as a regression; batches 11-14 and 18 were not fixed, batches 15, 16 and 17 were.
+   * change losing a case is seen as a regression; batches 11-14 were not fixed, batches 15 to 18 were.
    */
-  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17 after its fixes (0.91), batch 18, never fixed (0.76), misses in a wrong category only the sixteen known', () => {
+  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17 after its fixes (0.91), batch 18 after its fixes (0.93), misses in a wrong category only the eleven known', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -161,17 +161,16 @@ describe('held-out set (never tuned on, never trained on)', () => {
     // batch 17: written blind after batches 15 and 16 were fixed, measured once (0.74), then fixed (vocabularies
     // in the languages the lists lacked, "automatic message" notices, out-of-office replies: 0.91)
     expect((batches[16] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.91);
-    // batch 18: written blind after batch 17 was fixed, in 24 languages, measured once (0.76), never fixed
-    expect((batches[17] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.75);
+    // batch 18: written blind after batch 17 was fixed, in 24 languages, measured once (0.76), then fixed (0.93)
+    expect((batches[17] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.92);
     // What it misses it leaves in "other", except two of batch 14 (never fixed): a content-only newsletter
     // taken for promotion and an IT maintenance notice taken for support; and three of batch 15: a cloud
     // provider's exposed-key notice carrying a case number, a customer's bug report about invoice totals, and an
     // IT maintenance notice that mentions credentials; and one of batch 16: a shipping notice
     // that repeats the order's total; and one of batch 17: a colleague asking about an MFA prompt
-    // they did not request, taken for a problem report; and nine of batch 18 (never fixed): a card-fraud alert
-    // taken for a charge, a bill with a promotion block, a colleague setting up a call above a quoted vendor
-    // ticket, marketing that talks invoices, deposits or carts (billing, security), an out-of-office reply on a
-    // ticket thread, a forum digest with a scam thread, and a market newsletter with prices.
+    // they did not request, taken for a problem report; and four of batch 18: a colleague setting up a call above
+    // a quoted vendor ticket, marketing that talks invoices or deposits (billing, security), and a market
+    // newsletter with prices.
     const wrongCategory = all.rows.filter((x) => x.got !== x.expected && x.got !== 'other');
     expect(wrongCategory.map((r) => `${r.name}: ${r.expected} -> ${r.got}`)).toEqual([
       'b14 content-only tech newsletter: other -> promotion',
@@ -181,14 +180,9 @@ describe('held-out set (never tuned on, never trained on)', () => {
       'b15 it scheduled maintenance vpn outage: other -> security',
       'b16 homeware order shipped with order summary: other -> billing',
       'b17 coworker asks about unrequested mfa push: security -> support',
-      'b18 card fraud alert: did you make this purchase: security -> billing',
-      'b18 Turkish mobile operator bill with data add-on promo: billing -> promotion',
       'b18 colleague sets a call, quoting a vendor support ticket: calendar -> support',
       'b18 invoicing SaaS product launch: promotion -> billing',
       'b18 Brazilian crypto first-deposit bonus: promotion -> security',
-      'b18 outdoor shop abandoned cart with code: promotion -> billing',
-      'b18 out-of-office auto-reply on a ticket thread: other -> support',
-      'b18 homesteading forum summary digest: other -> security',
       'b18 Danish agricultural market newsletter (content only): other -> promotion',
     ]);
   });
@@ -533,6 +527,15 @@ describe('mail in more languages, machine notices and auto-replies', () => {
   it('takes an out-of-office reply about invoices for other, but keeps a help desk\'s automatic acknowledgement as support', () => {
     expect(category({ from: 'Anna Berg <anna@accounting.example>', subject: 'Out of office: Receipts for Q2', headers: [['Auto-Submitted', 'auto-replied']], body: plain('I am away until Monday. For invoices, payments and VAT questions please write to office@accounting.example.') })).toBe('other');
     expect(category({ from: 'Nimbus Help <help@nimbus.example>', subject: 'Automatic reply: we got your email', headers: [['Auto-Submitted', 'auto-replied']], body: plain('This is an automatic reply to let you know we received your email. Our support team answers within one business day.') })).toBe('support');
+  });
+
+  it('reads a card-fraud check, an order gone wrong, a cart reminder, an out-of-office on a ticket and a date inside a sentence as a person would', () => {
+    expect(category({ from: 'Bank <alerts@bank.example>', subject: 'Did you make this purchase? $612.40', body: plain('We noticed an unusual transaction on your Visa card ending in 0836. Amount: $612.40. If it wasn’t you, we’ll cancel the card.') })).toBe('security');
+    expect(category({ from: 'Birgit <birgit@web.example>', subject: 'Poster beschädigt – Bestellung #1047', body: plain('Guten Tag,\n\nmeine Bestellung #1047 ist angekommen, aber das Poster ist beschädigt. Könnten Sie mir bitte ein neues schicken?\n\nGrüße\nBirgit') })).toBe('support');
+    expect(category({ from: 'Trail Shop <orders@trail.example>', subject: 'You left something in your cart', headers: unsub, body: plain('Your cart is waiting: Alpine tent $289.00. Complete your purchase with code BACK10.') })).toBe('promotion');
+    expect(category({ from: 'Dana Ruiz <dana@example.com>', subject: 'Automatic reply: [Ticket #55102] Printer offline', headers: [['Auto-Submitted', 'auto-replied']], body: plain('I am out of the office until Monday. For urgent issues please contact the service desk.') })).toBe('other');
+    expect(category({ from: 'Jonas <jonas@hof.example>', subject: 'Dienstag klappt nicht', body: plain('Hallo Sam,\n\nkönnen wir unser Treffen auf Donnerstag, den 13. März verschieben? 10 Uhr würde passen.\n\nJonas') })).toBe('calendar');
+    expect(category({ from: '云服务 <noreply@cloud.example.cn>', subject: '您的账户已欠费，请尽快充值', body: plain('尊敬的用户，您的账户已欠费 ¥128.00，请尽快充值，以免服务停止。') })).toBe('billing');
   });
 
   it('does not take a bank footer ("we never ask for your password") for a security notice, nor a shared folder named "Receipts" for a bill', () => {

@@ -92,7 +92,9 @@
  * replies, when it covers at least half of them; otherwise "other".
  */
 import {
+  ABANDONED_CART,
   AUTOMATED_TEXT,
+  GOODS_PROBLEM,
   MORE_BILLING,
   MORE_CALENDAR_CUES,
   MORE_MARKETING,
@@ -102,6 +104,7 @@ import {
   MORE_SLOT,
   MORE_SPECIFIC_TIME,
   MORE_SUPPORT,
+  ORDER_REFERENCE,
   OUT_OF_OFFICE_SUBJECT,
 } from './more-languages';
 import { predict, type ModelWeights } from './classifier-model';
@@ -731,10 +734,13 @@ function hits(families: Family[], text: string): string[] {
 
 const list = (xs: string[]) => xs.join(', ');
 
-/** Sentences: split after . ! ? (and the full-width 。！？) and at line breaks. */
+/**
+ * Sentences: split after . ! ? (and the full-width 。！？) and at line breaks; not after a day's or an
+ * ordinal's number ("auf Donnerstag, den 13. März verschieben", "torsdag 3. april").
+ */
 function sentences(text: string): string[] {
   return text
-    .split(/(?<=[.!?])\s+|(?<=[。！？])|\n+/)
+    .split(/(?<=[!?]|(?<!(?:^|[\s(])\d{1,2})\.)\s+|(?<=[。！？])|\n+/)
     .map((x) => x.trim())
     .filter((x) => x !== '');
 }
@@ -756,7 +762,10 @@ const CHANGE_REQUEST_SENTENCES = 12;
 function schedulingAsk(subject: string, body: string): string | null {
   const short = (x: string) => /[?？]/.test(x) && SLOT.test(x) && x.split(/\s+/).length <= 8 && x.length <= 60;
   const change = (x: string) => MEETING_CHANGE.test(x) && REQUEST.test(x) && !MEETING_PAST.test(x);
-  const propose = (x: string) => SPECIFIC_TIME.test(x) && (SCHEDULING_PROPOSAL.test(x) || short(x)) && !MEETING_PAST.test(x);
+  // a proposal whose times are listed below it, one per line ("・3月18日（火）10:00〜", "- Tue 14:00")
+  const listedSlots = body.split('\n').filter((line) => line.length <= 60 && SPECIFIC_TIME.test(line)).length >= 2;
+  const propose = (x: string) =>
+    (SPECIFIC_TIME.test(x) || (listedSlots && SCHEDULING_PROPOSAL.test(x))) && (SCHEDULING_PROPOSAL.test(x) || short(x)) && !MEETING_PAST.test(x);
   const asks = (x: string) => MEETING_WORD.test(x) && (change(x) || propose(x));
   if (asks(subject)) return `in subject ${quote(subject)}`;
   const said = sentences(body);
@@ -804,6 +813,20 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
     return result('calendar', '1 calendar/structured', true, ['text/calendar part or .ics attachment']);
   }
 
+  const supportWho = SUPPORT_LOCAL.test(s.fromLocal)
+    ? `support sender ${s.fromLocal}@`
+    : SUPPORT_ROLE_TEXT.test(s.fromName)
+      ? `support role in sender name "${s.fromName}"`
+      : SUPPORT_ROLE_TEXT.test(s.closing)
+        ? `support role in ${s.closingWhere}`
+        : null;
+
+  // an out-of-office auto-reply says only that someone is away, whatever their work is about (a help desk's
+  // "automatic reply: we got your email" is its acknowledgement, rule 7), on a ticket thread too
+  if (OUT_OF_OFFICE_SUBJECT.test(s.subject) && !SUPPORT_LOCAL.test(s.fromLocal) && !SUPPORT_ROLE_TEXT.test(s.fromName)) {
+    return result('other', '3 out of office', false, ['out-of-office reply']);
+  }
+
   // 2. support/structured
   const subjectId = [...SUPPORT_SUBJECT_ID, ...SUPPORT_SUBJECT_KEYED].map((re) => re.exec(s.subjectCased)).find((x) => x !== null);
   if (subjectId) {
@@ -829,19 +852,6 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
     return result('calendar', '3 calendar/subject', true, [`calendar subject prefix "${(/^[^:]+:/.exec(s.subject) ?? [''])[0]}" ${why}`]);
   }
 
-  const supportWho = SUPPORT_LOCAL.test(s.fromLocal)
-    ? `support sender ${s.fromLocal}@`
-    : SUPPORT_ROLE_TEXT.test(s.fromName)
-      ? `support role in sender name "${s.fromName}"`
-      : SUPPORT_ROLE_TEXT.test(s.closing)
-        ? `support role in ${s.closingWhere}`
-        : null;
-
-  // an out-of-office auto-reply says only that someone is away, whatever their work is about (a help desk's
-  // "automatic reply: we got your email" is its acknowledgement, rule 7)
-  if (OUT_OF_OFFICE_SUBJECT.test(s.subject) && supportWho === null) {
-    return result('other', '3 out of office', false, ['out-of-office reply']);
-  }
 
   // 4. security
   const securityWho = SECURITY_LOCAL.test(s.fromLocal) || /^(?:accounts?|accountprotection|security)\./.test(s.fromDomain)
@@ -862,7 +872,9 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
     }
     // one security phrase in machine mail: but "we will never ask for your password" is a footer banks put
     // under every statement, not a security notice on its own
-    if (body.length === 1 && (securityWho || (s.automated.length > 0 && body[0] !== 'never asks'))) {
+    // (nor is a list's or a digest's one mention of a scam: a topic, not a notice)
+    const weakAlone = body[0] === 'never asks' || (body[0] === 'threat' && s.bulk.length > 0);
+    if (body.length === 1 && (securityWho || (s.automated.length > 0 && !weakAlone))) {
       return result('security', '4 security', false, [`security wording in body: ${list(body)}`, `from ${securityWho ?? list(s.automated)}`, ...context]);
     }
   }
@@ -879,7 +891,9 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
   // names no transaction: nothing paid, charged, received or owed
   const transaction = hits(BILLING, `${s.subject}\n${s.body}`).filter((n) => TRANSACTION_FAMILIES.has(n));
   const pitch = bulkMarketing && !billingRole && transaction.length === 0 && !BILLING_INSTRUMENT.test(s.body);
-  if ((!s.newsletter || billingRole) && instrument && !agentAnswer && !pitch) {
+  // a bulk reminder of what was left in a cart names the items and their prices, and nothing was bought
+  const cartReminder = s.bulk.length > 0 && ABANDONED_CART.test(`${s.subject}\n${s.body}`);
+  if ((!s.newsletter || billingRole) && instrument && !agentAnswer && !pitch && !cartReminder) {
     // a quoted name in the subject (a shared folder "Receipts 2023", a document, an event) is not its topic
     const subj = hits(BILLING, s.subject.replace(QUOTED_NAME, ' ')).filter((n) => BILLING_SUBJECT_OK.has(n));
     const body = hits(BILLING, s.body);
@@ -955,6 +969,10 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
     if (problemReport) {
       return result('support', '7 support/problem report', false, [`problem: ${list(problem)}`, `reported: ${list(report)}`, 'from a person']);
     }
+    // a customer writing to a shop about an order of theirs that arrived damaged, wrong or not at all
+    if (conversational && ORDER_REFERENCE.test(problemText) && GOODS_PROBLEM.test(problemText) && REQUEST.test(s.body)) {
+      return result('support', '7 support/order problem', false, ['a customer on an order that went wrong', 'from a person']);
+    }
   }
 
   // 8. promotion (not a person forwarding something: the unsubscribe link is the forwarded mail's)
@@ -963,13 +981,14 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
   const sharedByPerson = s.forwarded && s.personalSender && s.bulk.length === 0;
   if (!sharedByPerson) {
     const bulkish = s.bulk.length > 0 || s.unsubscribeText || promotionsTab;
-    if (bulkish && (s.newsletter || marketingAll.length > 0 || (promotionsTab && s.bulk.length > 0))) {
+    if (bulkish && (s.newsletter || marketingAll.length > 0 || cartReminder || (promotionsTab && s.bulk.length > 0))) {
       const why = s.bulk.length > 0 ? `bulk headers: ${list(s.bulk)}` : s.unsubscribeText ? 'unsubscribe link in body' : 'Gmail category: promotions';
       return result('promotion', '8 promotion', false, [
         why,
         ...(promotionsTab && s.bulk.length > 0 ? ['Gmail category: promotions'] : []),
         ...(s.newsletter ? ['self-identified newsletter'] : []),
         ...(marketingAll.length ? [`marketing wording: ${list(marketingAll)}`] : []),
+        ...(cartReminder ? ['a cart left behind'] : []),
       ]);
     }
     if (marketingAll.length >= 3) {
