@@ -36,6 +36,7 @@ import {
   heldOutFifteenthBatchEnd,
   heldOutSixteenthBatchEnd,
   heldOutSeventeenthBatchEnd,
+  heldOutEighteenthBatchEnd,
 } from '../tests/fixtures/gmail-heldout';
 import { labelledMessages } from '../tests/fixtures/gmail-labelled';
 import { trainingCorpus } from '../tests/fixtures/gmail-training';
@@ -63,7 +64,8 @@ const batches = [
   ['held-out batch 15 (written blind, measured once at 0.83; then fixed)', heldOutMessages.slice(heldOutFourteenthBatchEnd, heldOutFifteenthBatchEnd)],
   ['held-out batch 16 (written blind, measured once at 0.84; then fixed)', heldOutMessages.slice(heldOutFifteenthBatchEnd, heldOutSixteenthBatchEnd)],
   ['held-out batch 17 (written blind, measured once at 0.74; then fixed)', heldOutMessages.slice(heldOutSixteenthBatchEnd, heldOutSeventeenthBatchEnd)],
-  ['held-out batch 18 (written blind, measured once at 0.76; then fixed)', heldOutMessages.slice(heldOutSeventeenthBatchEnd)],
+  ['held-out batch 18 (written blind, measured once at 0.76; then fixed)', heldOutMessages.slice(heldOutSeventeenthBatchEnd, heldOutEighteenthBatchEnd)],
+  ['held-out batch 19 (written blind after batch 18 was fixed)', heldOutMessages.slice(heldOutEighteenthBatchEnd)],
 ] as const;
 for (const [label, set] of batches) {
   const a = classificationAccuracy(set);

@@ -19,6 +19,7 @@ import {
   heldOutFifteenthBatchEnd,
   heldOutSixteenthBatchEnd,
   heldOutSeventeenthBatchEnd,
+  heldOutEighteenthBatchEnd,
   heldOutFourthBatchEnd,
   heldOutSecondBatchEnd,
   heldOutSeventhBatchEnd,
@@ -110,11 +111,11 @@ describe('held-out set (never tuned on, never trained on)', () => {
   /**
    * Each batch was measured once, blind, before anything was changed for it; then the causes of its misses
    * were fixed. Those first figures are the estimate for mail the rules never saw: batch 4 0.74, batch 5
-   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83, batch 16 0.84, batch 17 0.74, batch 18 0.76 (README,
+   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83, batch 16 0.84, batch 17 0.74, batch 18 0.76, batch 19 0.80 (README,
    * "Mail understanding"). What is asserted here is what the rules reach now on every batch, so that a
    * change losing a case is seen as a regression; batches 11-14 were not fixed, batches 15 to 18 were.
    */
-  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17 after its fixes (0.91), batch 18 after its fixes (0.93), misses in a wrong category only the eleven known', () => {
+  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17 after its fixes (0.91), batch 18 after its fixes (0.93), batch 19 (0.80), misses in a wrong category only the thirteen known', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -135,7 +136,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
       batch(heldOutFourteenthBatchEnd, heldOutFifteenthBatchEnd),
       batch(heldOutFifteenthBatchEnd, heldOutSixteenthBatchEnd),
       batch(heldOutSixteenthBatchEnd, heldOutSeventeenthBatchEnd),
-      batch(heldOutSeventeenthBatchEnd, heldOutMessages.length),
+      batch(heldOutSeventeenthBatchEnd, heldOutEighteenthBatchEnd),
+      batch(heldOutEighteenthBatchEnd, heldOutMessages.length),
     ];
     console.log(
       [
@@ -163,6 +165,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
     expect((batches[16] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.91);
     // batch 18: written blind after batch 17 was fixed, in 24 languages, measured once (0.76), then fixed (0.93)
     expect((batches[17] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.92);
+    // batch 19: written blind after batch 18 was fixed, in 28 languages, measured once (0.80)
+    expect((batches[18] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.8);
     // What it misses it leaves in "other", except two of batch 14 (never fixed): a content-only newsletter
     // taken for promotion and an IT maintenance notice taken for support; and three of batch 15: a cloud
     // provider's exposed-key notice carrying a case number, a customer's bug report about invoice totals, and an
@@ -170,7 +174,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
     // that repeats the order's total; and one of batch 17: a colleague asking about an MFA prompt
     // they did not request, taken for a problem report; and four of batch 18: a colleague setting up a call above
     // a quoted vendor ticket, marketing that talks invoices or deposits (billing, security), and a market
-    // newsletter with prices.
+    // newsletter with prices; and two of batch 19: an invoice sent through a help desk (support), a shipping
+    // notice with the paid summary (billing).
     const wrongCategory = all.rows.filter((x) => x.got !== x.expected && x.got !== 'other');
     expect(wrongCategory.map((r) => `${r.name}: ${r.expected} -> ${r.got}`)).toEqual([
       'b14 content-only tech newsletter: other -> promotion',
@@ -184,6 +189,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
       'b18 invoicing SaaS product launch: promotion -> billing',
       'b18 Brazilian crypto first-deposit bonus: promotion -> security',
       'b18 Danish agricultural market newsletter (content only): other -> promotion',
+      'b19 wedding planner deposit invoice via help desk: billing -> support',
+      'b19 sewing machine order shipped with paid summary: other -> billing',
     ]);
   });
 });
