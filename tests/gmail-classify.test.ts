@@ -113,9 +113,9 @@ describe('held-out set (never tuned on, never trained on)', () => {
    * were fixed. Those first figures are the estimate for mail the rules never saw: batch 4 0.74, batch 5
    * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83, batch 16 0.84, batch 17 0.74, batch 18 0.76, batch 19 0.80 (README,
    * "Mail understanding"). What is asserted here is what the rules reach now on every batch, so that a
-   * change losing a case is seen as a regression; batches 11-14 were not fixed, batches 15 to 18 were.
+   * change losing a case is seen as a regression; batches 11-14 were not fixed, batches 15 to 19 were.
    */
-  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17 after its fixes (0.91), batch 18 after its fixes (0.93), batch 19 (0.80), misses in a wrong category only the thirteen known', () => {
+  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17 after its fixes (0.91), batch 18 after its fixes (0.93), batch 19 after its fixes (0.94), misses in a wrong category only the eleven known', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -165,17 +165,15 @@ describe('held-out set (never tuned on, never trained on)', () => {
     expect((batches[16] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.91);
     // batch 18: written blind after batch 17 was fixed, in 24 languages, measured once (0.76), then fixed (0.93)
     expect((batches[17] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.92);
-    // batch 19: written blind after batch 18 was fixed, in 28 languages, measured once (0.80)
-    expect((batches[18] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.8);
+    // batch 19: written blind after batch 18 was fixed, in 28 languages, measured once (0.80), then fixed (0.94)
+    expect((batches[18] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.94);
     // What it misses it leaves in "other", except two of batch 14 (never fixed): a content-only newsletter
     // taken for promotion and an IT maintenance notice taken for support; and three of batch 15: a cloud
     // provider's exposed-key notice carrying a case number, a customer's bug report about invoice totals, and an
-    // IT maintenance notice that mentions credentials; and one of batch 16: a shipping notice
-    // that repeats the order's total; and one of batch 17: a colleague asking about an MFA prompt
+    // IT maintenance notice that mentions credentials; and one of batch 17: a colleague asking about an MFA prompt
     // they did not request, taken for a problem report; and four of batch 18: a colleague setting up a call above
     // a quoted vendor ticket, marketing that talks invoices or deposits (billing, security), and a market
-    // newsletter with prices; and two of batch 19: an invoice sent through a help desk (support), a shipping
-    // notice with the paid summary (billing).
+    // newsletter with prices; and one of batch 19: an invoice sent through a help desk (support).
     const wrongCategory = all.rows.filter((x) => x.got !== x.expected && x.got !== 'other');
     expect(wrongCategory.map((r) => `${r.name}: ${r.expected} -> ${r.got}`)).toEqual([
       'b14 content-only tech newsletter: other -> promotion',
@@ -183,14 +181,12 @@ describe('held-out set (never tuned on, never trained on)', () => {
       'b15 cloud exposed access key found in public repo: security -> support',
       'b15 customer reports wrong totals in invoice export: support -> billing',
       'b15 it scheduled maintenance vpn outage: other -> security',
-      'b16 homeware order shipped with order summary: other -> billing',
       'b17 coworker asks about unrequested mfa push: security -> support',
       'b18 colleague sets a call, quoting a vendor support ticket: calendar -> support',
       'b18 invoicing SaaS product launch: promotion -> billing',
       'b18 Brazilian crypto first-deposit bonus: promotion -> security',
       'b18 Danish agricultural market newsletter (content only): other -> promotion',
       'b19 wedding planner deposit invoice via help desk: billing -> support',
-      'b19 sewing machine order shipped with paid summary: other -> billing',
     ]);
   });
 });
@@ -543,6 +539,13 @@ describe('mail in more languages, machine notices and auto-replies', () => {
     expect(category({ from: 'Dana Ruiz <dana@example.com>', subject: 'Automatic reply: [Ticket #55102] Printer offline', headers: [['Auto-Submitted', 'auto-replied']], body: plain('I am out of the office until Monday. For urgent issues please contact the service desk.') })).toBe('other');
     expect(category({ from: 'Jonas <jonas@hof.example>', subject: 'Dienstag klappt nicht', body: plain('Hallo Sam,\n\nkönnen wir unser Treffen auf Donnerstag, den 13. März verschieben? 10 Uhr würde passen.\n\nJonas') })).toBe('calendar');
     expect(category({ from: '云服务 <noreply@cloud.example.cn>', subject: '您的账户已欠费，请尽快充值', body: plain('尊敬的用户，您的账户已欠费 ¥128.00，请尽快充值，以免服务停止。') })).toBe('billing');
+  });
+
+  it('reads a shipping notice with its paid total as other, a person\'s bill with an IBAN as billing, a keyed ticket with a # as support, a Hungarian call proposal as calendar', () => {
+    expect(category({ from: 'Loom <orders@loom.example>', subject: 'Your order #LS-20931 is on its way', body: plain('Good news, Sam — your order is on its way!\n\nShipped with ParcelPeak\nTracking number: PP 4481 2209\nEstimated delivery: Thursday 22 August\n\nTrack your parcel: https://loom.example/track\n\nOrder summary\nSewing machine × 1 — £449.00\nDelivery — Free\nTotal paid — £449.00') })).toBe('other');
+    expect(category({ from: 'Aino <aino.piano@gmail.com>', subject: 'Lasku kevätkauden pianotunneista', body: plain('Hei Sam,\n\ntässä kevätkauden lasku: 16 tuntia × 38 € = 608 €.\n\nTilinumero: FI37 4006 0010 2233 44\nViite: 12320\nEräpäivä: 20.5.2024\n\nAino') })).toBe('billing');
+    expect(category({ from: 'Jodohku <bantuan@jodohku.example>', subject: 'Re: Aplikasi keluar sendiri [#JDK-30415]', body: plain('Halo Kak Sam, versi 5.12.2 sudah memperbaikinya.') })).toBe('support');
+    expect(category({ from: 'Réka <reka@dunaprint.example>', subject: 'Egyeztetés az ajánlatról – jövő hét?', body: plain('Kedves Sam!\n\nJó lenne neked jövő kedden 10 órakor egy 30 perces hívás?\n\nÜdvözlettel:\nRéka') })).toBe('calendar');
   });
 
   it('does not take a bank footer ("we never ask for your password") for a security notice, nor a shared folder named "Receipts" for a bill', () => {

@@ -100,12 +100,15 @@ import {
   MORE_MARKETING,
   MORE_MEETING_CHANGE,
   MORE_MEETING_WORD,
+  MORE_SCHEDULING_PROPOSAL,
   MORE_SECURITY,
   MORE_SLOT,
   MORE_SPECIFIC_TIME,
   MORE_SUPPORT,
   ORDER_REFERENCE,
   OUT_OF_OFFICE_SUBJECT,
+  SHIPPING_NOTICE,
+  TRANSFER_DETAILS,
 } from './more-languages';
 import { predict, type ModelWeights } from './classifier-model';
 import shippedWeights from './classifier-weights.json' with { type: 'json' };
@@ -416,8 +419,10 @@ const REQUEST =
  * "tu es dispo", "¿te viene bien?", "ti va", "zin om", "ご都合", "有空吗". A bare question is not enough ("can you
  * send the slides before Thursday's meeting?" asks for slides), unless it is a short one ("drinks Friday at 6?").
  */
-const SCHEDULING_PROPOSAL =
-  words(/\bare you (?:free|around|available|up for|in for|down for)\b|\bfree (?:for|on|at)\b|\b(?:does|would|will|could|is) (?:\S+ ){1,4}(?:work|suit|good)(?: for (?:you|everyone|both of us))?\b|\bworks? for you\b|\b(?:how|what) about (?:(?:this|next|on) )?(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|today|tonight|\d)|\bhow about (?:we|grabbing|getting|meeting|a)\b|\blet'?s (?:meet|grab|get|do|have|catch|hop|jump|schedule|set|book|talk|chat|sync|find)\b|\bshall we\b|\b(?:can|could|should) we (?:meet|grab|get|do|have|catch|hop|jump|schedule|set up|book|talk|chat|sync|find)\b|\b(?:want|like|keen) to (?:meet|grab|get|do|have|catch|join)\b|\bdo you (?:have|want|fancy)\b|\bfancy (?:a|an|some|grabbing|getting|meeting)\b|\bup for\b|\bwould love to (?:meet|grab|get|catch|chat)\b|\b(?:i'd|i would) like to (?:meet|grab|get|set up|schedule|catch|chat|talk)\b|\b(?:hast du|haben sie|hättest du|hätten sie) (?:\w+ )?(?:zeit|lust)\b|\bpasst (?:es|dir|ihnen|euch)\b|\b(?:wollen|sollen|können) wir uns\b|\blass(?:t)? uns\b|\b(?:bist du|sind sie) (?:\w+ )?(?:frei|verfügbar)\b|\b(?:es-tu|êtes-vous|tu es|vous êtes|tu serais|seriez-vous) (?:libre|dispo\w*)\b|\bça (?:te|vous) (?:va|dit|convient|irait)\b|\bon se (?:voit|fait|retrouve|cale|appelle)\b|\b(?:on (?:peut|pourrait)|peut-on|pourrait-on) se (?:voir|caler|parler|appeler|retrouver)\b|\b(?:tu as|vous avez) (?:le )?temps\b|\bje (?:te|vous) propose\b|\b(?:estás|está|estáis) (?:libre|disponible)\b|\b(?:te|le) (?:viene|va) bien\b|¿quedamos|\bquedamos (?:el|este|esta|mañana|hoy|a las|para)\b|\b(?:podemos|podríamos|poderíamos) (?:nos )?(?:vernos|quedar|hablar|ver|falar|marcar)\b|\b(?:tienes|tiene|tem|você tem) (?:un rato|um tempo|tiempo|tempo)\b|\bte apetece\b|\b(?:te|le|lhe) propongo\b|\b(?:está|estás) (?:livre|disponível)\b|\bpode ser\b|\bque tal\b|\bqué tal (?:si|el|la)\b|\bbora\b|\bvamos (?:marcar|tomar|almoçar|jantar|nos ver)\b|\bfica bom\b|\b(?:sei|è) (?:liber[oa]|disponibile)\b|\b(?:ti|le) (?:va|andrebbe)\b|\b(?:hai|ha) tempo\b|\b(?:possiamo|potremmo) (?:vederci|sentirci|fissare)\b|\bche ne dici\b|\bva bene per te\b|\b(?:heb je|heeft u) (?:\w+ )?(?:tijd|zin)\b|\bzin om\b|\b(?:schikt|past|lukt) (?:het|dat)\b|\bzullen we\b|\bkunnen we (?:afspreken|bellen|lunchen)\b|\b(?:ben je|bent u) (?:\w+ )?(?:vrij|beschikbaar)\b|\bwat dacht je van\b|ご都合(?:の)?(?:よい|よろしい|良い)(?:日時|日程|時間|日)|お時間(?:を)?(?:いただけ|頂け|ございますか|ありますか)|空いて(?:いますか|いらっしゃいますか|ますか)|(?:ランチ|食事|飲み|お茶|打ち?合わ?せ)(?:でも|に)?(?:しませんか|行きませんか)|(?:明天|后天|後天|今天|今晚|下周|下週|[周週][一二三四五六日末]|星期[一二三四五六日天]|上午|下午|晚上|\d{1,2}[点點])[^\n，,。？?]{0,8}(?:可以吗|可以嗎|行吗|行嗎|方便吗|方便嗎|怎么样|怎麼樣|好吗|好嗎)|有空吗|有空嗎|有时间吗|有時間嗎|一起(?:吃|喝|聊)|约个|約個|想约|约你|约您|約你|約您/);
+const SCHEDULING_PROPOSAL = joined(
+  words(/\bare you (?:free|around|available|up for|in for|down for)\b|\bfree (?:for|on|at)\b|\b(?:does|would|will|could|is) (?:\S+ ){1,4}(?:work|suit|good)(?: for (?:you|everyone|both of us))?\b|\bworks? for you\b|\b(?:how|what) about (?:(?:this|next|on) )?(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|today|tonight|\d)|\bhow about (?:we|grabbing|getting|meeting|a)\b|\blet'?s (?:meet|grab|get|do|have|catch|hop|jump|schedule|set|book|talk|chat|sync|find)\b|\bshall we\b|\b(?:can|could|should) we (?:meet|grab|get|do|have|catch|hop|jump|schedule|set up|book|talk|chat|sync|find)\b|\b(?:want|like|keen) to (?:meet|grab|get|do|have|catch|join)\b|\bdo you (?:have|want|fancy)\b|\bfancy (?:a|an|some|grabbing|getting|meeting)\b|\bup for\b|\bwould love to (?:meet|grab|get|catch|chat)\b|\b(?:i'd|i would) like to (?:meet|grab|get|set up|schedule|catch|chat|talk)\b|\b(?:hast du|haben sie|hättest du|hätten sie) (?:\w+ )?(?:zeit|lust)\b|\bpasst (?:es|dir|ihnen|euch)\b|\b(?:wollen|sollen|können) wir uns\b|\blass(?:t)? uns\b|\b(?:bist du|sind sie) (?:\w+ )?(?:frei|verfügbar)\b|\b(?:es-tu|êtes-vous|tu es|vous êtes|tu serais|seriez-vous) (?:libre|dispo\w*)\b|\bça (?:te|vous) (?:va|dit|convient|irait)\b|\bon se (?:voit|fait|retrouve|cale|appelle)\b|\b(?:on (?:peut|pourrait)|peut-on|pourrait-on) se (?:voir|caler|parler|appeler|retrouver)\b|\b(?:tu as|vous avez) (?:le )?temps\b|\bje (?:te|vous) propose\b|\b(?:estás|está|estáis) (?:libre|disponible)\b|\b(?:te|le) (?:viene|va) bien\b|¿quedamos|\bquedamos (?:el|este|esta|mañana|hoy|a las|para)\b|\b(?:podemos|podríamos|poderíamos) (?:nos )?(?:vernos|quedar|hablar|ver|falar|marcar)\b|\b(?:tienes|tiene|tem|você tem) (?:un rato|um tempo|tiempo|tempo)\b|\bte apetece\b|\b(?:te|le|lhe) propongo\b|\b(?:está|estás) (?:livre|disponível)\b|\bpode ser\b|\bque tal\b|\bqué tal (?:si|el|la)\b|\bbora\b|\bvamos (?:marcar|tomar|almoçar|jantar|nos ver)\b|\bfica bom\b|\b(?:sei|è) (?:liber[oa]|disponibile)\b|\b(?:ti|le) (?:va|andrebbe)\b|\b(?:hai|ha) tempo\b|\b(?:possiamo|potremmo) (?:vederci|sentirci|fissare)\b|\bche ne dici\b|\bva bene per te\b|\b(?:heb je|heeft u) (?:\w+ )?(?:tijd|zin)\b|\bzin om\b|\b(?:schikt|past|lukt) (?:het|dat)\b|\bzullen we\b|\bkunnen we (?:afspreken|bellen|lunchen)\b|\b(?:ben je|bent u) (?:\w+ )?(?:vrij|beschikbaar)\b|\bwat dacht je van\b|ご都合(?:の)?(?:よい|よろしい|良い)(?:日時|日程|時間|日)|お時間(?:を)?(?:いただけ|頂け|ございますか|ありますか)|空いて(?:いますか|いらっしゃいますか|ますか)|(?:ランチ|食事|飲み|お茶|打ち?合わ?せ)(?:でも|に)?(?:しませんか|行きませんか)|(?:明天|后天|後天|今天|今晚|下周|下週|[周週][一二三四五六日末]|星期[一二三四五六日天]|上午|下午|晚上|\d{1,2}[点點])[^\n，,。？?]{0,8}(?:可以吗|可以嗎|行吗|行嗎|方便吗|方便嗎|怎么样|怎麼樣|好吗|好嗎)|有空吗|有空嗎|有时间吗|有時間嗎|一起(?:吃|喝|聊)|约个|約個|想约|约你|约您|約你|約您/),
+  MORE_SCHEDULING_PROPOSAL,
+);
 
 const SUPPORT: Family[] = [
   fam('request received', /\bvi har (?:tagit emot|mottagit) (?:ditt|din|er) (?:ärende|förfrågan|fråga|meddelande)|\babbiamo ricevuto la tua (?:segnalazione|richiesta|email|e-mail)\b|\brecebemos (?:o seu|a sua|seu|sua) (?:pedido|mensagem|solicita[cç][aã]o|contacto|contato)\b|\bwir haben ihre (?:anfrage|nachricht|e-mail) erhalten\b|\bwe hebben (?:je|uw) (?:vraag|bericht|melding|e-mail) (?:goed )?ontvangen\b|\bnous avons bien reçu votre (?:réclamation|demande|message)\b|\bwe(?:'ve| have)? (?:received|got) your (?:request|message|inquiry|enquiry|e-?mail|ticket|case|note)\b|\breceived your request\b|\b(?:a )?ticket has been (?:created|opened)\b|\bvielen dank für ihre anfrage\b|\bnous avons (?:bien )?reçu votre (?:demande|message)\b|\bhemos recibido (?:tu|su) (?:solicitud|mensaje|consulta)\b/),
@@ -507,7 +512,7 @@ const SUPPORT_SUBJECT_ID: RegExp[] = [
 
 const SUPPORT_SUBJECT_KEYED: RegExp[] = [
   // an issue tracker's or help desk's project key and number in brackets: "[ITSD-4412]", "[SUP-20931]"
-  /\[(?!COVID)[A-Z][A-Z0-9]{1,9}-\d{2,7}\]/,
+  /\[#?(?!COVID)[A-Z][A-Z0-9]{1,9}-\d{2,7}\]/,
   // a help desk's subject tag: "[GitHub Support]", "[Acme Help Desk]"
   /^\[[^\]]*\b(?:support|help ?desk|service ?desk|customer (?:care|service))\][^\n]*\S/i,
   // ServiceNow-style numbers: INC0012345, RITM0012345, CS0012345
@@ -564,7 +569,7 @@ const UNSUBSCRIBE_TEXT =
 const NOREPLY_LOCAL = /^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|noreply|notifications?|notify|alerts?|mailer|auto[-_.]?confirm|automated)(?:[-_.+].*)?$|(?:^|[-_.])no[-_.]?reply(?:[-_.+]|$)/;
 const SECURITY_LOCAL = /(?:^|[-_.+])(?:security|secure|account[-_.]?security|accountprotection|verify|verification|securite|sicherheit|seguridad|infosec|itsec|it[-_.]?security|cybersecurity|soc|csirt|cert)(?:[-_.+]|$)|^it(?:[-_.]?(?:team|dept|department|ops|admin))?$/;
 const BILLING_LOCAL = /(?:^|[-_.+])(?:billing|invoices?|invoicing|receipts?|payments?|accounts?[-_.]?(?:payable|receivable)|ebilling|e-billing|statements?|rechnung(?:en)?|facture|factures|facturation|factura|facturacion|fatture|orders?|auto-confirm)(?:[-_.+]|$)|^(?:ar|ap)(?:[-_.+].*)?$/;
-const SUPPORT_LOCAL = /^(?:support|help|helpdesk|kefu|care|customer[-_.]?care|customer[-_.]?service|customerservice|service[-_.]?desk|servicedesk|it[-_.]?help|soporte|kundenservice|kundendienst|klantenservice|assistance|hilfe|ayuda|supporto|atendimento|atencion|tickets?|sav|service[-_.]?client)(?:[-_.+].*)?$/;
+const SUPPORT_LOCAL = /^(?:support|help|helpdesk|kefu|bantuan|destek|podpora|wsparcie|asistencia|assistenza|suporte|tuki|ondersteuning|kundservice|kundeservice|ugyfelszolgalat|care|customer[-_.]?care|customer[-_.]?service|customerservice|service[-_.]?desk|servicedesk|it[-_.]?help|soporte|kundenservice|kundendienst|klantenservice|assistance|hilfe|ayuda|supporto|atendimento|atencion|tickets?|sav|service[-_.]?client)(?:[-_.+].*)?$/;
 const MARKETING_LOCAL = /^(?:newsletters?|news|marketing|offers?|deals|promo|promos|promotions?|ofertas|angebote|sales|store-news|shop)(?:[-_.+].*)?$/;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -728,6 +733,11 @@ function extractSignals(m: NormalizedMessage): Signals {
 const QUOTED_NAME = /["“„«「『][^"“”„«»「」『』\n]{1,120}["”“»」』]/g;
 
 /** The names of the families that match (once each: more-languages.ts extends families under their names). */
+/** The new text of a message in its own case (an IBAN is upper case). */
+function rawBodyOf(m: NormalizedMessage): string {
+  return normalizeForMatching((isForward(m.subject ?? '') ? m.bodyText : m.cleanBody) ?? '');
+}
+
 function hits(families: Family[], text: string): string[] {
   return [...new Set(families.filter((f) => f.re.test(text)).map((f) => f.name))];
 }
@@ -884,7 +894,8 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
   const billingRole = BILLING_LOCAL.test(s.fromLocal) || payment !== null;
   // a person writing (a personal mailbox, no bulk or automated signal, nothing attached) may talk about bills
   const personal = s.personalSender && s.bulk.length === 0 && s.automated.length === 0 && !billingRole && !s.documentAttached;
-  const instrument = !personal || BILLING_INSTRUMENT.test(s.body) || hits(BILLING, s.body).some((n) => n === 'card on file' || n === 'charge');
+  const instrument =
+    !personal || BILLING_INSTRUMENT.test(s.body) || TRANSFER_DETAILS.test(rawBodyOf(m)) || hits(BILLING, s.body).some((n) => n === 'card on file' || n === 'charge');
   // a support agent answering a question about a bill is support: the conversation, not its topic
   const agentAnswer = supportWho !== null && s.isReply && !billingRole && s.automated.length === 0;
   // a marketing send about plans and billing ("save 20% with annual billing", "1 € a month for 6 months")
@@ -893,7 +904,12 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
   const pitch = bulkMarketing && !billingRole && transaction.length === 0 && !BILLING_INSTRUMENT.test(s.body);
   // a bulk reminder of what was left in a cart names the items and their prices, and nothing was bought
   const cartReminder = s.bulk.length > 0 && ABANDONED_CART.test(`${s.subject}\n${s.body}`);
-  if ((!s.newsletter || billingRole) && instrument && !agentAnswer && !pitch && !cartReminder) {
+  // a shipping notice repeats the order's total; it is a bill only when its subject names one (money "on its
+  // way" is a payout)
+  const shippingNotice =
+    SHIPPING_NOTICE.test(s.subject) &&
+    !hits(BILLING, s.subject).some((n) => ['invoice', 'receipt', 'refund', 'payment', 'money transfer'].includes(n));
+  if ((!s.newsletter || billingRole) && instrument && !agentAnswer && !pitch && !cartReminder && !shippingNotice) {
     // a quoted name in the subject (a shared folder "Receipts 2023", a document, an event) is not its topic
     const subj = hits(BILLING, s.subject.replace(QUOTED_NAME, ' ')).filter((n) => BILLING_SUBJECT_OK.has(n));
     const body = hits(BILLING, s.body);
@@ -1002,7 +1018,9 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
   // 9. the fallback model, when it is sure; else other
   if (model) {
     const p = predict(m, model);
-    if (p.category !== 'other' && p.probability >= MODEL_MIN_PROBABILITY) {
+    // (not a bill where a rule saw a shipping notice or a cart reminder: the model reads their totals as one)
+    const overruled = p.category === 'billing' && (shippingNotice || cartReminder);
+    if (p.category !== 'other' && p.probability >= MODEL_MIN_PROBABILITY && !overruled) {
       return result(p.category, '9 model', false, [
         `no rule matched; model: ${p.category} p=${p.probability.toFixed(2)}`,
         `features: ${list(p.because)}`,
