@@ -37,6 +37,7 @@ import {
   heldOutSixteenthBatchEnd,
   heldOutSeventeenthBatchEnd,
   heldOutEighteenthBatchEnd,
+  heldOutNineteenthBatchEnd,
 } from '../tests/fixtures/gmail-heldout';
 import { labelledMessages } from '../tests/fixtures/gmail-labelled';
 import { trainingCorpus } from '../tests/fixtures/gmail-training';
@@ -65,7 +66,8 @@ const batches = [
   ['held-out batch 16 (written blind, measured once at 0.84; then fixed)', heldOutMessages.slice(heldOutFifteenthBatchEnd, heldOutSixteenthBatchEnd)],
   ['held-out batch 17 (written blind, measured once at 0.74; then fixed)', heldOutMessages.slice(heldOutSixteenthBatchEnd, heldOutSeventeenthBatchEnd)],
   ['held-out batch 18 (written blind, measured once at 0.76; then fixed)', heldOutMessages.slice(heldOutSeventeenthBatchEnd, heldOutEighteenthBatchEnd)],
-  ['held-out batch 19 (written blind, measured once at 0.80; then fixed)', heldOutMessages.slice(heldOutEighteenthBatchEnd)],
+  ['held-out batch 19 (written blind, measured once at 0.80; then fixed)', heldOutMessages.slice(heldOutEighteenthBatchEnd, heldOutNineteenthBatchEnd)],
+  ['held-out batch 20 (written blind after batch 19 was fixed; never fixed)', heldOutMessages.slice(heldOutNineteenthBatchEnd)],
 ] as const;
 for (const [label, set] of batches) {
   const a = classificationAccuracy(set);

@@ -20,6 +20,7 @@ import {
   heldOutSixteenthBatchEnd,
   heldOutSeventeenthBatchEnd,
   heldOutEighteenthBatchEnd,
+  heldOutNineteenthBatchEnd,
   heldOutFourthBatchEnd,
   heldOutSecondBatchEnd,
   heldOutSeventhBatchEnd,
@@ -111,11 +112,11 @@ describe('held-out set (never tuned on, never trained on)', () => {
   /**
    * Each batch was measured once, blind, before anything was changed for it; then the causes of its misses
    * were fixed. Those first figures are the estimate for mail the rules never saw: batch 4 0.74, batch 5
-   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83, batch 16 0.84, batch 17 0.74, batch 18 0.76, batch 19 0.80 (README,
+   * 0.81, batch 6 0.67, batch 7 0.55, batch 8 0.65, batch 9 0.78, batch 10 0.65, batch 11 0.72, batch 12 0.92, batch 13 0.86, batch 14 0.86, batch 15 0.83, batch 16 0.84, batch 17 0.74, batch 18 0.76, batch 19 0.80, batch 20 0.74 (README,
    * "Mail understanding"). What is asserted here is what the rules reach now on every batch, so that a
-   * change losing a case is seen as a regression; batches 11-14 were not fixed, batches 15 to 19 were.
+   * change losing a case is seen as a regression; batches 11-14 and 20 were not fixed, batches 15 to 19 were.
    */
-  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17 after its fixes (0.91), batch 18 after its fixes (0.93), batch 19 after its fixes (0.94), misses in a wrong category only the eleven known', () => {
+  it('classifies batches 1-10 at the figure reached after their misses were fixed (1.00), batches 11-14, never fixed, at what they reach (0.78, 0.94, 0.92, 0.91), batches 15 and 16 after their fixes (0.96, 0.93), batch 17 after its fixes (0.91), batch 18 after its fixes (0.93), batch 19 after its fixes (0.94), batch 20, never fixed (0.74), misses in a wrong category only the seventeen known', () => {
     const all = classificationAccuracy(heldOutMessages);
     const batch = (from: number, to: number) => classificationAccuracy(heldOutMessages.slice(from, to));
     const batches = [
@@ -137,7 +138,8 @@ describe('held-out set (never tuned on, never trained on)', () => {
       batch(heldOutFifteenthBatchEnd, heldOutSixteenthBatchEnd),
       batch(heldOutSixteenthBatchEnd, heldOutSeventeenthBatchEnd),
       batch(heldOutSeventeenthBatchEnd, heldOutEighteenthBatchEnd),
-      batch(heldOutEighteenthBatchEnd, heldOutMessages.length),
+      batch(heldOutEighteenthBatchEnd, heldOutNineteenthBatchEnd),
+      batch(heldOutNineteenthBatchEnd, heldOutMessages.length),
     ];
     console.log(
       [
@@ -167,13 +169,18 @@ describe('held-out set (never tuned on, never trained on)', () => {
     expect((batches[17] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.92);
     // batch 19: written blind after batch 18 was fixed, in 28 languages, measured once (0.80), then fixed (0.94)
     expect((batches[18] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.94);
+    // batch 20: written blind after batch 19 was fixed, in 30 languages, measured once (0.74), never fixed
+    expect((batches[19] as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.74);
     // What it misses it leaves in "other", except two of batch 14 (never fixed): a content-only newsletter
     // taken for promotion and an IT maintenance notice taken for support; and three of batch 15: a cloud
     // provider's exposed-key notice carrying a case number, a customer's bug report about invoice totals, and an
     // IT maintenance notice that mentions credentials; and one of batch 17: a colleague asking about an MFA prompt
     // they did not request, taken for a problem report; and four of batch 18: a colleague setting up a call above
     // a quoted vendor ticket, marketing that talks invoices or deposits (billing, security), and a market
-    // newsletter with prices; and one of batch 19: an invoice sent through a help desk (support).
+    // newsletter with prices; and one of batch 19: an invoice sent through a help desk (support); and six of
+    // batch 20 (never fixed): a customer's mail about tickets taken for a booking, insurance and security-vendor
+    // marketing (billing, security), a parcel locker's pickup code (security), a bounced invoice (billing), and
+    // an HR enrollment notice (promotion).
     const wrongCategory = all.rows.filter((x) => x.got !== x.expected && x.got !== 'other');
     expect(wrongCategory.map((r) => `${r.name}: ${r.expected} -> ${r.got}`)).toEqual([
       'b14 content-only tech newsletter: other -> promotion',
@@ -187,6 +194,12 @@ describe('held-out set (never tuned on, never trained on)', () => {
       'b18 Brazilian crypto first-deposit bonus: promotion -> security',
       'b18 Danish agricultural market newsletter (content only): other -> promotion',
       'b19 wedding planner deposit invoice via help desk: billing -> support',
+      'b20 sent mail to museum about tickets that never arrived: support -> calendar',
+      'b20 pet insurer switch offer with reimbursement language: promotion -> billing',
+      'b20 security vendor ransomware webinar for clinics: promotion -> security',
+      'b20 parcel locker pickup code: other -> security',
+      'b20 bounce of an outgoing invoice: other -> billing',
+      'b20 university HR open enrollment notice: other -> promotion',
     ]);
   });
 });

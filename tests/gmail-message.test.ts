@@ -28,6 +28,7 @@ import {
   heldOutMessages,
   heldOutSeventeenthBatchEnd,
   heldOutEighteenthBatchEnd,
+  heldOutNineteenthBatchEnd,
   heldOutSixteenthBatchEnd,
   heldOutThirteenthBatchEnd,
 } from './fixtures/gmail-heldout';
@@ -609,9 +610,9 @@ describe('signatures without the delimiter', () => {
     expect(share.untouched).toBe(share.withoutSignature);
   });
 
-  it('splits 8 of the 15 signatures of batch 18 and 14 of the 24 of batch 19, written blind and never fixed for signatures', () => {
+  it('splits 8 of the 15 signatures of batch 18 and 14 of the 24 of batch 19, written blind (signatures never fixed)', () => {
     const b18 = signatureShare(heldOutMessages.slice(heldOutSeventeenthBatchEnd, heldOutEighteenthBatchEnd));
-    const b19 = signatureShare(heldOutMessages.slice(heldOutEighteenthBatchEnd));
+    const b19 = signatureShare(heldOutMessages.slice(heldOutEighteenthBatchEnd, heldOutNineteenthBatchEnd));
     console.log(formatSignatures(b18));
     console.log(formatSignatures(b19));
     expect([b18.split, b18.withSignature]).toEqual([8, 15]);
@@ -620,6 +621,13 @@ describe('signatures without the delimiter', () => {
     // the one cut: a bare first name after "Warmly," (no signature by the sets' convention), taken with the help
     // desk's attachment list below it
     expect(b19.rows.filter((r) => !r.ok && r.expected === null).map((r) => r.name)).toEqual(['b19 wedding planner deposit invoice via help desk']);
+  });
+
+  it('splits 7 of the 16 signatures of batch 20, written blind and never fixed, and cuts none of the 4 mails without one', () => {
+    const share = signatureShare(heldOutMessages.slice(heldOutNineteenthBatchEnd));
+    console.log(formatSignatures(share));
+    expect([share.split, share.withSignature]).toEqual([7, 16]);
+    expect(share.untouched).toBe(share.withoutSignature);
   });
 
   it('normalizeMessage passes the sender name along', () => {
