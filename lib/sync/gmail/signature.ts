@@ -51,6 +51,23 @@ const VALEDICTIONS = [
   'med vennlig hilsen', 'vennlig hilsen', 'hilsen', 'ystävällisin terveisin', 'terveisin',
   // Central European, Turkish
   'pozdrawiam', 'z poważaniem', 's pozdravem', 's pozdravom', 'saygılarımla', 'mit besten grüßen',
+  'pozdrawiam serdecznie', 'serdecznie pozdrawiam', 'z wyrazami szacunku', 'dziękuję', 'děkuji', 'ďakujem', 's úctou',
+  'hezký den', 'pekný deň', 'srdačan pozdrav', 'srdačno', 'pozdrav', 'lijep pozdrav', 'lep pozdrav', 's poštovanjem',
+  'hvala', 'lp', 'üdvözlettel', 'tisztelettel', 'baráti üdvözlettel', 'köszönöm', 'üdv', 'cu stimă', 'cu drag',
+  'mulțumesc', 'toate cele bune', 'o zi bună', 'pe curând', 'iyi çalışmalar', 'teşekkürler', 'iyi günler', 'sevgiler',
+  'ar cieņu', 'paldies', 'ar labiem vēlējumiem', 'pagarbiai', 'ačiū', 'geros dienos', 'lugupidamisega',
+  'parimate soovidega', 'tänan', 'aitäh', 'kveðja', 'bestu kveðjur', 'með kveðju', 'venlig hilsen og god dag',
+  // Cyrillic, Greek
+  'с уважением', 'с наилучшими пожеланиями', 'всего доброго', 'всего хорошего', 'спасибо', 'благодарю', 'з повагою',
+  'дякую', 'з найкращими побажаннями', 'срдачан поздрав', 'поздрав', 'хвала', 'поздрави', 'с уважение', 'благодаря',
+  'με εκτίμηση', 'φιλικά', 'ευχαριστώ', 'με φιλικούς χαιρετισμούς', 'χαιρετισμούς', 'με τιμή',
+  // Malay and Indonesian, Vietnamese, Korean, Thai, Hindi, Swahili
+  'salam', 'salam hangat', 'hormat saya', 'hormat kami', 'terima kasih', 'terima kasih banyak', 'wassalam',
+  'trân trọng', 'cảm ơn', 'thân ái', 'thân mến', '감사합니다', '고맙습니다', 'ขอแสดงความนับถือ', 'ขอบคุณครับ', 'ขอบคุณค่ะ',
+  'धन्यवाद', 'सादर', 'शुभकामनाओं सहित', 'asante', 'kwa heshima',
+  // Arabic, Hebrew, Persian (right to left; their comma is ،)
+  'مع أطيب التحيات', 'مع خالص التحية', 'مع التحية', 'تحياتي', 'شكرا', 'شكراً', 'בברכה', 'תודה', 'בכבוד רב',
+  'با احترام', 'با سپاس', 'ممنون', 'سپاسگزارم',
 ].map((v) => v.replace(/,$/, ''));
 
 const VALEDICTION_SET = new Set(VALEDICTIONS);
@@ -67,8 +84,12 @@ export function isSignOffLine(line: string): boolean {
     .toLowerCase()
     .replace(/[’`´]/g, "'")
     .replace(/\s+/g, ' ')
-    .replace(/[\s,.!;:–—-]+$/, '');
+    .replace(/^[¡¿]/, '')
+    .replace(/[\s,.!;:–—،-]+$/, '');
   if (VALEDICTION_SET.has(bare)) return true;
+  // two joined: "Gracias y un abrazo", "Thanks and best wishes", "Danke und liebe Grüße"
+  const joinedPair = /^(.+?)(?:,| (?:y|and|und|et|e|en|i|og|och|&)) (.+)$/u.exec(bare);
+  if (joinedPair && VALEDICTION_SET.has(joinedPair[1]!) && VALEDICTION_SET.has(joinedPair[2]!)) return true;
   // "Thanks for keeping an eye out,", "Thank you again for your patience,": thanks for something, closing the letter
   if (/^(?:many )?(?:thanks|thank you)(?: again)? for [^.!?]{3,40}$/.test(bare) && /,$/.test(t)) return true;
   // "Herzliche Grüße aus Münster", "Saludos desde Madrid", "Greetings from Lisbon": a sign-off sent from a place
