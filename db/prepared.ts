@@ -1,6 +1,7 @@
 import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from './client';
+import { pgErrorCode } from './errors';
 
 /**
  * A hot statement as a named prepared statement: Postgres parses and plans it once per connection
@@ -35,7 +36,7 @@ export async function executePrepared(db: DbOrTx, name: string, query: SQL): Pro
     return await pool.query({ name: `switchyard_${name}`, text, values: params });
   } catch (error) {
     // Rejected at parse or bind, so nothing ran: run it again unnamed, and from now on.
-    if (!PREPARED_STATEMENT_ERRORS.has((error as { code?: string }).code ?? '')) throw error;
+    if (!PREPARED_STATEMENT_ERRORS.has(pgErrorCode(error) ?? '')) throw error;
     preparedStatements = false;
     return db.execute(query);
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
-import { isLostRace } from '../../db/conflicts';
+import { isLostRace } from '../../db/errors';
 import { DeferJobError, PermanentJobError } from './errors';
 import type { QueuedJob } from './job';
 import { claim, claimable } from './sql/claim';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
+import { isUniqueViolation } from '../../../db/errors';
 import { JobStateError } from '../errors';
 import { JOB_COLUMNS, toJob, type QueuedJob } from '../job';
 import { param, rows } from './result';
@@ -15,7 +16,7 @@ export async function retryJob(db: DbOrTx, jobId: number): Promise<QueuedJob> {
       RETURNING ${JOB_COLUMNS}
     `);
   } catch (error) {
-    if ((error as { code?: string }).code === '23505' || (error as { cause?: { code?: string } }).cause?.code === '23505') {
+    if (isUniqueViolation(error)) {
       throw new JobStateError('job_conflict', `job ${jobId} has a dedupe key that another queued or running job holds`);
     }
     throw error;

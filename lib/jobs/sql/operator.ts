@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
+import { isUniqueViolation } from '../../../db/errors';
 import { JobStateError } from '../errors';
 import { JOB_COLUMNS, toJob, type JobStatus, type QueuedJob } from '../job';
 import { CANCEL } from './cancel';
@@ -84,7 +85,7 @@ export async function retryJobs(db: DbOrTx, selection: JobSelection): Promise<nu
     return rows<{ id: number }>(result).map((row) => Number(row.id)).sort((a, b) => b - a);
   } catch (error) {
     // A job with the same key was enqueued between the check and the update: nothing changed.
-    if ((error as { code?: string }).code === '23505' || (error as { cause?: { code?: string } }).cause?.code === '23505') {
+    if (isUniqueViolation(error)) {
       throw new JobStateError('job_conflict', 'a job with the same dedupe key was queued meanwhile; try again');
     }
     throw error;

@@ -581,6 +581,8 @@ interface Signals {
   /** The subject as written (reply prefixes stripped, lookalikes normalised, case kept): ids are case-sensitive. */
   subjectCased: string;
   body: string;
+  /** The new text in its own case (an IBAN, a code are upper case). */
+  rawBody: string;
   /** The signature, or the last lines of the body when none was split: where a sender states their role. */
   closing: string;
   closingWhere: 'signature' | 'closing lines';
@@ -710,6 +712,7 @@ function extractSignals(m: NormalizedMessage): Signals {
     subject,
     subjectCased,
     body,
+    rawBody,
     closing: signature !== '' ? signature : lastLines(body, 3),
     closingWhere: signature !== '' ? 'signature' : 'closing lines',
     fromLocal,
@@ -733,11 +736,6 @@ function extractSignals(m: NormalizedMessage): Signals {
 const QUOTED_NAME = /["“„«「『][^"“”„«»「」『』\n]{1,120}["”“»」』]/g;
 
 /** The names of the families that match (once each: more-languages.ts extends families under their names). */
-/** The new text of a message in its own case (an IBAN is upper case). */
-function rawBodyOf(m: NormalizedMessage): string {
-  return normalizeForMatching((isForward(m.subject ?? '') ? m.bodyText : m.cleanBody) ?? '');
-}
-
 function hits(families: Family[], text: string): string[] {
   return [...new Set(families.filter((f) => f.re.test(text)).map((f) => f.name))];
 }
@@ -823,17 +821,16 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
     return result('calendar', '1 calendar/structured', true, ['text/calendar part or .ics attachment']);
   }
 
-  const supportWho = SUPPORT_LOCAL.test(s.fromLocal)
+  const supportSender = SUPPORT_LOCAL.test(s.fromLocal)
     ? `support sender ${s.fromLocal}@`
     : SUPPORT_ROLE_TEXT.test(s.fromName)
       ? `support role in sender name "${s.fromName}"`
-      : SUPPORT_ROLE_TEXT.test(s.closing)
-        ? `support role in ${s.closingWhere}`
-        : null;
+      : null;
+  const supportWho = supportSender ?? (SUPPORT_ROLE_TEXT.test(s.closing) ? `support role in ${s.closingWhere}` : null);
 
   // an out-of-office auto-reply says only that someone is away, whatever their work is about (a help desk's
   // "automatic reply: we got your email" is its acknowledgement, rule 7), on a ticket thread too
-  if (OUT_OF_OFFICE_SUBJECT.test(s.subject) && !SUPPORT_LOCAL.test(s.fromLocal) && !SUPPORT_ROLE_TEXT.test(s.fromName)) {
+  if (OUT_OF_OFFICE_SUBJECT.test(s.subject) && supportSender === null) {
     return result('other', '3 out of office', false, ['out-of-office reply']);
   }
 
@@ -895,7 +892,7 @@ function evaluate(m: NormalizedMessage, model: ModelWeights | null): RuleResult 
   // a person writing (a personal mailbox, no bulk or automated signal, nothing attached) may talk about bills
   const personal = s.personalSender && s.bulk.length === 0 && s.automated.length === 0 && !billingRole && !s.documentAttached;
   const instrument =
-    !personal || BILLING_INSTRUMENT.test(s.body) || TRANSFER_DETAILS.test(rawBodyOf(m)) || hits(BILLING, s.body).some((n) => n === 'card on file' || n === 'charge');
+    !personal || BILLING_INSTRUMENT.test(s.body) || TRANSFER_DETAILS.test(s.rawBody) || hits(BILLING, s.body).some((n) => n === 'card on file' || n === 'charge');
   // a support agent answering a question about a bill is support: the conversation, not its topic
   const agentAnswer = supportWho !== null && s.isReply && !billingRole && s.automated.length === 0;
   // a marketing send about plans and billing ("save 20% with annual billing", "1 € a month for 6 months")
